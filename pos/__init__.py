@@ -1,0 +1,252 @@
+"""The showroom counter app. ``create_app`` is the only place that wires things."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from flask import Flask, flash, g, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh as flask_babel_refresh
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import LOCALES, load_settings
+from .errors import DomainError
+from .extensions import babel, csrf, db, htmx, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    """SQLite: WAL (readers never wait for the writer), foreign keys on, and let
+    SQLAlchemy emit BEGIN itself so a read and the write after it share one transaction."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name == "sqlite":
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def _import_models() -> None:
+    """Every domain's models, so metadata (and Alembic) sees them all."""
+    from .audit import models as _audit  # noqa: F401
+    from .catalog import models as _catalog  # noqa: F401
+    from .customers import models as _customers  # noqa: F401
+    from .shop import models as _shop  # noqa: F401
+    from .staff import models as _staff  # noqa: F401
+
+
+def create_app(config: dict | None = None) -> Flask:
+    instance_path = Path(
+        (config or {}).get("INSTANCE_PATH") or os.environ.get("POS_INSTANCE_PATH") or ROOT / "instance"
+    ).resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    instance_path.mkdir(parents=True, exist_ok=True)
+    overrides = {k: v for k, v in (config or {}).items() if k != "INSTANCE_PATH"}
+    app.config.update(load_settings(instance_path, overrides))
+    app.config["POS_LOCALES"] = LOCALES
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["POS_TIMEZONE"])
+    _init_login(app)
+
+    from .staff.permissions import enforce
+
+    # Order matters: who may use the route is decided before the CSRF check.
+    # A request may run inside an app context pushed earlier (tests, CLI): start it
+    # with a fresh locale rather than one cached outside the request.
+    app.before_request(_start_request)
+    app.before_request(_idle_logout)
+    app.before_request(enforce)
+    csrf.init_app(app)
+
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _start_request():
+    # Flask-Babel takes an empty ``g`` for "no context" and then translates nothing:
+    # mark the request. A request that reuses an app context pushed earlier (tests,
+    # scripts) must not see the locale or the user cached by an earlier request.
+    g.pos_request = True
+    g.pop("_login_user", None)
+    flask_babel_refresh()
+
+
+def _select_locale() -> str:
+    from flask import current_app, has_request_context
+
+    lang = session.get("lang") if has_request_context() else None
+    if lang in LOCALES:
+        return lang
+    return current_app.config["POS_LOCALE"]
+
+
+def _init_login(app: Flask) -> None:
+    from .staff.models import Staff
+
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_staff(staff_id: str):
+        staff = db.session.get(Staff, int(staff_id))
+        if staff is None or not staff.active:
+            return None
+        return staff
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from .web import go
+
+        target = url_for("staff.login", next=request.full_path if request.method == "GET" else None,
+                         reason=session.pop("_logout_reason", None))
+        if htmx:
+            return go(target)
+        from flask import redirect
+
+        return redirect(target)
+
+
+def _idle_logout():
+    """Log out a person idle longer than ``POS_IDLE_LOGOUT_MINUTES`` (shared tablets)."""
+    if request.endpoint in (None, "static"):
+        return None
+    from flask import current_app
+
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    limit = current_app.config["POS_IDLE_LOGOUT_MINUTES"] * 60
+    last = session.get("last_seen")
+    if last is not None and limit > 0 and now - float(last) > limit:
+        lang = session.get("lang")
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        session["_logout_reason"] = "idle"
+        flash(_("You were logged out after %(m)d minutes without use.",
+                m=current_app.config["POS_IDLE_LOGOUT_MINUTES"]), "info")
+        return None  # the permission check that follows sends them to the login screen
+    session["last_seen"] = now
+    return None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .audit.views import bp as audit_bp
+    from .core import bp as core_bp
+    from .staff.views import bp as staff_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(audit_bp)
+
+
+def _register_errors(app: Flask) -> None:
+    def answer(status: int, title: str, message: str):
+        template = "errors/_error.html" if htmx else "errors/error.html"
+        return render_template(template, status=status, title=title, message=message), status
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        db.session.rollback()
+        return answer(e.status, _("That cannot be done"), e.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return answer(400, _("The page has expired"),
+                      _("This form is out of date (security token missing or expired). "
+                        "Reload the page and try again."))
+
+    @app.errorhandler(400)
+    def bad_request(e):
+        return answer(400, _("Bad request"), _("The request could not be understood."))
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return answer(403, _("Not allowed"), _("Your role may not open this screen."))
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return answer(404, _("Not found"), _("There is nothing at this address."))
+
+    @app.errorhandler(405)
+    def not_allowed(e):
+        return answer(405, _("Not allowed"), _("This address does not take that kind of request."))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return answer(413, _("Too large"), _("The file is too large."))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return answer(500, _("Something went wrong"),
+                      _("The server ran into a problem; nothing was saved. Try again or call the manager."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import money, nav
+    from .clock import format_local, local_today, utcnow
+    from .staff.permissions import user_may
+
+    app.jinja_env.filters["money"] = money.format_money
+    app.jinja_env.filters["plain_money"] = money.format_plain
+    app.jinja_env.filters["in_words"] = money.amount_in_words
+    app.jinja_env.filters["local"] = format_local
+
+    @app.context_processor
+    def inject():
+        from flask_babel import get_locale
+
+        return {
+            "user_may": user_may,
+            "nav_items": nav.all_items,
+            "role_labels": nav.ROLE_LABELS,
+            "locale": "zh_CN" if getattr(get_locale(), "language", "zh") == "zh" else "en",
+            "locales": LOCALES,
+            "shop_name": app.config["POS_SHOP_NAME"] or _shop_name(),
+            "idle_minutes": app.config["POS_IDLE_LOGOUT_MINUTES"],
+            "today": local_today,
+            "utcnow": utcnow,
+        }
+
+
+def _shop_name() -> str:
+    from .shop.models import Showroom
+
+    try:
+        showroom = db.session.query(Showroom).order_by(Showroom.id).first()
+    except Exception:  # before `pos init` the table may not exist yet
+        db.session.rollback()
+        return _("Showroom counter")
+    return showroom.name if showroom else _("Showroom counter")

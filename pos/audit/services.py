@@ -1,0 +1,84 @@
+"""One helper that writes the audit log, and the queries the manager's screen uses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..clock import local_day_bounds
+from ..staff.models import Staff
+from .models import AuditEntry
+
+KINDS = {
+    # kind: English label (translated in the screen through KIND_LABELS)
+    "staff.login": "login",
+    "staff.login_failed": "wrong PIN or password",
+    "staff.locked": "locked after wrong PINs",
+    "staff.logout": "logout",
+    "staff.created": "staff added",
+    "staff.pin_reset": "PIN reset",
+    "staff.password_set": "password set",
+    "staff.deactivated": "staff deactivated",
+    "staff.reactivated": "staff reactivated",
+    "staff.roles_changed": "roles changed",
+}
+
+
+def record(
+    session: Session,
+    kind: str,
+    *,
+    actor: Staff | None,
+    summary: str = "",
+    record=None,
+    record_type: str | None = None,
+    record_id=None,
+    reason: str | None = None,
+) -> AuditEntry:
+    """Write one audit entry (who, when, what, which record, why) in the caller's transaction."""
+    if record is not None:
+        record = getattr(record, "_get_current_object", lambda: record)()
+        record_type = record_type or type(record).__tablename__
+        record_id = record_id if record_id is not None else getattr(record, "id", None)
+    entry = AuditEntry(
+        kind=kind,
+        staff_id=actor.id if actor is not None else None,
+        summary=summary,
+        record_type=record_type,
+        record_id=None if record_id is None else str(record_id),
+        reason=reason or None,
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    session.add(entry)
+    return entry
+
+
+def search(
+    session: Session,
+    *,
+    staff_id: int | None = None,
+    kind: str | None = None,
+    day_from: date | None = None,
+    day_to: date | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if staff_id:
+        query = query.where(AuditEntry.staff_id == staff_id)
+    if kind:
+        query = query.where(AuditEntry.kind.startswith(kind)) if kind.endswith(".") else query.where(
+            AuditEntry.kind == kind
+        )
+    if day_from:
+        query = query.where(AuditEntry.at >= local_day_bounds(day_from)[0])
+    if day_to:
+        query = query.where(AuditEntry.at < local_day_bounds(day_to)[1])
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def kinds_in_use(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEntry.kind).distinct().order_by(AuditEntry.kind)))

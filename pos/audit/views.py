@@ -1,0 +1,56 @@
+"""The manager's audit-log screen, with filters by person, kind and date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+
+from .. import nav
+from ..extensions import db
+from ..staff import services as staff_services
+from ..staff.permissions import roles_required
+from . import services
+
+bp = Blueprint("audit", __name__)
+
+nav.register(nav.NavItem("audit.audit_log", nav._l("Audit log"), "manager", icon="📜", order=90))
+
+PAGE = 100
+
+
+def _parse_day(name: str, errors: list[str]) -> date | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20]))
+        return None
+
+
+@bp.get("/audit")
+@roles_required("manager")
+def audit_log():
+    errors: list[str] = []
+    staff_id = request.args.get("staff", type=int)
+    kind = (request.args.get("kind") or "").strip()[:40] or None
+    day_from = _parse_day("from", errors)
+    day_to = _parse_day("to", errors)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    if day_from and day_to and day_from > day_to:
+        errors.append(_("The start date is after the end date."))
+    entries = [] if errors else services.search(
+        db.session, staff_id=staff_id, kind=kind, day_from=day_from, day_to=day_to,
+        limit=PAGE + 1, offset=(page - 1) * PAGE,
+    )
+    has_more = len(entries) > PAGE
+    status = 422 if errors else 200
+    return render_template(
+        "audit/list.html", entries=entries[:PAGE], has_more=has_more, page=page, errors=errors,
+        people=staff_services.all_staff(db.session), kinds=services.kinds_in_use(db.session),
+        filters={"staff": staff_id, "kind": kind or "", "from": request.args.get("from", ""),
+                 "to": request.args.get("to", "")},
+    ), status

@@ -1,0 +1,226 @@
+"""The ``pos`` command: init, demo, serve, backup, users (and Flask-Migrate's ``db``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from .errors import DomainError
+from .extensions import db
+
+
+def _create_app(*args, **kwargs):
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main():
+    """Showroom counter (门市销售) — run `pos init`, `pos demo`, then `pos serve`."""
+
+
+def upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@main.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database to the latest migration."""
+    upgrade_database()
+    click.echo(f"Database ready: {_safe_db_url()}")
+
+
+@main.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no staff yet.")
+@with_appcontext
+def demo_command(if_empty: bool):
+    """Load the demo showroom (idempotent) and print the demo logins."""
+    from .demo import demo_logins, load_demo
+    from .staff.models import Staff
+
+    if if_empty and db.session.scalar(select(func.count(Staff.id))):
+        click.echo("Staff exist already: demo data not loaded (drop --if-empty to top it up).")
+    else:
+        added = load_demo(db.session)
+        db.session.commit()
+        click.echo("Demo data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+    rows = demo_logins(db.session)
+    if rows:
+        click.echo("Demo logins (tap the name, type the PIN):")
+        for staff, person in rows:
+            extra = f"  password: {person.password}" if person.password else ""
+            click.echo(f"  {staff.staff_no}  {staff.full_name:<6} {','.join(person.roles):<16} PIN {person.pin}{extra}")
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (to open on a tablet)."""
+    found: list[str] = []
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=3).stdout
+        found = [a for a in out.split() if "." in a and not a.startswith("127.")]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if not found:
+        try:
+            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+                addr = info[4][0]
+                if not addr.startswith("127.") and addr not in found:
+                    found.append(addr)
+        except OSError:
+            pass
+    return found
+
+
+@main.command("serve")
+@click.option("--host", default=lambda: os.environ.get("POS_HOST", "0.0.0.0"), show_default="0.0.0.0")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("POS_PORT", "8000")), show_default="8000")
+@click.option("--workers", type=int, default=lambda: int(os.environ.get("POS_WORKERS", "2")), show_default="2")
+@click.option("--threads", type=int, default=4, show_default=True)
+def serve_command(host: str, port: int, workers: int, threads: int):
+    """Serve the app on the shop's LAN with gunicorn (never the Flask dev server)."""
+    from gunicorn.app.base import BaseApplication
+
+    from . import create_app
+
+    app = create_app()
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 60)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return app
+
+    click.echo(f"Serving on {host}:{port}")
+    addresses = lan_addresses() if host in ("0.0.0.0", "::") else [host]
+    for addr in addresses:
+        click.echo(f"  open on a tablet: http://{addr}:{port}/")
+    click.echo(f"  on this machine:  http://127.0.0.1:{port}/")
+    Server().run()
+
+
+def _safe_db_url() -> str:
+    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+
+
+def backup_database(target_dir: Path | None = None) -> Path:
+    """SQLite: online backup API; PostgreSQL: pg_dump. Returns the file written."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    target_dir = Path(target_dir or current_app.config["POS_BACKUP_DIR"])
+    target_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    if url.get_backend_name() == "sqlite":
+        target = target_dir / f"pos-{stamp}.sqlite3"
+        n = 1
+        while target.exists():
+            target = target_dir / f"pos-{stamp}-{n}.sqlite3"
+            n += 1
+        source = sqlite3.connect(url.database)
+        try:
+            dest = sqlite3.connect(target)
+            with dest:
+                source.backup(dest)
+            dest.close()
+        finally:
+            source.close()
+        return target
+    if url.get_backend_name() == "postgresql":
+        pg_dump = shutil.which("pg_dump")
+        if not pg_dump:
+            raise click.ClickException("pg_dump not found: apt-get install postgresql-client")
+        target = target_dir / f"pos-{stamp}.sql"
+        env = dict(os.environ)
+        if url.password:
+            env["PGPASSWORD"] = url.password
+        cmd = [pg_dump, "--no-owner", "--format=plain", "--file", str(target),
+               "--host", url.host or "localhost", "--port", str(url.port or 5432),
+               "--username", url.username or "postgres", url.database or "postgres"]
+        subprocess.run(cmd, check=True, env=env, timeout=600)
+        return target
+    raise click.ClickException(f"backup does not support {url.get_backend_name()}")
+
+
+@main.command("backup")
+@click.option("--dir", "target_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@with_appcontext
+def backup_command(target_dir: Path | None):
+    """Write a timestamped copy of the database (safe while the app runs)."""
+    path = backup_database(target_dir)
+    click.echo(f"Backup written: {path}")
+
+
+@main.group("users")
+def users_group():
+    """Staff accounts from the command line (the first manager, a forgotten PIN)."""
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list():
+    from .staff import services
+
+    for s in services.all_staff(db.session):
+        state = "active" if s.active else "deactivated"
+        click.echo(f"{s.staff_no:<8} {s.full_name:<10} {','.join(sorted(s.roles)):<24} {state}")
+
+
+@users_group.command("add")
+@click.option("--staff-no", required=True)
+@click.option("--name", "full_name", required=True, help="Full name (goes on stamps and invoices).")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["clerk", "cashier", "manager", "delivery"]))
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None, help="Required for managers (at least 8 characters).")
+@with_appcontext
+def users_add(staff_no, full_name, roles, pin, password):
+    from .staff import services
+
+    if "manager" in roles and not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        staff = services.create_staff(db.session, staff_no=staff_no, full_name=full_name, roles=roles,
+                                      pin=pin, password=password, actor=None)
+    except DomainError as e:
+        db.session.rollback()
+        raise click.ClickException(e.message) from None
+    db.session.commit()
+    click.echo(f"Added {staff.staff_no} {staff.full_name} ({', '.join(sorted(staff.roles))})")
+
+
+@users_group.command("reset-pin")
+@click.option("--staff-no", required=True)
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def users_reset_pin(staff_no, pin):
+    from .staff import services
+
+    staff = services.by_number(db.session, staff_no)
+    if staff is None:
+        raise click.ClickException(f"No staff member {staff_no}")
+    try:
+        services.reset_pin(db.session, staff, pin, actor=None)
+    except DomainError as e:
+        db.session.rollback()
+        raise click.ClickException(e.message) from None
+    db.session.commit()
+    click.echo(f"New PIN set for {staff.staff_no} {staff.full_name} (lock lifted)")

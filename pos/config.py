@@ -1,0 +1,81 @@
+"""Settings from the environment and the instance folder, with defaults that work.
+
+With no settings at all the app runs on SQLite in the instance folder, in
+Chinese, on Shanghai time, with a secret key generated on first run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = ("zh_CN", "en")
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The key signing sessions: ``SECRET_KEY`` from the environment, else one made on
+    first run and kept in ``instance/secret_key`` (never a fixed default)."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        key = key_file.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_hex(32)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key.encode())
+    finally:
+        os.close(fd)
+    return key
+
+
+def _normalise_db_url(url: str) -> str:
+    # Plain postgres URLs use psycopg 3 (the only PostgreSQL driver we install).
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings(instance_path: Path, overrides: dict | None = None) -> dict:
+    """All settings as a dict for ``app.config``; ``overrides`` (tests) win."""
+    overrides = dict(overrides or {})
+    env = os.environ
+    db_url = overrides.pop("DATABASE_URL", None) or env.get("DATABASE_URL")
+    if not db_url:
+        db_url = f"sqlite:///{instance_path / 'pos.sqlite3'}"
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(db_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "POS_LOCALE": env.get("POS_LOCALE", DEFAULT_LOCALE),
+        "POS_TIMEZONE": env.get("POS_TIMEZONE", "Asia/Shanghai"),
+        "POS_IDLE_LOGOUT_MINUTES": int(env.get("POS_IDLE_LOGOUT_MINUTES", "10")),
+        "POS_SHOP_NAME": env.get("POS_SHOP_NAME", ""),
+        "POS_PIN_MAX_FAILURES": 5,
+        "POS_PIN_LOCK_MINUTES": 5,
+        "POS_BACKUP_DIR": env.get("POS_BACKUP_DIR", str(instance_path / "backups")),
+        "POS_MEDIA_DIR": env.get("POS_MEDIA_DIR", str(instance_path / "media")),
+        "WTF_CSRF_TIME_LIMIT": None,  # a tablet's session may stay open all day
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": env.get("POS_LOCALE", DEFAULT_LOCALE),
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+    settings.update(overrides)
+    if "SECRET_KEY" not in settings:
+        settings["SECRET_KEY"] = _secret_key(instance_path)
+    if settings["POS_LOCALE"] not in LOCALES:
+        raise ValueError(f"POS_LOCALE must be one of {', '.join(LOCALES)}, not {settings['POS_LOCALE']!r}")
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # One writer at a time; wait for it rather than failing at once.
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    return settings

@@ -1,0 +1,29 @@
+"""Small helpers every blueprint uses: htmx-aware redirects and error answers."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template
+from flask_htmx import make_response as htmx_response
+
+from .extensions import htmx
+
+
+def go(url: str, *, status: int = 303):
+    """Send the browser to ``url``: an ``HX-Redirect`` for htmx, else a 303."""
+    if htmx:
+        return htmx_response("", redirect=url)
+    return redirect(url, code=status)
+
+
+def form_errors(form) -> list[str]:
+    """WTForms errors as a flat list of messages (already translated)."""
+    out: list[str] = []
+    for field_errors in form.errors.values():
+        for message in field_errors:
+            out.append(str(message))
+    return out
+
+
+def panel(template: str, status: int = 200, **context):
+    """Render a page, or only its panel when htmx asked (templates check ``partial``)."""
+    return render_template(template, partial=bool(htmx), **context), status

@@ -1,0 +1,80 @@
+"""The `pos` command: init, demo (idempotent), users, backup (and restoring one)."""
+
+import sqlite3
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from pos import create_app
+from pos.catalog.models import Product
+from pos.cli import main
+from pos.extensions import db
+from pos.staff.models import Staff
+from tests.conftest import BASE_CONFIG
+
+
+def run(args, env, input=None):
+    result = CliRunner().invoke(main, args, env=env, input=input, catch_exceptions=False)
+    return result
+
+
+def test_init_demo_users_backup_restore(tmp_path, monkeypatch):
+    env = {"POS_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "POS_MEDIA_DIR": str(tmp_path / "media")}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert run(["init"], env).exit_code == 0
+    result = run(["demo"], env)
+    assert result.exit_code == 0, result.output
+    assert "PIN 9001" in result.output and "王建国" in result.output
+    again = run(["demo"], env)  # idempotent: nothing added twice
+    assert "products +0" in again.output and "staff +0" in again.output
+    assert "not loaded" in run(["demo", "--if-empty"], env).output
+
+    result = run(["users", "add", "--staff-no", "C050", "--name", "新来的", "--role", "clerk", "--pin", "4444"], env)
+    assert result.exit_code == 0 and "C050" in result.output
+    result = run(["users", "add", "--staff-no", "C051", "--name", "坏PIN", "--role", "clerk", "--pin", "12"], env)
+    assert result.exit_code != 0 and "4 to 6" in result.output or "4 到 6" in result.output
+    assert "C050" in run(["users", "list"], env).output
+    assert run(["users", "reset-pin", "--staff-no", "C050", "--pin", "5555"], env).exit_code == 0
+
+    result = run(["backup", "--dir", str(tmp_path / "bk")], env)
+    assert result.exit_code == 0, result.output
+    backup = next((tmp_path / "bk").glob("pos-*.sqlite3"))
+    # restore: the backup is a complete database the app can run on
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path / "restored"), "DATABASE_URL": f"sqlite:///{backup}"})
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Product.id))) >= 200
+        assert db.session.scalar(select(Staff.full_name).where(Staff.staff_no == "C050")) == "新来的"
+        db.engine.dispose()
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    a = create_app({"INSTANCE_PATH": str(tmp_path)})
+    b = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert a.config["SECRET_KEY"] == b.config["SECRET_KEY"]
+    assert len(a.config["SECRET_KEY"]) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    other = create_app({"INSTANCE_PATH": str(tmp_path / "other")})
+    assert other.config["SECRET_KEY"] != a.config["SECRET_KEY"]
+
+
+def test_defaults_work_with_no_settings(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "POS_LOCALE", "POS_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'pos.sqlite3'}"
+    assert app.config["POS_LOCALE"] == "zh_CN" and app.config["POS_TIMEZONE"] == "Asia/Shanghai"
+
+
+def test_postgres_urls_use_psycopg3(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "postgresql://u@h/d", "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_lan_addresses_are_not_loopback():
+    from pos.cli import lan_addresses
+
+    assert all(not a.startswith("127.") for a in lan_addresses())
