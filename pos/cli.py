@@ -224,3 +224,7 @@ def users_reset_pin(staff_no, pin):
         raise click.ClickException(e.message) from None
     db.session.commit()
     click.echo(f"New PIN set for {staff.staff_no} {staff.full_name} (lock lifted)")
+
+
+if __name__ == "__main__":
+    main()

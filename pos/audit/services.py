@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,18 +13,22 @@ from ..clock import local_day_bounds
 from ..staff.models import Staff
 from .models import AuditEntry
 
-KINDS = {
-    # kind: English label (translated in the screen through KIND_LABELS)
-    "staff.login": "login",
-    "staff.login_failed": "wrong PIN or password",
-    "staff.locked": "locked after wrong PINs",
-    "staff.logout": "logout",
-    "staff.created": "staff added",
-    "staff.pin_reset": "PIN reset",
-    "staff.password_set": "password set",
-    "staff.deactivated": "staff deactivated",
-    "staff.reactivated": "staff reactivated",
-    "staff.roles_changed": "roles changed",
+#: what each kind of entry means, for the manager's screen; domains add theirs
+KIND_LABELS = {
+    "staff.login": _l("Logged in"),
+    "staff.login_failed": _l("Wrong PIN or password"),
+    "staff.locked": _l("Locked after wrong PINs"),
+    "staff.logout": _l("Logged out"),
+    "staff.created": _l("Staff added"),
+    "staff.pin_reset": _l("PIN reset"),
+    "staff.password_set": _l("Password set"),
+    "staff.deactivated": _l("Staff deactivated"),
+    "staff.reactivated": _l("Staff reactivated"),
+    "staff.roles_changed": _l("Roles changed"),
+}
+#: what kind of record an entry points at
+RECORD_LABELS = {
+    "staff": _l("Staff member"),
 }
 
 

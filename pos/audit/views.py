@@ -15,7 +15,7 @@ from . import services
 
 bp = Blueprint("audit", __name__)
 
-nav.register(nav.NavItem("audit.audit_log", nav._l("Audit log"), "manager", icon="📜", order=90))
+nav.register(nav.NavItem("audit.audit_log", nav._l("Audit log"), "manager", icon="audit", order=90))
 
 PAGE = 100
 
@@ -51,6 +51,7 @@ def audit_log():
     return render_template(
         "audit/list.html", entries=entries[:PAGE], has_more=has_more, page=page, errors=errors,
         people=staff_services.all_staff(db.session), kinds=services.kinds_in_use(db.session),
+        kind_labels=services.KIND_LABELS, record_labels=services.RECORD_LABELS,
         filters={"staff": staff_id, "kind": kind or "", "from": request.args.get("from", ""),
                  "to": request.args.get("to", "")},
     ), status

@@ -30,7 +30,7 @@ from .permissions import any_staff, public, roles_required
 
 bp = Blueprint("staff", __name__)
 
-nav.register(nav.NavItem("staff.staff_list", nav._l("Staff"), "manager", icon="👥", order=80))
+nav.register(nav.NavItem("staff.staff_list", nav._l("Staff"), "manager", icon="staff", order=80))
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Benchmarks with their targets. Not part of the tests: `make bench` runs them."""

@@ -1,0 +1,22 @@
+"""Run every benchmark module (bench/bench_*.py) and print figures beside targets."""
+
+import importlib
+import pkgutil
+import sys
+
+import bench
+
+
+def main() -> int:
+    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    selected = [n for n in names if not sys.argv[1:] or any(a in n for a in sys.argv[1:])]
+    all_ok = True
+    for name in selected:
+        print(f"== {name}")
+        all_ok &= bool(importlib.import_module(f"bench.{name}").run())
+    print("all targets met" if all_ok else "some targets missed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

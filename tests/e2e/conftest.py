@@ -1,0 +1,125 @@
+"""Browser tests: the real app under gunicorn on a free loopback port with a fresh
+database, driven by Playwright through Debian's Chromium at tablet size."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("POS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TABLET = {"width": 1024, "height": 768}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, folder: Path, template_db: Path, media_dir: Path):
+        self.folder = folder
+        shutil.copyfile(template_db, folder / "pos.sqlite3")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "POS_INSTANCE_PATH": str(folder),
+            "POS_MEDIA_DIR": str(media_dir),
+            "SECRET_KEY": "e2e-secret",
+            "POS_IDLE_LOGOUT_MINUTES": "30",
+        }
+        env.pop("DATABASE_URL", None)
+        self.log = open(folder / "server.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pos.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "1", "--threads", "4"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("server did not start:\n" + (folder / "server.log").read_text())
+            time.sleep(0.2)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, template_db, media_dir):
+    server = LiveServer(tmp_path_factory.mktemp("live"), template_db, media_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: `make test` installs Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = request.node.nodeid.replace("/", "_").replace("::", "__").replace("[", "_").replace("]", "")
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def login_with_keypad(page, base_url: str, name: str, pin: str):
+    """Tap the name tile, tap the PIN on the keypad, tap 登录."""
+    page.goto(base_url + "/login")
+    page.get_by_role("link", name=name).click()
+    keypad = page.get_by_test_id("keypad")
+    keypad.wait_for()
+    for digit in pin:
+        keypad.locator(f'button[data-key="{digit}"]').click()
+    keypad.get_by_role("button", name="登录").click()
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
