@@ -48,6 +48,7 @@ def _import_models() -> None:
     from .audit import models as _audit  # noqa: F401
     from .catalog import models as _catalog  # noqa: F401
     from .customers import models as _customers  # noqa: F401
+    from .sales import models as _sales  # noqa: F401
     from .shop import models as _shop  # noqa: F401
     from .staff import models as _staff  # noqa: F401
 
@@ -98,6 +99,11 @@ def _start_request():
     g.pos_request = True
     g.pop("_login_user", None)
     flask_babel_refresh()
+    if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
+        # SQLite: a request that writes takes the write lock at its first statement
+        # (BEGIN IMMEDIATE), so what it reads cannot change before it writes.
+        # Reads stay concurrent (WAL). PostgreSQL uses row locks instead.
+        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def _select_locale() -> str:
@@ -223,6 +229,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["plain_money"] = money.format_plain
     app.jinja_env.filters["in_words"] = money.amount_in_words
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["qty"] = money.plain_number
 
     @app.context_processor
     def inject():

@@ -183,12 +183,41 @@ def load_demo(session: Session, *, media_dir: Path | None = None) -> dict:
         session.add(product)
         added["products"] += 1
 
+    _demo_relations(session)
+
     for name, phone, address in DEMO_CUSTOMERS:
         if session.scalar(select(Customer).where(Customer.phone == phone)) is None:
             session.add(Customer(name=name, phone=phone, address=address))
             added["customers"] += 1
     session.flush()
     return added
+
+
+ACCESSORY_FOR = {
+    "冰箱": ("冰箱除味剂", "电源延长线"), "洗衣机": ("洗衣机底座", "电源延长线"), "空调": ("空调遥控器",),
+    "油烟机": ("油烟机清洗剂",), "电视": ("电视挂架", "电源延长线"), "净水器": ("净水器滤芯",),
+}
+
+
+def _demo_relations(session: Session) -> None:
+    """Accessories to suggest with each appliance (建议购买), if none are set yet."""
+    from .catalog.models import ProductRelation
+
+    if session.scalar(select(ProductRelation.id).limit(1)) is not None:
+        return
+    session.flush()
+    accessories: dict[str, list[Product]] = {}
+    for p in session.scalars(select(Product).join(Category).where(Category.name == "配件")):
+        for name in {n for names in ACCESSORY_FOR.values() for n in names}:
+            if p.name.endswith(name):
+                accessories.setdefault(name, []).append(p)
+    for product in session.scalars(select(Product).join(Category).where(Category.name.in_(list(ACCESSORY_FOR)))):
+        for name in ACCESSORY_FOR[product.category.name]:
+            candidates = accessories.get(name, [])
+            same_brand = [a for a in candidates if a.brand_id == product.brand_id]
+            chosen = (same_brand or candidates)[:1]
+            for acc in chosen:
+                session.add(ProductRelation(product_id=product.id, related_id=acc.id, kind="accessory"))
 
 
 def demo_logins(session: Session) -> list[tuple[Staff, DemoPerson]]:

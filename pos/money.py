@@ -198,3 +198,13 @@ def parse_money(text: str) -> Decimal:
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f"more than two decimals: {text!r}")
     return amount.quantize(FEN)
+
+
+def plain_number(value: Decimal | int) -> str:
+    """``Decimal('10.000')`` → ``'10'``, ``Decimal('2.500')`` → ``'2.5'`` (never ``1E+1``)."""
+    if isinstance(value, float):
+        raise TypeError("a float is not an exact number")
+    text = f"{Decimal(value):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import Money, Quantity, UTCDateTime, utcnow
@@ -76,3 +76,20 @@ class ProductPicture(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     product: Mapped[Product] = relationship(back_populates="pictures")
+
+
+class ProductRelation(db.Model):
+    """A suggestion from one product to another (建议购买): an accessory to offer with
+    it, or an alternative to offer when it is out of stock."""
+
+    __tablename__ = "product_relation"
+    __table_args__ = (UniqueConstraint("product_id", "related_id", "kind"),)
+
+    KINDS = ("accessory", "alternative")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    related_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+
+    related: Mapped[Product] = relationship(foreign_keys=[related_id], lazy="joined")

@@ -1,11 +1,29 @@
-"""Catalogue rules (商品目录). The search key makes one indexed column searchable by
-name, brand, model, pinyin initials and barcode."""
+"""Catalogue rules (商品目录): search, products, prices, stock, suggestions.
+
+The search key makes one column searchable by name, brand, model, spec, colour,
+barcode and pinyin initials; search runs on the server and returns a page at a
+time (the catalogue is never loaded into the tablet).
+"""
 
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
-from .models import Product
+from flask_babel import gettext as _
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..audit.services import record
+from ..errors import DomainError, NotFound
+from ..money import format_money, parse_money, plain_number
+from .models import Brand, Category, Product, ProductRelation
+
+MAX_QUERY = 60
+BARCODE_RE = re.compile(r"^[0-9A-Za-z-]{4,40}$")
+UNITS = ("件", "台", "套", "个", "盒", "瓶", "根", "米", "公斤", "箱", "张")
 
 
 def pinyin_initials(text: str) -> str:
@@ -19,3 +37,304 @@ def build_search_key(product: Product, brand_name: str) -> str:
         pinyin_initials(product.name), pinyin_initials(brand_name),
     ]
     return " ".join(p.strip().lower() for p in parts if p)[:400]
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class SearchResult:
+    products: list[Product]
+    has_more: bool
+    exact_barcode: Product | None = None
+
+
+def search_products(
+    session: Session,
+    query: str = "",
+    *,
+    category_id: int | None = None,
+    brand_id: int | None = None,
+    in_stock: bool = False,
+    include_inactive: bool = False,
+    limit: int = 24,
+    offset: int = 0,
+) -> SearchResult:
+    """Search as you type: every word must appear (name, brand, model, spec, colour,
+    barcode or pinyin initials). A scanned barcode finds its product at once."""
+    query = (query or "").strip()[:MAX_QUERY].lower()
+    if query and BARCODE_RE.match(query) and query.isdigit() and len(query) >= 8:
+        product = session.scalar(select(Product).where(Product.barcode == query))
+        if product is not None and (product.active or include_inactive):
+            return SearchResult([product], False, exact_barcode=product)
+    stmt = select(Product)
+    conditions = []
+    for term in query.split():
+        conditions.append(Product.search_key.like(f"%{_like_escape(term)}%", escape="\\"))
+    if not include_inactive:
+        conditions.append(Product.active.is_(True))
+    if category_id:
+        conditions.append(Product.category_id == category_id)
+    if brand_id:
+        conditions.append(Product.brand_id == brand_id)
+    if in_stock:
+        conditions.append(Product.stock_on_hand > 0)
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    rows = list(session.scalars(stmt.order_by(Product.id).limit(limit + 1).offset(offset)))
+    return SearchResult(rows[:limit], len(rows) > limit)
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(_("No such product."))
+    return product
+
+
+def family_variants(session: Session, product: Product) -> list[Product]:
+    """The other colours of the same model (same ``family``)."""
+    if not product.family:
+        return []
+    return list(session.scalars(
+        select(Product).where(Product.family == product.family, Product.id != product.id,
+                              Product.active.is_(True)).order_by(Product.colour)
+    ))
+
+
+def brands(session: Session) -> list[Brand]:
+    return list(session.scalars(select(Brand).order_by(Brand.name)))
+
+
+def categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).order_by(Category.name)))
+
+
+# ------------------------------------------------------------------ suggestions
+def accessories(session: Session, product_ids, *, limit: int = 6) -> list[Product]:
+    ids = list(product_ids)
+    if not ids:
+        return []
+    stmt = (
+        select(Product).join(ProductRelation, ProductRelation.related_id == Product.id)
+        .where(ProductRelation.product_id.in_(ids), ProductRelation.kind == "accessory",
+               Product.active.is_(True), Product.id.not_in(ids))
+        .distinct().limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def alternatives(session: Session, product: Product, *, limit: int = 6) -> list[Product]:
+    """In-stock products to offer instead: the ones the manager linked, then the same
+    category at a similar price (±30 %)."""
+    linked = list(session.scalars(
+        select(Product).join(ProductRelation, ProductRelation.related_id == Product.id)
+        .where(ProductRelation.product_id == product.id, ProductRelation.kind == "alternative",
+               Product.active.is_(True), Product.stock_on_hand > 0).limit(limit)
+    ))
+    if len(linked) >= limit:
+        return linked
+    low = (product.list_price * Decimal("0.7")).quantize(Decimal("0.01"))
+    high = (product.list_price * Decimal("1.3")).quantize(Decimal("0.01"))
+    seen = {p.id for p in linked} | {product.id}
+    similar = session.scalars(
+        select(Product).where(
+            Product.category_id == product.category_id, Product.active.is_(True), Product.stock_on_hand > 0,
+            Product.list_price.between(low, high), Product.id.not_in(seen),
+            or_(Product.family != product.family, Product.family == ""),
+        ).order_by(func.abs(Product.list_price - product.list_price), Product.id).limit(limit - len(linked))
+    )
+    return linked + list(similar)
+
+
+# ------------------------------------------------------------------ manager: products
+@dataclass
+class ProductInput:
+    """What the manager typed (or one spreadsheet row), before it is checked."""
+
+    name: str = ""
+    brand: str = ""
+    category: str = ""
+    model: str = ""
+    spec: str = ""
+    colour: str = ""
+    family: str = ""
+    barcode: str = ""
+    unit: str = "件"
+    whole_units_only: bool = True
+    list_price: str = ""
+    vat_rate: str = "13"
+    selling_points: str = ""
+    functions: str = ""
+    active: bool = True
+
+
+def _text(value, limit: int, label: str, *, required: bool = False, field: str = "") -> str:
+    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if required and not value:
+        raise DomainError(_("%(label)s is required.", label=label), field=field)
+    if len(value) > limit:
+        raise DomainError(_("%(label)s has at most %(n)d characters.", label=label, n=limit), field=field)
+    return value
+
+
+def check_price(value, *, field: str = "list_price") -> Decimal:
+    try:
+        price = parse_money(str(value) if not isinstance(value, Decimal) else str(value))
+    except ValueError:
+        raise DomainError(_("Not a price: %(value)s", value=str(value)[:20]), field=field) from None
+    if price < 0:
+        raise DomainError(_("A price cannot be negative."), field=field)
+    if price > Decimal("99999999.99"):
+        raise DomainError(_("That price is too large."), field=field)
+    return price
+
+
+def check_vat_rate(value) -> int:
+    try:
+        rate = Decimal(str(value).strip().rstrip("%") or "0")
+    except InvalidOperation:
+        raise DomainError(_("Not a VAT rate: %(value)s", value=str(value)[:10]), field="vat_rate") from None
+    if not rate.is_finite() or rate < 0 or rate > 100:
+        raise DomainError(_("A VAT rate is between 0 and 100 %."), field="vat_rate")
+    return int((rate * 100).to_integral_value())
+
+
+def _resolve(session: Session, model, name: str, label: str, field: str):
+    row = session.scalar(select(model).where(model.name == name))
+    if row is None:
+        raise DomainError(_("Unknown %(label)s: %(name)s", label=label, name=name), field=field)
+    return row
+
+
+def _apply(session: Session, product: Product, data: ProductInput) -> dict:
+    """Check ``data`` and write it onto ``product``; returns what changed (old, new)."""
+    name = _text(data.name, 100, _("Name"), required=True, field="name")
+    brand = _resolve(session, Brand, _text(data.brand, 60, _("Brand"), required=True, field="brand"),
+                     _("brand"), "brand")
+    category = _resolve(session, Category, _text(data.category, 60, _("Category"), required=True,
+                                                 field="category"), _("category"), "category")
+    barcode = _text(data.barcode, 40, _("Barcode"), field="barcode") or None
+    if barcode and not BARCODE_RE.match(barcode):
+        raise DomainError(_("A barcode is 4 to 40 letters or digits."), field="barcode")
+    if barcode:
+        other = session.scalar(select(Product).where(Product.barcode == barcode, Product.id != (product.id or 0)))
+        if other is not None:
+            raise DomainError(_("Barcode %(code)s is already used by %(name)s.", code=barcode, name=other.name),
+                              field="barcode")
+    unit = _text(data.unit, 10, _("Unit"), required=True, field="unit")
+    price = check_price(data.list_price)
+    changes = {}
+    values = {
+        "name": name, "brand_id": brand.id, "category_id": category.id,
+        "model": _text(data.model, 60, _("Model"), field="model"),
+        "spec": _text(data.spec, 100, _("Spec"), field="spec"),
+        "colour": _text(data.colour, 30, _("Colour"), field="colour"),
+        "barcode": barcode, "unit": unit, "whole_units_only": bool(data.whole_units_only),
+        "list_price": price, "vat_rate_bp": check_vat_rate(data.vat_rate),
+        "selling_points": _text(data.selling_points, 2000, _("Selling points"), field="selling_points"),
+        "functions": _text(data.functions, 2000, _("Functions"), field="functions"),
+        "active": bool(data.active),
+    }
+    family = _text(data.family, 100, _("Family"), field="family") or f"{brand.name}|{values['model'] or name}"
+    values["family"] = family
+    for key, value in values.items():
+        old = getattr(product, key)
+        if old != value:
+            changes[key] = (old, value)
+            setattr(product, key, value)
+    product.brand = brand
+    product.category = category
+    product.search_key = build_search_key(product, brand.name)
+    return changes
+
+
+def create_product(session: Session, data: ProductInput, *, actor) -> Product:
+    product = Product(stock_on_hand=Decimal("0"))
+    _apply(session, product, data)
+    session.add(product)
+    session.flush()
+    record(session, "catalog.product_created", actor=actor, record=product,
+           summary=f"{product.name} {product.model} {format_money(product.list_price)}")
+    return product
+
+
+def update_product(session: Session, product: Product, data: ProductInput, *, actor) -> dict:
+    """Change a product. A price change is audited; vouchers keep the price they were written at."""
+    changes = _apply(session, product, data)
+    if "list_price" in changes:
+        old, new = changes["list_price"]
+        record(session, "catalog.price_changed", actor=actor, record=product,
+               summary=f"{product.name}: {format_money(old)} → {format_money(new)}")
+    other = {k: v for k, v in changes.items() if k not in ("list_price", "brand_id", "category_id")}
+    if other or {"brand_id", "category_id"} & changes.keys():
+        record(session, "catalog.product_changed", actor=actor, record=product,
+               summary=", ".join(sorted(changes)))
+    return changes
+
+
+def adjust_stock(session: Session, product: Product, new_quantity, reason: str, *, actor) -> None:
+    """Set stock on hand after a count (盘点). Pickups reduce stock themselves."""
+    reason = _text(reason, 200, _("Reason"), required=True, field="reason")
+    try:
+        qty = Decimal(str(new_quantity).strip())
+    except InvalidOperation:
+        raise DomainError(_("Not a quantity: %(value)s", value=str(new_quantity)[:20]), field="quantity") from None
+    if not qty.is_finite() or qty < 0 or qty > 10_000_000:
+        raise DomainError(_("Stock is a number from 0 up."), field="quantity")
+    if product.whole_units_only and qty != qty.to_integral_value():
+        raise DomainError(_("%(name)s is counted in whole %(unit)s.", name=product.name, unit=product.unit),
+                          field="quantity")
+    old = product.stock_on_hand
+    product.stock_on_hand = qty
+    record(session, "catalog.stock_adjusted", actor=actor, record=product, reason=reason,
+           summary=f"{product.name}: {plain_number(old)} → {plain_number(qty)}")
+
+
+def set_relations(session: Session, product: Product, kind: str, related_ids, *, actor) -> None:
+    if kind not in ProductRelation.KINDS:
+        raise DomainError(_("Unknown kind of suggestion."))
+    wanted = {int(i) for i in related_ids if str(i).strip()} - {product.id}
+    if wanted:
+        found = set(session.scalars(select(Product.id).where(Product.id.in_(wanted))))
+        if found != wanted:
+            raise DomainError(_("Some of those products do not exist."))
+    existing = {r.related_id: r for r in session.scalars(
+        select(ProductRelation).where(ProductRelation.product_id == product.id, ProductRelation.kind == kind))}
+    for rid, row in existing.items():
+        if rid not in wanted:
+            session.delete(row)
+    for rid in wanted - existing.keys():
+        session.add(ProductRelation(product_id=product.id, related_id=rid, kind=kind))
+    record(session, "catalog.relations_set", actor=actor, record=product,
+           summary=f"{kind}: {', '.join(str(i) for i in sorted(wanted))}")
+
+
+def relations(session: Session, product: Product, kind: str) -> list[Product]:
+    return list(session.scalars(
+        select(Product).join(ProductRelation, ProductRelation.related_id == Product.id)
+        .where(ProductRelation.product_id == product.id, ProductRelation.kind == kind).order_by(Product.name)
+    ))
+
+
+def add_brand(session: Session, name: str, *, actor) -> Brand:
+    name = _text(name, 60, _("Brand"), required=True, field="name")
+    if session.scalar(select(Brand).where(Brand.name == name)):
+        raise DomainError(_("Brand %(name)s exists already.", name=name), field="name")
+    brand = Brand(name=name)
+    session.add(brand)
+    session.flush()
+    record(session, "catalog.brand_added", actor=actor, record=brand, summary=name)
+    return brand
+
+
+def add_category(session: Session, name: str, *, actor) -> Category:
+    name = _text(name, 60, _("Category"), required=True, field="name")
+    if session.scalar(select(Category).where(Category.name == name)):
+        raise DomainError(_("Category %(name)s exists already.", name=name), field="name")
+    category = Category(name=name)
+    session.add(category)
+    session.flush()
+    record(session, "catalog.category_added", actor=actor, record=category, summary=name)
+    return category

@@ -1,8 +1,11 @@
-"""The showroom itself (展厅 / 售楼处): name and address printed on documents."""
+"""The showroom itself (展厅 / 售楼处), its settings, and the numbering counters
+that several domains share (vouchers, invoices, dispatch slips, Z reports)."""
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from datetime import date
+
+from sqlalchemy import Date, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -19,3 +22,26 @@ class Showroom(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     tax_no: Mapped[str] = mapped_column(String(40), default="")  # 纳税人识别号
+
+
+class Setting(db.Model):
+    """A shop setting the manager can change (e.g. a role's discount limit)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(400))
+
+
+class Counter(db.Model):
+    """A numbering series: the last number handed out in ``series`` on ``day``
+    (``day`` is 2000-01-01 for series that never restart). Incremented under the
+    row's write lock in the caller's transaction, so numbers have no gaps."""
+
+    __tablename__ = "counter"
+    __table_args__ = (UniqueConstraint("series", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,583 @@
+"""Writing up the sales voucher (开单) and phone orders (电话叫货) with their review (订单评审).
+
+"Steady, accurate, quick" (稳、准、快): every line copies name, brand, model,
+spec and colour from the catalogue, and ``amount = quantity × unit price``
+exactly, in fen. The unit price is the actual price after discount; a discount
+beyond the person's limit needs a manager's PIN on the spot, and is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..audit.services import record
+from ..catalog import services as catalog
+from ..catalog.models import Product
+from ..clock import local_today
+from ..customers.models import Customer, CustomerInterest
+from ..dbtypes import utcnow
+from ..errors import DomainError, Forbidden, NotFound
+from ..money import FEN, format_money, plain_number
+from ..shop import services as shop
+from ..staff import services as staff_services
+from ..staff.models import Staff
+from ..staff.permissions import effective_roles
+from .models import Voucher, VoucherLine, VoucherStatus
+
+MAX_QUANTITY = Decimal("9999")
+MAX_LINES = 100
+PHONE_MIN, PHONE_MAX = 7, 20
+
+
+class NeedsApproval(DomainError):
+    """The discount is over this person's limit: a manager must approve it with their PIN."""
+
+    status = 422
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A manager's approval given on the spot: who, and their PIN."""
+
+    manager_id: int
+    pin: str
+
+
+# ------------------------------------------------------------------ finding vouchers
+def get_voucher(session: Session, voucher_id: int) -> Voucher:
+    voucher = session.get(Voucher, voucher_id)
+    if voucher is None:
+        raise NotFound(_("No such voucher."))
+    return voucher
+
+
+def normalise_no(text: str) -> str:
+    """What a scanner or a person typed → a voucher number (case and blanks forgiven)."""
+    return (text or "").strip().upper().replace(" ", "")
+
+
+def get_by_no(session: Session, no: str) -> Voucher:
+    voucher = session.scalar(select(Voucher).where(Voucher.no == normalise_no(no)))
+    if voucher is None:
+        raise NotFound(_("No voucher numbered %(no)s.", no=(no or "").strip()[:30]))
+    return voucher
+
+
+def _is_manager(actor: Staff) -> bool:
+    return "manager" in actor.roles
+
+
+def check_owner(voucher: Voucher, actor: Staff) -> None:
+    """A clerk works on their own vouchers; a manager on anyone's."""
+    if voucher.clerk_id != actor.id and not _is_manager(actor):
+        raise Forbidden(_("This voucher belongs to %(name)s.", name=voucher.clerk.full_name))
+
+
+def check_editable(voucher: Voucher) -> None:
+    if voucher.status != VoucherStatus.DRAFT:
+        if voucher.no:
+            raise DomainError(_("Voucher %(no)s is written up and can no longer be changed. "
+                                "Cancel it and write a new one.", no=voucher.no))
+        raise DomainError(_("This order has been sent for review and can no longer be changed."))
+
+
+def drafts_of(session: Session, clerk: Staff) -> list[Voucher]:
+    return list(session.scalars(
+        select(Voucher).where(Voucher.clerk_id == clerk.id, Voucher.status == VoucherStatus.DRAFT)
+        .order_by(Voucher.id.desc())
+    ))
+
+
+def open_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None) -> Voucher:
+    """The clerk's open voucher on the tablet: the one asked for if it is still their
+    draft, else their latest counter draft, else a new one."""
+    if voucher_id:
+        voucher = session.get(Voucher, voucher_id)
+        if voucher is not None and voucher.clerk_id == clerk.id and voucher.status == VoucherStatus.DRAFT:
+            return voucher
+    voucher = session.scalar(
+        select(Voucher).where(Voucher.clerk_id == clerk.id, Voucher.status == VoucherStatus.DRAFT,
+                              Voucher.channel == "counter").order_by(Voucher.id.desc())
+    )
+    if voucher is None:
+        voucher = Voucher(clerk=clerk, status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0"))
+        session.add(voucher)
+        session.flush()
+    return voucher
+
+
+# ------------------------------------------------------------------ lines
+def parse_quantity(product: Product, raw) -> Decimal:
+    try:
+        qty = Decimal(str(raw).strip())
+    except (InvalidOperation, AttributeError):
+        raise DomainError(_("Not a quantity: %(value)s", value=str(raw)[:20]), field="quantity") from None
+    if not qty.is_finite():
+        raise DomainError(_("Not a quantity: %(value)s", value=str(raw)[:20]), field="quantity")
+    if qty <= 0:
+        raise DomainError(_("The quantity must be more than zero."), field="quantity")
+    if qty > MAX_QUANTITY:
+        raise DomainError(_("At most %(n)s at a time; check the quantity.", n=plain_number(MAX_QUANTITY)), field="quantity")
+    if product.whole_units_only and qty != qty.to_integral_value():
+        raise DomainError(_("%(name)s is sold in whole %(unit)s.", name=product.name, unit=product.unit),
+                          field="quantity")
+    if qty.as_tuple().exponent < -3:  # type: ignore[operator]
+        raise DomainError(_("At most three decimals in a quantity."), field="quantity")
+    return qty
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """``amount = quantity × unit price``, exact; a fractional quantity is rounded half-up to the fen."""
+    return (quantity * unit_price).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def discount_percent(list_price: Decimal, unit_price: Decimal) -> Decimal:
+    if list_price <= 0:
+        return Decimal("0") if unit_price <= list_price else Decimal("-1")
+    return ((list_price - unit_price) * 100 / list_price).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _check_price(session: Session, actor: Staff, product: Product, unit_price: Decimal,
+                 approval: Approval | None) -> Staff | None:
+    """Is this person allowed to sell at this price? Returns the approving manager, if one was needed."""
+    if unit_price < 0:
+        raise DomainError(_("A price cannot be negative."), field="unit_price")
+    if unit_price == product.list_price:
+        return None
+    limit = shop.discount_limit(session, effective_roles(actor.roles))
+    if unit_price > product.list_price:
+        reason = _("The price %(price)s is above the list price %(list)s: a manager must approve it.",
+                   price=format_money(unit_price), list=format_money(product.list_price))
+        over = True
+    else:
+        pct = discount_percent(product.list_price, unit_price)
+        over = pct > limit
+        reason = _("A discount of %(pct)s%% is over your limit of %(limit)s%%: a manager must approve it "
+                   "with their PIN.", pct=pct, limit=plain_number(limit))
+    if not over:
+        return None
+    if approval is None:
+        raise NeedsApproval(reason, field="unit_price")
+    manager = staff_services.verify_manager_pin(session, approval.manager_id, approval.pin)
+    record(session, "sales.discount_approved", actor=manager, record=product,
+           summary=_("%(clerk)s: %(name)s at %(price)s (list %(list)s)", clerk=actor.full_name, name=product.name,
+                     price=format_money(unit_price), list=format_money(product.list_price)))
+    return manager
+
+
+def _recompute(voucher: Voucher) -> None:
+    total = Decimal("0.00")
+    for position, line in enumerate(voucher.lines, start=1):
+        line.position = position
+        line.amount = line_amount(line.quantity, line.unit_price)
+        total += line.amount
+    voucher.total = total.quantize(FEN)
+
+
+def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", unit_price=None, *,
+             actor: Staff, approval: Approval | None = None) -> VoucherLine:
+    """Add a product to a draft voucher at its list price (or the price given). The same
+    product at the same price adds to the existing line."""
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    product = catalog.get_product(session, product_id)
+    if not product.active:
+        raise DomainError(_("%(name)s is no longer sold (inactive).", name=product.name), field="product")
+    qty = parse_quantity(product, quantity)
+    price = product.list_price if unit_price in (None, "") else catalog.check_price(unit_price, field="unit_price")
+    approved_by = _check_price(session, actor, product, price, approval)
+    for line in voucher.lines:
+        if line.product_id == product.id and line.unit_price == price:
+            new_qty = line.quantity + qty
+            if new_qty > MAX_QUANTITY:
+                raise DomainError(_("At most %(n)s at a time; check the quantity.", n=plain_number(MAX_QUANTITY)),
+                                  field="quantity")
+            line.quantity = new_qty
+            line.approved_by = approved_by or line.approved_by
+            _recompute(voucher)
+            return line
+    if len(voucher.lines) >= MAX_LINES:
+        raise DomainError(_("A voucher has at most %(n)d lines.", n=MAX_LINES))
+    line = VoucherLine(
+        product=product, product_name=product.name, brand_name=product.brand.name, model=product.model,
+        spec=product.spec, colour=product.colour, unit=product.unit, quantity=qty,
+        list_price=product.list_price, unit_price=price, amount=line_amount(qty, price),
+        vat_rate_bp=product.vat_rate_bp, approved_by=approved_by,
+    )
+    voucher.lines.append(line)
+    _recompute(voucher)
+    session.flush()
+    return line
+
+
+def _line(voucher: Voucher, line_id: int) -> VoucherLine:
+    for line in voucher.lines:
+        if line.id == line_id:
+            return line
+    raise NotFound(_("That line is not on this voucher."))
+
+
+def update_line(session: Session, voucher: Voucher, line_id: int, quantity, unit_price, *, actor: Staff,
+                approval: Approval | None = None) -> VoucherLine:
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    line = _line(voucher, line_id)
+    product = line.product
+    qty = parse_quantity(product, quantity)
+    price = catalog.check_price(unit_price, field="unit_price")
+    if price != line.unit_price:
+        # the limit is judged against the price list of today, as a new line would be
+        line.approved_by = _check_price(session, actor, product, price, approval)
+        line.list_price = product.list_price
+        line.unit_price = price
+    line.quantity = qty
+    _recompute(voucher)
+    return line
+
+
+def remove_line(session: Session, voucher: Voucher, line_id: int, *, actor: Staff) -> None:
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    line = _line(voucher, line_id)
+    voucher.lines.remove(line)
+    _recompute(voucher)
+
+
+def stock_shortages(voucher: Voucher) -> dict[int, Decimal]:
+    """Lines asking for more than is on hand: line id → how many are missing."""
+    wanted: dict[int, Decimal] = {}
+    for line in voucher.lines:
+        wanted[line.product_id] = wanted.get(line.product_id, Decimal("0")) + line.quantity
+    out = {}
+    for line in voucher.lines:
+        missing = wanted[line.product_id] - line.product.stock_on_hand
+        if missing > 0:
+            out[line.id] = missing
+    return out
+
+
+# ------------------------------------------------------------------ customers
+def check_phone(phone: str) -> str:
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit() or ch in "+-")
+    plain = digits.replace("-", "").replace("+", "")
+    if not plain.isdigit() or not PHONE_MIN <= len(plain) <= PHONE_MAX:
+        raise DomainError(_("A phone number has %(a)d to %(b)d digits.", a=PHONE_MIN, b=PHONE_MAX), field="phone")
+    return plain
+
+
+def find_customer(session: Session, phone: str) -> Customer | None:
+    try:
+        plain = check_phone(phone)
+    except DomainError:
+        return None
+    return session.scalar(select(Customer).where(Customer.phone == plain))
+
+
+def find_or_register_customer(session: Session, *, phone: str, name: str = "", address: str = "",
+                              actor: Staff) -> Customer:
+    plain = check_phone(phone)
+    name = (name or "").strip()
+    if len(name) > 60:
+        raise DomainError(_("A name has at most %(n)d characters.", n=60), field="name")
+    if len(address or "") > 200:
+        raise DomainError(_("An address has at most %(n)d characters.", n=200), field="address")
+    customer = session.scalar(select(Customer).where(Customer.phone == plain))
+    if customer is None:
+        if not name:
+            raise DomainError(_("New customer: enter the name too."), field="name")
+        customer = Customer(name=name, phone=plain, address=(address or "").strip(), created_by_id=actor.id)
+        session.add(customer)
+        session.flush()
+        record(session, "customers.registered", actor=actor, record=customer, summary=f"{name} {plain}")
+    else:
+        if address and address.strip() and address.strip() != customer.address:
+            customer.address = address.strip()
+    return customer
+
+
+def set_customer(session: Session, voucher: Voucher, *, phone: str, name: str = "", actor: Staff) -> Customer:
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    customer = find_or_register_customer(session, phone=phone, name=name, actor=actor)
+    voucher.customer = customer
+    voucher.customer_name = customer.name
+    voucher.customer_phone = customer.phone
+    return customer
+
+
+def clear_customer(session: Session, voucher: Voucher, *, actor: Staff) -> None:
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    voucher.customer = None
+    voucher.customer_name = ""
+    voucher.customer_phone = ""
+
+
+def record_interest(session: Session, customer: Customer | None, product: Product, *, actor: Staff) -> None:
+    """The clerk showed a known customer this product: remember it (one row per day is enough)."""
+    if customer is None:
+        return
+    recent = session.scalar(
+        select(CustomerInterest).where(CustomerInterest.customer_id == customer.id,
+                                       CustomerInterest.product_id == product.id)
+        .order_by(CustomerInterest.at.desc()).limit(1)
+    )
+    if recent is not None and (utcnow() - recent.at).total_seconds() < 86400:
+        return
+    session.add(CustomerInterest(customer_id=customer.id, product_id=product.id, staff_id=actor.id))
+
+
+# ------------------------------------------------------------------ write-up, checksum, cancel
+def compute_checksum(voucher: Voucher) -> str:
+    """A fingerprint of what was written up: the cashier's check (查) recomputes it, so a
+    voucher changed after write-up is refused."""
+    parts = [voucher.no or "", str(voucher.clerk_id), str(int(voucher.total * 100))]
+    for line in voucher.lines:
+        parts.append("|".join([
+            str(line.product_id), str(int(line.quantity * 1000)), str(int(line.unit_price * 100)),
+            str(int(line.amount * 100)),
+        ]))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def verify(voucher: Voucher) -> list[str]:
+    """Recompute every line and the total; what does not add up (empty when all is well)."""
+    problems = []
+    total = Decimal("0.00")
+    for line in voucher.lines:
+        expected = line_amount(line.quantity, line.unit_price)
+        if line.amount != expected:
+            problems.append(_("Line %(n)d: %(q)s × %(p)s should be %(e)s, not %(a)s.", n=line.position,
+                              q=plain_number(line.quantity), p=format_money(line.unit_price),
+                              e=format_money(expected), a=format_money(line.amount)))
+        total += line.amount
+    if total != voucher.total:
+        problems.append(_("The lines add up to %(t)s, but the voucher says %(v)s.", t=format_money(total),
+                          v=format_money(voucher.total)))
+    if voucher.checksum and compute_checksum(voucher) != voucher.checksum:
+        problems.append(_("The voucher was changed after it was written up."))
+    return problems
+
+
+def _number(session: Session, voucher: Voucher) -> None:
+    day = local_today()
+    n = shop.next_number(session, "voucher", day)
+    voucher.no = f"V{day:%Y%m%d}-{n:04d}"
+    voucher.business_day = day
+    voucher.written_up_at = utcnow()
+    voucher.status = VoucherStatus.WRITTEN_UP
+    voucher.checksum = compute_checksum(voucher)
+
+
+def write_up(session: Session, voucher: Voucher, *, actor: Staff) -> Voucher:
+    """Freeze the voucher: it gets its number and QR and goes to the cashier's queue."""
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    if voucher.channel != "counter":
+        raise DomainError(_("A phone order is written up by the manager's review."))
+    if not voucher.lines:
+        raise DomainError(_("Add at least one product before writing up the voucher."))
+    problems = verify(voucher)
+    if problems:
+        raise DomainError(problems[0])
+    _number(session, voucher)
+    record(session, "sales.voucher_written_up", actor=actor, record=voucher,
+           summary=f"{voucher.no} {format_money(voucher.total)}")
+    return voucher
+
+
+def cancel(session: Session, voucher: Voucher, reason: str, *, actor: Staff) -> None:
+    """Cancel a written-up voucher before it is paid (with a reason, audited). It keeps its number."""
+    check_owner(voucher, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the voucher is cancelled."), field="reason")
+    if len(reason) > 200:
+        raise DomainError(_("A reason has at most %(n)d characters.", n=200), field="reason")
+    if voucher.status == VoucherStatus.CANCELLED:
+        raise DomainError(_("Voucher %(no)s is already cancelled.", no=voucher.no))
+    if voucher.status != VoucherStatus.WRITTEN_UP:
+        raise DomainError(_("Only a written-up voucher can be cancelled."))
+    if voucher.payment_state != "unpaid":
+        raise DomainError(_("Voucher %(no)s has been paid: it can only be refunded.", no=voucher.no))
+    voucher.status = VoucherStatus.CANCELLED
+    voucher.cancelled_at = utcnow()
+    voucher.cancelled_by = actor
+    voucher.cancel_reason = reason
+    record(session, "sales.voucher_cancelled", actor=actor, record=voucher, reason=reason,
+           summary=f"{voucher.no} {format_money(voucher.total)}")
+
+
+def discard_draft(session: Session, voucher: Voucher, *, actor: Staff) -> None:
+    """Throw away a draft nobody wrote up (it has no number and moved no money)."""
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    session.delete(voucher)
+
+
+def vouchers_of_day(session: Session, clerk: Staff | None, day=None, *, limit: int = 200) -> list[Voucher]:
+    day = day or local_today()
+    stmt = select(Voucher).where(Voucher.business_day == day, Voucher.no.is_not(None))
+    if clerk is not None:
+        stmt = stmt.where(Voucher.clerk_id == clerk.id)
+    return list(session.scalars(stmt.order_by(Voucher.id.desc()).limit(limit)))
+
+
+# ------------------------------------------------------------------ phone orders (电话叫货, §5.3)
+def start_phone_order(session: Session, *, actor: Staff, name: str, phone: str, address: str = "",
+                      notes: str = "") -> Voucher:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter the customer's name."), field="name")
+    if len(notes or "") > 1000:
+        raise DomainError(_("Notes have at most %(n)d characters.", n=1000), field="notes")
+    customer = find_or_register_customer(session, phone=phone, name=name, address=address, actor=actor)
+    voucher = Voucher(clerk=actor, status=VoucherStatus.DRAFT, channel="phone", customer=customer,
+                      customer_name=name, customer_phone=customer.phone,
+                      delivery_address=(address or "").strip(), notes=(notes or "").strip(), total=Decimal("0"))
+    session.add(voucher)
+    session.flush()
+    return voucher
+
+
+def read_back_script(voucher: Voucher) -> list[str]:
+    """What the clerk reads back to the customer before they confirm."""
+    lines = [_("Mr/Ms %(name)s, let me read your order back to you:", name=voucher.customer_name)]
+    for line in voucher.lines:
+        lines.append(_("%(brand)s %(model)s %(name)s %(spec)s %(colour)s, %(qty)s %(unit)s at %(price)s each, "
+                       "%(amount)s.", brand=line.brand_name, model=line.model, name=line.product_name,
+                       spec=line.spec, colour=line.colour, qty=plain_number(line.quantity), unit=line.unit,
+                       price=format_money(line.unit_price), amount=format_money(line.amount)))
+    lines.append(_("In all %(total)s.", total=format_money(voucher.total)))
+    if voucher.delivery_address:
+        lines.append(_("Delivered to %(address)s; we will call %(phone)s.", address=voucher.delivery_address,
+                       phone=voucher.customer_phone))
+    lines.append(_("Is that right?"))
+    return lines
+
+
+def confirm_read_back(session: Session, voucher: Voucher, *, actor: Staff) -> None:
+    """The customer confirmed the read-back: record the time and send it to review."""
+    check_owner(voucher, actor)
+    check_editable(voucher)
+    if voucher.channel != "phone":
+        raise DomainError(_("Only phone orders are read back."))
+    if not voucher.lines:
+        raise DomainError(_("Add at least one product before reading the order back."))
+    voucher.confirmed_at = utcnow()
+    voucher.status = VoucherStatus.AWAITING_REVIEW
+    record(session, "sales.phone_order_confirmed", actor=actor, record=voucher,
+           summary=f"{voucher.customer_name} {voucher.customer_phone} {format_money(voucher.total)}")
+
+
+def review_queue(session: Session) -> list[Voucher]:
+    return list(session.scalars(
+        select(Voucher).where(Voucher.status == VoucherStatus.AWAITING_REVIEW).order_by(Voucher.confirmed_at)
+    ))
+
+
+def _awaiting(voucher: Voucher) -> None:
+    if voucher.status != VoucherStatus.AWAITING_REVIEW:
+        raise DomainError(_("This order is not waiting for review."))
+
+
+def approve_phone_order(session: Session, voucher: Voucher, *, manager: Staff, pay_on_delivery: bool) -> Voucher:
+    """Order review passed (stock, price, credit): the order becomes a written-up voucher."""
+    _awaiting(voucher)
+    if pay_on_delivery and not voucher.delivery_address:
+        raise DomainError(_("Pay on delivery needs a delivery address."), field="pay_on_delivery")
+    problems = verify(voucher)
+    if problems:
+        raise DomainError(problems[0])
+    voucher.reviewed_at = utcnow()
+    voucher.reviewed_by = manager
+    voucher.pay_on_delivery = bool(pay_on_delivery)
+    _number(session, voucher)
+    record(session, "sales.phone_order_approved", actor=manager, record=voucher,
+           summary=f"{voucher.no} {format_money(voucher.total)}" + (" COD" if pay_on_delivery else ""))
+    return voucher
+
+
+def reject_phone_order(session: Session, voucher: Voucher, reason: str, *, manager: Staff) -> None:
+    _awaiting(voucher)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the order is rejected."), field="reason")
+    if len(reason) > 200:
+        raise DomainError(_("A reason has at most %(n)d characters.", n=200), field="reason")
+    voucher.status = VoucherStatus.REJECTED
+    voucher.reviewed_at = utcnow()
+    voucher.reviewed_by = manager
+    voucher.review_note = reason
+    record(session, "sales.phone_order_rejected", actor=manager, record=voucher, reason=reason,
+           summary=f"{voucher.customer_name} {voucher.customer_phone}")
+
+
+# ------------------------------------------------------------------ recommendations (建议购买)
+@dataclass
+class Suggestions:
+    accessories: list[Product]
+    alternatives: list[Product]
+    history: list[Product]
+
+    def __bool__(self) -> bool:
+        return bool(self.accessories or self.alternatives or self.history)
+
+
+def customer_history(session: Session, customer: Customer | None, *, exclude=(), limit: int = 6) -> list[Product]:
+    """What this customer bought or looked at before, latest first."""
+    if customer is None:
+        return []
+    bought = session.execute(
+        select(VoucherLine.product_id, func.max(Voucher.written_up_at).label("at"))
+        .join(Voucher, VoucherLine.voucher_id == Voucher.id)
+        .where(Voucher.customer_id == customer.id, Voucher.no.is_not(None),
+               Voucher.status != VoucherStatus.CANCELLED)
+        .group_by(VoucherLine.product_id)
+    ).all()
+    looked = session.execute(
+        select(CustomerInterest.product_id, func.max(CustomerInterest.at).label("at"))
+        .where(CustomerInterest.customer_id == customer.id).group_by(CustomerInterest.product_id)
+    ).all()
+    latest: dict[int, object] = {}
+    for product_id, at in [*bought, *looked]:
+        if product_id in exclude or at is None:
+            continue
+        if product_id not in latest or str(at) > str(latest[product_id]):
+            latest[product_id] = at
+    ids = [pid for pid, _at in sorted(latest.items(), key=lambda kv: str(kv[1]), reverse=True)][:limit]
+    if not ids:
+        return []
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    return [products[i] for i in ids if i in products]
+
+
+def suggestions_for_product(session: Session, product: Product, customer: Customer | None) -> Suggestions:
+    alternatives = catalog.alternatives(session, product) if product.stock_on_hand <= 0 else []
+    return Suggestions(
+        accessories=catalog.accessories(session, [product.id]),
+        alternatives=alternatives,
+        history=customer_history(session, customer, exclude={product.id}),
+    )
+
+
+def suggestions_for_voucher(session: Session, voucher: Voucher) -> Suggestions:
+    ids = [line.product_id for line in voucher.lines]
+    short = stock_shortages(voucher)
+    alternatives: list[Product] = []
+    for line in voucher.lines:
+        if line.id in short:
+            for p in catalog.alternatives(session, line.product, limit=3):
+                if p.id not in ids and p not in alternatives:
+                    alternatives.append(p)
+    return Suggestions(
+        accessories=catalog.accessories(session, ids),
+        alternatives=alternatives[:6],
+        history=customer_history(session, voucher.customer, exclude=set(ids)),
+    )

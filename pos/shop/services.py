@@ -1,0 +1,90 @@
+"""Shop settings and gapless numbering."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import DomainError
+from .models import Counter, Setting, Showroom
+
+NO_DAY = date(2000, 1, 1)
+
+#: settings with their defaults; the manager's settings screen edits these
+DEFAULTS = {
+    "discount_limit.clerk": "10",  # % below list price a clerk may give without approval
+    "discount_limit.cashier": "0",
+    "discount_limit.manager": "100",
+    "discount_limit.delivery": "0",
+}
+
+
+def get_setting(session: Session, key: str) -> str:
+    row = session.get(Setting, key)
+    return row.value if row is not None else DEFAULTS[key]
+
+
+def set_setting(session: Session, key: str, value: str) -> None:
+    if key not in DEFAULTS:
+        raise DomainError(_("Unknown setting: %(key)s", key=key))
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+
+
+def discount_limit(session: Session, roles) -> Decimal:
+    """The largest discount (percent of list price) this person may give on their own."""
+    best = Decimal("0")
+    for role in roles:
+        key = f"discount_limit.{role}"
+        if key in DEFAULTS:
+            try:
+                best = max(best, Decimal(get_setting(session, key)))
+            except InvalidOperation:
+                continue
+    return best
+
+
+def set_discount_limit(session: Session, role: str, percent) -> Decimal:
+    try:
+        value = Decimal(str(percent).strip())
+    except InvalidOperation:
+        raise DomainError(_("A discount limit is a number from 0 to 100."), field=role) from None
+    if not value.is_finite() or value < 0 or value > 100:
+        raise DomainError(_("A discount limit is a number from 0 to 100."), field=role)
+    set_setting(session, f"discount_limit.{role}", str(value.quantize(Decimal("0.1"))))
+    return value
+
+
+def next_number(session: Session, series: str, day: date | None = None) -> int:
+    """The next number in a series, without gaps: the increment happens in the
+    caller's transaction under the row's write lock (PostgreSQL row lock; the
+    SQLite write lock), so a rollback gives the number back and two cashiers
+    never get the same one."""
+    day = day or NO_DAY
+    for _attempt in range(5):
+        result = session.execute(
+            update(Counter).where(Counter.series == series, Counter.day == day)
+            .values(last=Counter.last + 1).returning(Counter.last)
+        )
+        value = result.scalar()
+        if value is not None:
+            return int(value)
+        try:
+            with session.begin_nested():
+                session.add(Counter(series=series, day=day, last=1))
+            return 1
+        except IntegrityError:
+            continue  # somebody created the row at the same moment: increment theirs
+    raise RuntimeError(f"could not take a number in series {series}")
+
+
+def showroom(session: Session) -> Showroom | None:
+    return session.scalar(select(Showroom).order_by(Showroom.id))
