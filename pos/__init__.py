@@ -99,7 +99,8 @@ def _start_request():
     g.pos_request = True
     g.pop("_login_user", None)
     flask_babel_refresh()
-    if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite"
+            and not db.session().in_transaction()):
         # SQLite: a request that writes takes the write lock at its first statement
         # (BEGIN IMMEDIATE), so what it reads cannot change before it writes.
         # Reads stay concurrent (WAL). PostgreSQL uses row locks instead.
@@ -169,12 +170,14 @@ def _idle_logout():
 
 def _register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
+    from .catalog.views import bp as catalog_bp
     from .core import bp as core_bp
+    from .sales.views import bp as sales_bp
+    from .shop.views import bp as shop_bp
     from .staff.views import bp as staff_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(staff_bp)
-    app.register_blueprint(audit_bp)
+    for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, shop_bp):
+        app.register_blueprint(bp)
 
 
 def _register_errors(app: Flask) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .catalog.models import Brand, Category, Product, ProductPicture
-from .catalog.services import build_search_key
+from .catalog.services import index_product
 from .customers.models import Customer
 from .shop.models import Showroom
 from .staff import services as staff_services
@@ -176,7 +176,7 @@ def load_demo(session: Session, *, media_dir: Path | None = None) -> dict:
             list_price=price, vat_rate_bp=1300, stock_on_hand=stock, selling_points=points,
             functions=spec, active=True,
         )
-        product.search_key = build_search_key(product, brand)
+        index_product(product, brand)
         rel = f"products/{barcode}.svg"
         _picture(media_dir, rel, f"{brand} {name}", model, colour)
         product.pictures.append(ProductPicture(path=rel, position=0))

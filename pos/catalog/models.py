@@ -53,7 +53,8 @@ class Product(db.Model):
     stock_on_hand: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
     selling_points: Mapped[str] = mapped_column(Text, default="")
     functions: Mapped[str] = mapped_column(Text, default="")
-    search_key: Mapped[str] = mapped_column(String(400), default="", index=True)
+    search_key: Mapped[str] = mapped_column(String(400), default="")  # indexed by search_index.py
+    search_grams: Mapped[str] = mapped_column(Text, default="")  # its bigrams (PostgreSQL's index)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -13,12 +13,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, column, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
 from ..errors import DomainError, NotFound
 from ..money import format_money, parse_money, plain_number
+from . import search_index
 from .models import Brand, Category, Product, ProductRelation
 
 MAX_QUERY = 60
@@ -37,6 +38,12 @@ def build_search_key(product: Product, brand_name: str) -> str:
         pinyin_initials(product.name), pinyin_initials(brand_name),
     ]
     return " ".join(p.strip().lower() for p in parts if p)[:400]
+
+
+def index_product(product: Product, brand_name: str) -> None:
+    """Fill the columns catalogue search reads (call after any change to the product's words)."""
+    product.search_key = build_search_key(product, brand_name)
+    product.search_grams = " ".join(search_index.grams(product.search_key))
 
 
 def _like_escape(term: str) -> str:
@@ -70,8 +77,22 @@ def search_products(
             return SearchResult([product], False, exact_barcode=product)
     stmt = select(Product)
     conditions = []
-    for term in query.split():
+    terms = query.split()[:8]
+    for term in terms:
         conditions.append(Product.search_key.like(f"%{_like_escape(term)}%", escape="\\"))
+    indexed = [t for t in terms if len(t) >= search_index.MIN_INDEXED]
+    dialect = session.get_bind().dialect.name
+    if indexed and dialect == "sqlite":
+        # drive the query from the FTS5 trigram index
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)
+        fts = table(search_index.FTS_TABLE, column("rowid"))
+        stmt = stmt.join(fts, fts.c.rowid == Product.id).where(
+            literal_column(search_index.FTS_TABLE).op("MATCH")(match))
+    elif dialect == "postgresql":
+        bigrams = [g for t in terms for g in search_index.grams(t)]
+        if bigrams:  # narrowed by the GIN index over the bigrams; LIKE then decides
+            conditions.append(literal_column(search_index.PG_TSVECTOR).op("@@")(
+                func.plainto_tsquery("simple", " ".join(bigrams))))
     if not include_inactive:
         conditions.append(Product.active.is_(True))
     if category_id:
@@ -246,7 +267,7 @@ def _apply(session: Session, product: Product, data: ProductInput) -> dict:
             setattr(product, key, value)
     product.brand = brand
     product.category = category
-    product.search_key = build_search_key(product, brand.name)
+    index_product(product, brand.name)
     return changes
 
 

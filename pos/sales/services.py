@@ -123,7 +123,8 @@ def parse_quantity(product: Product, raw) -> Decimal:
     if qty <= 0:
         raise DomainError(_("The quantity must be more than zero."), field="quantity")
     if qty > MAX_QUANTITY:
-        raise DomainError(_("At most %(n)s at a time; check the quantity.", n=plain_number(MAX_QUANTITY)), field="quantity")
+        raise DomainError(_("At most %(n)s at a time; check the quantity.", n=plain_number(MAX_QUANTITY)),
+                          field="quantity")
     if product.whole_units_only and qty != qty.to_integral_value():
         raise DomainError(_("%(name)s is sold in whole %(unit)s.", name=product.name, unit=product.unit),
                           field="quantity")
@@ -571,11 +572,11 @@ def suggestions_for_voucher(session: Session, voucher: Voucher) -> Suggestions:
     ids = [line.product_id for line in voucher.lines]
     short = stock_shortages(voucher)
     alternatives: list[Product] = []
-    for line in voucher.lines:
-        if line.id in short:
-            for p in catalog.alternatives(session, line.product, limit=3):
-                if p.id not in ids and p not in alternatives:
-                    alternatives.append(p)
+    short_lines = [line for line in voucher.lines if line.id in short][:3]  # the first few are enough
+    for line in short_lines:
+        for p in catalog.alternatives(session, line.product, limit=3):
+            if p.id not in ids and p not in alternatives:
+                alternatives.append(p)
     return Suggestions(
         accessories=catalog.accessories(session, ids),
         alternatives=alternatives[:6],

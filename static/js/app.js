@@ -3,6 +3,21 @@
 (function () {
   "use strict";
 
+  var banner = document.getElementById("banner");
+  var showBanner = function (text) {
+    if (!banner || !text) return;
+    banner.textContent = text;
+    banner.hidden = false;
+    setTimeout(function () { banner.hidden = true; }, 6000);
+  };
+  // A failed htmx request (5xx, network): say so, keep the page as it is.
+  document.body.addEventListener("htmx:responseError", function () {
+    showBanner(document.body.getAttribute("data-msg-error"));
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    showBanner(document.body.getAttribute("data-msg-network"));
+  });
+
   // PIN keypad: buttons type into the PIN field of their form.
   document.addEventListener("click", function (ev) {
     var key = ev.target.closest("[data-key]");
@@ -15,6 +30,68 @@
     else if (k === "back") input.value = input.value.slice(0, -1);
     else if (input.value.length < (input.maxLength > 0 ? input.maxLength : 6)) input.value += k;
     input.focus();
+  });
+
+  // Quantity steppers (− / +) and fields that save themselves when changed.
+  document.addEventListener("click", function (ev) {
+    var step = ev.target.closest("[data-step]");
+    if (!step) return;
+    var box = step.closest(".stepper");
+    var input = box && box.querySelector("[data-qty]");
+    if (!input) return;
+    var value = parseFloat(input.value || "0") || 0;
+    var next = Math.max(1, Math.round(value + parseInt(step.getAttribute("data-step"), 10)));
+    input.value = String(next);
+    if (input.hasAttribute("data-autosubmit")) input.form.requestSubmit();
+  });
+  document.addEventListener("change", function (ev) {
+    if (ev.target.hasAttribute && ev.target.hasAttribute("data-autosubmit") && ev.target.form) {
+      ev.target.form.requestSubmit();
+    }
+  });
+
+  // Discount chips: 95 % of the list price → the actual unit price (integer fen, no float money).
+  document.addEventListener("click", function (ev) {
+    var chip = ev.target.closest("[data-discount]");
+    if (!chip) return;
+    var price = chip.closest("form").querySelector("[data-price]");
+    if (!price) return;
+    var parts = price.getAttribute("data-list").split(".");
+    var fen = parseInt(parts[0], 10) * 100 + parseInt((parts[1] || "0").padEnd(2, "0").slice(0, 2), 10);
+    var pct = parseInt(chip.getAttribute("data-discount"), 10);
+    var newFen = Math.floor((fen * pct + 50) / 100);
+    price.value = Math.floor(newFen / 100) + "." + String(newFen % 100).padStart(2, "0");
+  });
+
+  // Camera scan (tablet): BarcodeDetector where the browser has it; otherwise say so.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-scan-camera]");
+    if (!btn) return;
+    var target = document.querySelector(btn.getAttribute("data-target"));
+    var video = document.getElementById("scan-video");
+    if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !video) {
+      showBanner(btn.getAttribute("data-msg-unsupported"));
+      return;
+    }
+    var detector = new window.BarcodeDetector({ formats: ["ean_13", "ean_8", "code_128", "qr_code", "upc_a"] });
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
+      video.srcObject = stream;
+      video.hidden = false;
+      video.play();
+      var stop = function () { stream.getTracks().forEach(function (t) { t.stop(); }); video.hidden = true; };
+      var tick = function () {
+        detector.detect(video).then(function (codes) {
+          if (codes.length) {
+            stop();
+            target.value = codes[0].rawValue;
+            target.form.submit();
+          } else if (!video.hidden) {
+            requestAnimationFrame(tick);
+          }
+        }).catch(stop);
+      };
+      tick();
+    }).catch(function () { showBanner(btn.getAttribute("data-msg-unsupported")); });
   });
 
   // Idle logout: after N minutes without a touch, the tablet returns to the name tiles.
@@ -34,18 +111,4 @@
     reset();
   }
 
-  // A failed htmx request (5xx, network): say so, keep the page as it is.
-  var banner = document.getElementById("banner");
-  var showBanner = function (text) {
-    if (!banner) return;
-    banner.textContent = text;
-    banner.hidden = false;
-    setTimeout(function () { banner.hidden = true; }, 6000);
-  };
-  document.body.addEventListener("htmx:responseError", function () {
-    showBanner(document.body.getAttribute("data-msg-error"));
-  });
-  document.body.addEventListener("htmx:sendError", function () {
-    showBanner(document.body.getAttribute("data-msg-network"));
-  });
 })();

@@ -1,0 +1,220 @@
+"""The counter screens over HTTP: adding lines, bad input (422, nothing saved), approval,
+write-up, the voucher document, cancelling, phone orders and review."""
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from pos.sales.models import Voucher, VoucherLine, VoucherStatus
+from tests.conftest import login_as, staff_by_no
+
+HX = {"HX-Request": "true"}
+
+
+def text(resp):
+    return resp.get_data(as_text=True)
+
+
+def nlines(session):
+    return session.scalar(select(func.count(VoucherLine.id)))
+
+
+def draft_of(session, staff_no):
+    clerk = staff_by_no(staff_no)
+    session.expire_all()
+    return session.scalar(select(Voucher).where(Voucher.clerk_id == clerk.id, Voucher.status == "draft")
+                          .order_by(Voucher.id.desc()))
+
+
+def test_counter_page_opens_a_draft(as_clerk, session):
+    resp = as_clerk.get("/counter")
+    assert resp.status_code == 200 and "当前销售单" in text(resp) and "开单" in text(resp)
+    assert draft_of(session, "C001") is not None
+
+
+def test_add_line_from_the_counter(as_clerk, session, products):
+    as_clerk.get("/counter")
+    resp = as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "2"}, headers=HX)
+    assert resp.status_code == 200
+    body = text(resp)
+    assert products[0].name in body and 'id="suggestions"' in body and "hx-swap-oob" in body
+    v = draft_of(session, "C001")
+    assert v.lines[0].quantity == Decimal("2") and v.total == products[0].list_price * 2
+
+
+@pytest.mark.parametrize(("qty", "message"), [
+    ("0", "数量必须大于零"), ("-3", "数量必须大于零"), ("1.5", "只能按整"), ("abc", "不是有效的数量"),
+    ("99999", "一次最多"),
+])
+def test_bad_quantity_gets_422_and_nothing_saved(as_clerk, session, products, qty, message):
+    as_clerk.get("/counter")
+    before = nlines(session)
+    resp = as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": qty}, headers=HX)
+    assert resp.status_code == 422 and message in text(resp)
+    assert nlines(session) == before
+
+
+@pytest.mark.parametrize(("price", "message"), [("-5", "不能为负数"), ("x", "不是有效的价格")])
+def test_bad_price_gets_422(as_clerk, session, products, price, message):
+    as_clerk.get("/counter")
+    resp = as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1",
+                                                 "unit_price": price}, headers=HX)
+    assert resp.status_code == 422 and message in text(resp)
+    assert nlines(session) == 0
+
+
+def test_inactive_or_missing_product(as_clerk, session, products):
+    as_clerk.get("/counter")
+    products[0].active = False
+    session.commit()
+    resp = as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
+    assert resp.status_code == 422 and "已停售" in text(resp)
+    resp = as_clerk.post("/counter/lines", data={"product_id": 999999, "quantity": "1"}, headers=HX)
+    assert resp.status_code == 404 and "没有这个商品" in text(resp)
+    assert nlines(session) == 0
+
+
+def test_discount_over_limit_asks_for_the_manager_pin(as_clerk, session, products):
+    as_clerk.get("/counter")
+    price = (products[0].list_price * Decimal("0.7")).quantize(Decimal("0.01"))
+    data = {"product_id": products[0].id, "quantity": "1", "unit_price": str(price)}
+    resp = as_clerk.post("/counter/lines", data=data, headers=HX)
+    assert resp.status_code == 422 and "须店长输入 PIN 码批准" in text(resp) and 'data-testid="approval"' in text(resp)
+    assert nlines(session) == 0
+    manager = staff_by_no("M001")
+    resp = as_clerk.post("/counter/lines", data={**data, "manager_id": manager.id, "manager_pin": "1234"}, headers=HX)
+    assert resp.status_code == 401 and "PIN 码错误" in text(resp)
+    assert nlines(session) == 0
+    resp = as_clerk.post("/counter/lines", data={**data, "manager_id": manager.id, "manager_pin": "9001"}, headers=HX)
+    assert resp.status_code == 200 and "王建国 批准" in text(resp)
+    assert draft_of(session, "C001").lines[0].unit_price == price
+
+
+def test_update_line_and_remove(as_clerk, session, products):
+    as_clerk.get("/counter")
+    as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
+    line = draft_of(session, "C001").lines[0]
+    resp = as_clerk.post(f"/counter/lines/{line.id}", data={"quantity": "3", "unit_price": str(line.unit_price)},
+                         headers=HX)
+    assert resp.status_code == 200
+    assert draft_of(session, "C001").lines[0].quantity == Decimal("3")
+    resp = as_clerk.post(f"/counter/lines/{line.id}", data={"quantity": "0", "unit_price": str(line.unit_price)},
+                         headers=HX)
+    assert resp.status_code == 422
+    assert draft_of(session, "C001").lines[0].quantity == Decimal("3")
+    assert as_clerk.post(f"/counter/lines/{line.id}/remove", headers=HX).status_code == 200
+    assert draft_of(session, "C001").lines == []
+    assert as_clerk.post("/counter/lines/999999/remove", headers=HX).status_code == 404
+
+
+def test_scan_adds_one(as_clerk, session, products):
+    as_clerk.get("/counter")
+    resp = as_clerk.post("/counter/scan", data={"q": products[0].barcode}, headers=HX)
+    assert resp.status_code == 200
+    assert draft_of(session, "C001").lines[0].product_id == products[0].id
+    resp = as_clerk.post("/counter/scan", data={"q": "0000000000000"}, headers=HX)
+    assert resp.status_code == 422 and "没有条码为" in text(resp)
+
+
+def test_customer_on_the_voucher(as_clerk, session):
+    as_clerk.get("/counter")
+    resp = as_clerk.post("/counter/customer", data={"phone": "13800138001"}, headers=HX)
+    assert resp.status_code == 200 and "周先生" in text(resp)
+    resp = as_clerk.post("/counter/customer/clear", headers=HX)
+    resp = as_clerk.post("/counter/customer", data={"phone": "123"}, headers=HX)
+    assert resp.status_code == 422 and "电话号码为" in text(resp) and 'value="123"' in text(resp)
+    resp = as_clerk.post("/counter/customer", data={"phone": "13612345678"}, headers=HX)
+    assert resp.status_code == 422 and "新顾客" in text(resp)
+
+
+def write_up_one(client, session, products, staff_no="C001"):
+    client.get("/counter")
+    client.post("/counter/lines", data={"product_id": products[0].id, "quantity": "2"}, headers=HX)
+    resp = client.post("/counter/write-up", headers=HX)
+    assert resp.status_code == 200, text(resp)
+    return resp.headers["HX-Redirect"].rsplit("/", 1)[1]
+
+
+def test_write_up_and_the_voucher_document(as_clerk, session, products):
+    resp = as_clerk.post("/counter/write-up", headers=HX)  # empty: refused
+    assert resp.status_code == 422 and "请先添加至少一件商品" in text(resp)
+    no = write_up_one(as_clerk, session, products)
+    body = text(as_clerk.get(f"/vouchers/{no}"))
+    total = products[0].list_price * 2
+    from pos.money import amount_in_words, format_money
+    assert no in body and "<svg" in body and format_money(total) in body
+    assert "人民币" + amount_in_words(total) in body and "李晓梅" in body and "已开单，未付款" in body
+    assert as_clerk.get("/vouchers/V19990101-0001").status_code == 404
+
+
+def test_written_up_voucher_cannot_be_edited_by_any_route(as_clerk, session, products):
+    no = write_up_one(as_clerk, session, products)
+    v = session.scalar(select(Voucher).where(Voucher.no == no))
+    line_id = v.lines[0].id
+    # the session's open voucher is a new draft now; the old line is not on it
+    resp = as_clerk.post(f"/counter/lines/{line_id}", data={"quantity": "9", "unit_price": "1"}, headers=HX)
+    assert resp.status_code == 404
+    resp = as_clerk.post(f"/counter/switch/{v.id}")
+    assert resp.status_code == 422 and "不能再修改" in text(resp)
+    session.expire_all()
+    assert session.get(Voucher, v.id).lines[0].quantity == Decimal("2")
+
+
+def test_cancel_from_the_voucher_page(as_clerk, session, products):
+    no = write_up_one(as_clerk, session, products)
+    resp = as_clerk.post(f"/vouchers/{no}/cancel", data={"reason": ""})
+    assert resp.status_code == 422 and "请填写作废原因" in text(resp)
+    resp = as_clerk.post(f"/vouchers/{no}/cancel", data={"reason": "顾客不要了"})
+    assert resp.status_code == 303
+    assert "已作废" in text(as_clerk.get(f"/vouchers/{no}"))
+
+
+def test_another_clerk_cannot_cancel(client, session, products):
+    login_as(client, "C001")
+    no = write_up_one(client, session, products)
+    login_as(client, "C002")
+    resp = client.post(f"/vouchers/{no}/cancel", data={"reason": "x"})
+    assert resp.status_code == 403 and "这张销售单属于 李晓梅" in text(resp)
+    assert session.scalar(select(Voucher).where(Voucher.no == no)).status == VoucherStatus.WRITTEN_UP
+
+
+def test_voucher_list(as_clerk, session, products):
+    no = write_up_one(as_clerk, session, products)
+    assert no in text(as_clerk.get("/vouchers"))
+
+
+def test_phone_order_through_review_over_http(client, session, products):
+    login_as(client, "C001")
+    resp = client.post("/phone-orders/new", data={"name": "", "phone": "139"})
+    assert resp.status_code == 422 and "请输入顾客姓名" in text(resp)
+    resp = client.post("/phone-orders/new", data={"name": "冯先生", "phone": "13911112222",
+                                                  "address": "上海市长宁区天山路1号", "notes": ""})
+    assert resp.status_code == 303
+    client.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
+    v = draft_of(session, "C001")
+    assert v.channel == "phone"
+    body = text(client.get(f"/phone-orders/{v.id}/read-back"))
+    assert "冯先生您好" in body and products[0].model in body
+    assert client.post(f"/phone-orders/{v.id}/confirm").status_code == 303
+    login_as(client, "M001")
+    assert "冯先生" in text(client.get("/reviews"))
+    resp = client.post(f"/reviews/{v.id}/reject", data={"reason": ""})
+    assert resp.status_code == 422 and "请填写拒绝原因" in text(resp)
+    resp = client.post(f"/reviews/{v.id}/approve", data={"pay_on_delivery": "1"})
+    assert resp.status_code == 303
+    session.expire_all()
+    v = session.get(Voucher, v.id)
+    assert v.status == VoucherStatus.WRITTEN_UP and v.pay_on_delivery and v.no
+
+
+def test_clerk_cannot_review(as_clerk):
+    assert as_clerk.get("/reviews").status_code == 403
+
+
+def test_screens_in_english(as_clerk, products):
+    as_clerk.post("/lang", data={"lang": "en"})
+    body = text(as_clerk.get("/counter"))
+    assert "Open voucher" in body and "Write up the voucher" in body
+    body = text(as_clerk.get(f"/catalog/products/{products[0].id}"))
+    assert "Add to voucher" in body and "Selling points" in body
