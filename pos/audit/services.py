@@ -25,10 +25,30 @@ KIND_LABELS = {
     "staff.deactivated": _l("Staff deactivated"),
     "staff.reactivated": _l("Staff reactivated"),
     "staff.roles_changed": _l("Roles changed"),
+    "catalog.product_created": _l("Product added"),
+    "catalog.product_changed": _l("Product changed"),
+    "catalog.price_changed": _l("Price changed"),
+    "catalog.stock_adjusted": _l("Stock counted"),
+    "catalog.relations_set": _l("Suggestions changed"),
+    "catalog.brand_added": _l("Brand added"),
+    "catalog.category_added": _l("Category added"),
+    "customers.registered": _l("Customer registered"),
+    "sales.discount_approved": _l("Discount approved"),
+    "sales.voucher_written_up": _l("Voucher written up"),
+    "sales.voucher_cancelled": _l("Voucher cancelled"),
+    "sales.phone_order_confirmed": _l("Phone order confirmed by the customer"),
+    "sales.phone_order_approved": _l("Phone order approved"),
+    "sales.phone_order_rejected": _l("Phone order rejected"),
+    "shop.settings_changed": _l("Settings changed"),
 }
 #: what kind of record an entry points at
 RECORD_LABELS = {
     "staff": _l("Staff member"),
+    "product": _l("Product"),
+    "brand": _l("Brand"),
+    "category": _l("Category"),
+    "customer": _l("Customer"),
+    "voucher": _l("Voucher"),
 }
 
 
