@@ -46,6 +46,7 @@ def _sqlite_on_begin(conn):
 def _import_models() -> None:
     """Every domain's models, so metadata (and Alembic) sees them all."""
     from .audit import models as _audit  # noqa: F401
+    from .cashier import models as _cashier  # noqa: F401
     from .catalog import models as _catalog  # noqa: F401
     from .customers import models as _customers  # noqa: F401
     from .sales import models as _sales  # noqa: F401

@@ -185,6 +185,12 @@ def load_demo(session: Session, *, media_dir: Path | None = None) -> dict:
 
     _demo_relations(session)
 
+    from .shop.models import Station
+
+    for code, name in (("T1", "收银台 1"), ("T2", "收银台 2")):
+        if session.scalar(select(Station).where(Station.code == code)) is None:
+            session.add(Station(code=code, name=name))
+
     for name, phone, address in DEMO_CUSTOMERS:
         if session.scalar(select(Customer).where(Customer.phone == phone)) is None:
             session.add(Customer(name=name, phone=phone, address=address))

@@ -3,11 +3,12 @@ that several domains share (vouchers, invoices, dispatch slips, Z reports)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 
 
@@ -45,3 +46,27 @@ class Counter(db.Model):
     series: Mapped[str] = mapped_column(String(40))
     day: Mapped[date] = mapped_column(Date)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class Station(db.Model):
+    """A cashier station / terminal (收银台): where a shift is open and where its printer is."""
+
+    __tablename__ = "station"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class DaySignOff(db.Model):
+    """A business day the manager signed off (日结): frozen — nothing more is dated into it.
+    Written by the manager's desk; every money-moving service checks it."""
+
+    __tablename__ = "day_sign_off"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(400), default="")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
-from .models import Counter, Setting, Showroom
+from .models import Counter, DaySignOff, Setting, Showroom, Station
 
 NO_DAY = date(2000, 1, 1)
 
@@ -84,6 +84,15 @@ def next_number(session: Session, series: str, day: date | None = None) -> int:
         except IntegrityError:
             continue  # somebody created the row at the same moment: increment theirs
     raise RuntimeError(f"could not take a number in series {series}")
+
+
+def day_signed_off(session: Session, day: date) -> bool:
+    """Has the manager signed this business day off (日结)? Then it is frozen."""
+    return session.scalar(select(DaySignOff.id).where(DaySignOff.day == day)) is not None
+
+
+def stations(session: Session) -> list[Station]:
+    return list(session.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.code)))
 
 
 def showroom(session: Session) -> Showroom | None:

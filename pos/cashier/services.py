@@ -1,0 +1,567 @@
+"""Collecting payment (收款) under 查、数、验、唱, cash shifts, cheques and refunds.
+
+* 查 check: the voucher is recomputed; one that does not add up, was changed after
+  write-up, is cancelled or paid, or belongs to a signed-off day is refused.
+* 数 count: cash by denomination (or a plain amount); 验 verify: rejected notes are
+  recorded and left out of the tender; 唱 announce: received, due and change, with
+  the change broken into notes and coins.
+* Change is only ever given in cash. A cheque makes the voucher "awaiting
+  clearance" until a manager marks it cleared (or bounced: the voucher is unpaid again).
+* A double tap pays once (``once_key``), and a voucher is payable once (row lock on
+  PostgreSQL, the write lock on SQLite, and a partial unique index on both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..audit.services import record
+from ..clock import local_today
+from ..dbtypes import utcnow
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..money import FEN, format_money, format_plain, from_fen, parse_money, plain_number, to_fen
+from ..sales import services as sales
+from ..sales.models import Voucher, VoucherStatus  # noqa: F401 (Voucher is used by callers too)
+from ..shop import services as shop
+from ..shop.models import Station
+from ..staff import services as staff_services
+from ..staff.models import Staff
+from .models import (
+    DENOMINATIONS,
+    CashCount,
+    ChequeClearance,
+    DrawerOpening,
+    Payment,
+    PaymentCashCount,
+    Refund,
+    RefundLine,
+    RejectedNote,
+    Shift,
+    Tender,
+)
+
+MAX_COUNT = 10_000  # notes of one denomination in one count
+OTHER_KINDS = ("card", "wechat", "alipay", "cheque")
+REJECT_REASONS = ("counterfeit", "damaged")
+
+
+# ------------------------------------------------------------------ input shapes
+@dataclass
+class OtherTender:
+    """A non-cash tender as typed: bank card, WeChat Pay, Alipay or a cheque."""
+
+    kind: str
+    amount: str
+    reference: str = ""
+    bank: str = ""
+    drawer: str = ""
+
+
+@dataclass
+class Rejected:
+    denomination: int
+    reason: str = "counterfeit"
+    serial: str = ""
+
+
+@dataclass
+class Tally:
+    """What the counted tenders come to against what is due (shown live, then saved)."""
+
+    due: Decimal
+    cash_counted: Decimal = Decimal("0.00")
+    rejected_total: Decimal = Decimal("0.00")
+    cash_accepted: Decimal = Decimal("0.00")
+    other_total: Decimal = Decimal("0.00")
+    received: Decimal = Decimal("0.00")
+    change: Decimal = Decimal("0.00")
+    short: Decimal = Decimal("0.00")
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems and self.short == 0 and self.received > 0
+
+
+def parse_counts(raw: dict) -> dict[int, int]:
+    """Denomination (fen) → count, from what the form sent ('10000' → '3')."""
+    counts: dict[int, int] = {}
+    for denomination in DENOMINATIONS:
+        value = raw.get(denomination, raw.get(str(denomination), 0))
+        text = str(value if value is not None else "").strip() or "0"
+        if not text.isdigit():
+            raise DomainError(_("A count is a whole number of notes, not %(value)s.", value=text[:10]),
+                              field="counts")
+        count = int(text)
+        if count > MAX_COUNT:
+            raise DomainError(_("%(n)d notes of one kind? Check the count.", n=count), field="counts")
+        if count:
+            counts[denomination] = count
+    return counts
+
+
+def counts_total(counts: dict[int, int]) -> Decimal:
+    return from_fen(sum(d * c for d, c in counts.items()))
+
+
+def denomination_label(fen: int) -> str:
+    return format_money(from_fen(fen))
+
+
+# ------------------------------------------------------------------ shifts
+def current_shift(session: Session, cashier: Staff) -> Shift | None:
+    return session.scalar(select(Shift).where(Shift.cashier_id == cashier.id, Shift.closed_at.is_(None)))
+
+
+def require_shift(session: Session, cashier: Staff) -> Shift:
+    shift = current_shift(session, cashier)
+    if shift is None:
+        raise DomainError(_("Open your shift first (count the float into the drawer)."))
+    return shift
+
+
+def get_station(session: Session, station_id) -> Station:
+    station = session.get(Station, station_id) if station_id else None
+    if station is None or not station.active:
+        raise DomainError(_("Choose the cashier station."), field="station")
+    return station
+
+
+def open_shift(session: Session, *, cashier: Staff, station_id, counts: dict[int, int]) -> Shift:
+    """Open a shift at a station with the float counted by denomination."""
+    station = get_station(session, station_id)
+    if current_shift(session, cashier) is not None:
+        raise Conflict(_("You already have an open shift."))
+    other = session.scalar(select(Shift).where(Shift.station_id == station.id, Shift.closed_at.is_(None)))
+    if other is not None:
+        raise Conflict(_("%(station)s is in use by %(name)s's shift.", station=station.name,
+                         name=other.cashier.full_name))
+    if shop.day_signed_off(session, local_today()):
+        raise DomainError(_("Today has been signed off; no new shift can be opened."))
+    shift = Shift(cashier=cashier, station=station, opening_float=counts_total(counts))
+    session.add(shift)
+    for denomination, count in counts.items():
+        session.add(CashCount(shift=shift, stage="opening", denomination=denomination, count=count))
+    try:
+        session.flush()
+    except IntegrityError:  # two tablets opened at the same moment: the database said no
+        session.rollback()
+        raise Conflict(_("A shift is already open for you or for this station.")) from None
+    record(session, "cashier.shift_opened", actor=cashier, record=shift,
+           summary=f"{station.name} {format_money(shift.opening_float)}")
+    return shift
+
+
+# ------------------------------------------------------------------ 查 check
+def check_voucher(session: Session, no: str, *, lock: bool = False) -> Voucher:
+    """Open a voucher at the cash desk: recompute it and refuse what cannot be paid."""
+    stmt = select(Voucher).where(Voucher.no == sales.normalise_no(no))
+    if lock:
+        stmt = stmt.with_for_update(of=Voucher).execution_options(populate_existing=True)
+    voucher = session.scalar(stmt)
+    if voucher is None:
+        raise NotFound(_("No voucher numbered %(no)s.", no=(no or "").strip()[:30]))
+    if voucher.status == VoucherStatus.CANCELLED:
+        raise DomainError(_("Voucher %(no)s was cancelled: it cannot be paid.", no=voucher.no))
+    if voucher.status != VoucherStatus.WRITTEN_UP:
+        raise DomainError(_("Voucher %(no)s is not written up.", no=voucher.no))
+    if voucher.payment_state == "paid":
+        raise Conflict(_("Voucher %(no)s is already paid.", no=voucher.no))
+    if voucher.payment_state == "awaiting_clearance":
+        raise Conflict(_("Voucher %(no)s is already paid by cheque (waiting for the funds).", no=voucher.no))
+    if voucher.payment_state != "unpaid":
+        raise Conflict(_("Voucher %(no)s cannot be paid (%(state)s).", no=voucher.no, state=voucher.payment_state))
+    if voucher.business_day and shop.day_signed_off(session, voucher.business_day):
+        raise DomainError(_("Voucher %(no)s belongs to %(day)s, a day already signed off. Write a new voucher.",
+                            no=voucher.no, day=voucher.business_day.isoformat()))
+    problems = sales.verify(voucher)
+    if problems:
+        raise DomainError(_("Voucher %(no)s does not add up: %(problem)s", no=voucher.no, problem=problems[0]))
+    return voucher
+
+
+# ------------------------------------------------------------------ 数 验 count and verify
+def _check_others(others: list[OtherTender]) -> list[tuple[OtherTender, Decimal]]:
+    checked = []
+    for t in others:
+        if t.kind not in OTHER_KINDS:
+            raise DomainError(_("Unknown way of paying: %(kind)s", kind=str(t.kind)[:10]))
+        try:
+            amount = parse_money(t.amount)
+        except ValueError:
+            raise DomainError(_("Not an amount: %(value)s", value=str(t.amount)[:20]), field=t.kind) from None
+        if amount <= 0:
+            raise DomainError(_("An amount must be more than zero."), field=t.kind)
+        reference = (t.reference or "").strip()
+        if len(reference) > 64 or len(t.bank or "") > 60 or len(t.drawer or "") > 60:
+            raise DomainError(_("A reference has at most 64 characters."), field=t.kind)
+        if t.kind == "card" and not reference:
+            raise DomainError(_("Type the card terminal's reference number."), field="card")
+        if t.kind in ("wechat", "alipay") and not reference:
+            raise DomainError(_("Type the transaction reference of the payment."), field=t.kind)
+        if t.kind == "cheque":
+            if not reference:
+                raise DomainError(_("A cheque needs its number."), field="cheque")
+            if not (t.bank or "").strip() or not (t.drawer or "").strip():
+                raise DomainError(_("A cheque needs the bank and the drawer (who wrote it)."), field="cheque")
+        checked.append((t, amount))
+    return checked
+
+
+def tally(due: Decimal, *, counts: dict[int, int] | None = None, plain_cash=None,
+          rejected: list[Rejected] | None = None, others: list[OtherTender] | None = None) -> Tally:
+    """Add up the tenders against what is due. Raises for input that is wrong in itself
+    (negative, not a number, more rejected notes than counted); a shortfall is not an
+    error here — it is shown as ``short`` until the customer hands over more."""
+    counts = counts or {}
+    rejected = rejected or []
+    result = Tally(due=due)
+    if plain_cash not in (None, ""):
+        if counts:
+            raise DomainError(_("Count the notes or type the cash amount, not both."), field="cash")
+        try:
+            result.cash_counted = parse_money(str(plain_cash))
+        except ValueError:
+            raise DomainError(_("Not an amount: %(value)s", value=str(plain_cash)[:20]), field="cash") from None
+        if result.cash_counted < 0:
+            raise DomainError(_("An amount cannot be negative."), field="cash")
+    else:
+        result.cash_counted = counts_total(counts)
+    rejected_by_denomination: dict[int, int] = {}
+    for note in rejected:
+        if note.denomination not in DENOMINATIONS:
+            raise DomainError(_("There is no %(d)s note.", d=denomination_label(note.denomination)), field="rejected")
+        if note.reason not in REJECT_REASONS:
+            raise DomainError(_("Say why the note is rejected."), field="rejected")
+        rejected_by_denomination[note.denomination] = rejected_by_denomination.get(note.denomination, 0) + 1
+    for denomination, n in rejected_by_denomination.items():
+        counted = counts.get(denomination, 0) if plain_cash in (None, "") else None
+        if counted is not None and n > counted:
+            raise DomainError(_("%(n)d rejected %(d)s notes, but only %(c)d were counted.", n=n,
+                                d=denomination_label(denomination), c=counted), field="rejected")
+    result.rejected_total = from_fen(sum(d * n for d, n in rejected_by_denomination.items()))
+    if result.rejected_total > result.cash_counted:
+        raise DomainError(_("More notes rejected than cash received."), field="rejected")
+    result.cash_accepted = result.cash_counted - result.rejected_total
+    checked = _check_others(others or [])
+    result.other_total = sum((amount for _t, amount in checked), Decimal("0.00"))
+    if result.other_total > due:
+        result.problems.append(_("Card, WeChat, Alipay and cheque together come to %(other)s, more than the "
+                                 "%(due)s due: change is only given in cash.",
+                                 other=format_money(result.other_total), due=format_money(due)))
+    result.received = (result.cash_accepted + result.other_total).quantize(FEN)
+    if result.received >= due:
+        result.change = result.received - due
+    else:
+        result.short = due - result.received
+    return result
+
+
+def change_breakdown(change: Decimal) -> tuple[list[tuple[int, int]], int]:
+    """Change in notes and coins, largest first; and the fen left under ￥0.10 (分币)."""
+    rest = to_fen(change)
+    out = []
+    for denomination in DENOMINATIONS:
+        n, rest = divmod(rest, denomination)
+        if n:
+            out.append((denomination, n))
+    return out, rest
+
+
+def announcement(received: Decimal, due: Decimal, change: Decimal) -> str:
+    """唱收唱找: 「收您 200.00 元，应收 168.00 元，找您 32.00 元」."""
+    if change > 0:
+        return _("Received %(received)s yuan, %(due)s yuan due, your change is %(change)s yuan.",
+                 received=format_plain(received), due=format_plain(due), change=format_plain(change))
+    return _("Received %(received)s yuan, %(due)s yuan due, no change.", received=format_plain(received),
+             due=format_plain(due))
+
+
+# ------------------------------------------------------------------ taking the payment
+def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, counts: dict[int, int] | None = None,
+                 plain_cash=None, rejected: list[Rejected] | None = None,
+                 others: list[OtherTender] | None = None) -> Payment:
+    """Collect payment for a written-up voucher; returns the payment (the same one
+    again for a repeated ``once_key``)."""
+    once_key = (once_key or "").strip()
+    if not once_key or len(once_key) > 64:
+        raise DomainError(_("This payment form is out of date: reload the page."))
+    done = session.scalar(select(Payment).where(Payment.once_key == once_key))
+    if done is not None:
+        if done.voucher is None or done.voucher.no != sales.normalise_no(no):
+            raise Conflict(_("This payment form was already used for another voucher: reload the page."))
+        return done  # a double tap, or the tablet sent it again: it paid once
+    shift = require_shift(session, cashier)
+    if shop.day_signed_off(session, local_today()):
+        raise DomainError(_("Today has been signed off: no more payments can be taken into it."))
+    voucher = check_voucher(session, no, lock=True)
+    result = tally(voucher.total, counts=counts, plain_cash=plain_cash, rejected=rejected, others=others)
+    if result.problems:
+        raise DomainError(result.problems[0])
+    if result.received <= 0:
+        raise DomainError(_("Nothing was received: count the cash or add a payment."))
+    if result.short > 0:
+        raise DomainError(_("Received %(given)s, %(due)s is due: %(short)s short.",
+                            given=format_money(result.received), due=format_money(voucher.total),
+                            short=format_money(result.short)))
+    has_cheque = any(t.kind == "cheque" for t in others or [])
+    payment = Payment(
+        once_key=once_key, purpose="sale", voucher=voucher, shift=shift, cashier=cashier,
+        amount_due=voucher.total, received=result.received, change_given=result.change,
+        awaiting_clearance=has_cheque,
+    )
+    session.add(payment)
+    if result.cash_counted > 0:
+        payment.tenders.append(Tender(kind="cash", amount=result.cash_accepted))
+        for denomination, count in (counts or {}).items():
+            payment.cash_counts.append(PaymentCashCount(denomination=denomination, count=count))
+    for t, amount in _check_others(others or []):
+        payment.tenders.append(Tender(kind=t.kind, amount=amount, reference=(t.reference or "").strip(),
+                                      cheque_bank=(t.bank or "").strip(), cheque_drawer=(t.drawer or "").strip()))
+    for note in rejected or []:
+        payment.rejected_notes.append(RejectedNote(shift_id=shift.id, denomination=note.denomination,
+                                                   reason=note.reason, serial=(note.serial or "").strip()[:20]))
+    voucher.payment_state = "awaiting_clearance" if has_cheque else "paid"
+    try:
+        session.flush()
+    except IntegrityError:
+        # the same once_key, or another payment for this voucher, got in at the same moment
+        session.rollback()
+        done = session.scalar(select(Payment).where(Payment.once_key == once_key))
+        if done is not None:
+            return done
+        raise Conflict(_("Voucher %(no)s was paid at another till just now.", no=sales.normalise_no(no))) from None
+    if result.cash_accepted > 0 or result.change > 0:
+        session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, payment_id=payment.id,
+                                  reason="payment"))
+    record(session, "cashier.payment_taken", actor=cashier, record=payment,
+           summary=f"{voucher.no} {format_money(voucher.total)}: "
+                   + ", ".join(f"{t.kind} {format_money(t.amount)}" for t in payment.tenders)
+                   + (f"; change {format_money(result.change)}" if result.change else "")
+                   + (f"; {len(rejected)} note(s) rejected" if rejected else ""))
+    return payment
+
+
+def get_payment(session: Session, payment_id: int) -> Payment:
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound(_("No such payment."))
+    return payment
+
+
+def live_payment(session: Session, voucher: Voucher) -> Payment | None:
+    return session.scalar(select(Payment).where(Payment.voucher_id == voucher.id, Payment.reversed_at.is_(None)))
+
+
+# ------------------------------------------------------------------ cheques
+def pending_cheques(session: Session) -> list[Tender]:
+    rows = session.scalars(
+        select(Tender).join(Payment).where(Tender.kind == "cheque", Payment.reversed_at.is_(None))
+        .order_by(Payment.at)
+    )
+    return [t for t in rows if t.cheque_state == "pending"]
+
+
+def clear_cheque(session: Session, tender_id: int, outcome: str, *, manager: Staff, note: str = "") -> Tender:
+    """The funds arrived (cleared: the goods may go) or the cheque bounced (the voucher is unpaid again)."""
+    if "manager" not in manager.roles:
+        raise Forbidden(_("Only a manager marks cheques cleared or bounced."))
+    tender = session.get(Tender, tender_id)
+    if tender is None or tender.kind != "cheque":
+        raise NotFound(_("No such cheque."))
+    if outcome not in ("cleared", "bounced"):
+        raise DomainError(_("A cheque is either cleared or bounced."))
+    if tender.cheque_state != "pending":
+        raise Conflict(_("Cheque %(no)s was already marked.", no=tender.reference))
+    note = (note or "").strip()
+    if outcome == "bounced" and not note:
+        raise DomainError(_("Say what the bank said about the bounced cheque."), field="note")
+    if len(note) > 200:
+        raise DomainError(_("A note has at most %(n)d characters.", n=200), field="note")
+    session.add(ChequeClearance(tender=tender, outcome=outcome, by=manager, note=note))
+    payment = tender.payment
+    voucher = payment.voucher
+    if outcome == "cleared":
+        if voucher is not None and not any(t.cheque_state == "pending" for t in payment.tenders if t is not tender):
+            voucher.payment_state = "paid"
+    else:
+        payment.reversed_at = utcnow()
+        if voucher is not None:
+            voucher.payment_state = "unpaid"
+    session.flush()
+    record(session, f"cashier.cheque_{outcome}", actor=manager, record=payment, reason=note or None,
+           summary=f"{tender.reference} {tender.cheque_bank} {format_money(tender.amount)}"
+                   + (f" ({voucher.no})" if voucher is not None else ""))
+    return tender
+
+
+# ------------------------------------------------------------------ refunds
+def refunded_quantities(session: Session, voucher: Voucher) -> dict[int, Decimal]:
+    rows = session.execute(
+        select(RefundLine.voucher_line_id, func.sum(RefundLine.quantity))
+        .join(Refund).where(Refund.voucher_id == voucher.id).group_by(RefundLine.voucher_line_id)
+    ).all()
+    return {line_id: total or Decimal("0") for line_id, total in rows}  # summed in the Quantity type
+
+
+def refund(session: Session, no: str, quantities: dict[int, str], *, method: str, reason: str, cashier: Staff,
+           approval: sales.Approval | None, once_key: str) -> Refund:
+    """Pay back (part of) a paid voucher, by line and quantity, approved by a manager."""
+    once_key = (once_key or "").strip()
+    if not once_key or len(once_key) > 64:
+        raise DomainError(_("This refund form is out of date: reload the page."))
+    done = session.scalar(select(Refund).where(Refund.once_key == once_key))
+    if done is not None:
+        return done
+    shift = require_shift(session, cashier)
+    if shop.day_signed_off(session, local_today()):
+        raise DomainError(_("Today has been signed off: no more refunds can be dated into it."))
+    stmt = select(Voucher).where(Voucher.no == sales.normalise_no(no)).with_for_update(of=Voucher)
+    voucher = session.scalar(stmt.execution_options(populate_existing=True))
+    if voucher is None:
+        raise NotFound(_("No voucher numbered %(no)s.", no=(no or "").strip()[:30]))
+    if voucher.payment_state == "awaiting_clearance":
+        raise DomainError(_("Voucher %(no)s was paid by a cheque not yet cleared: wait for the funds.",
+                            no=voucher.no))
+    if voucher.payment_state not in ("paid",):
+        raise DomainError(_("Voucher %(no)s is not paid: there is nothing to refund.", no=voucher.no))
+    if method not in ("cash", "original"):
+        raise DomainError(_("Refund in cash or to the original payment."), field="method")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the money is refunded."), field="reason")
+    if len(reason) > 200:
+        raise DomainError(_("A reason has at most %(n)d characters.", n=200), field="reason")
+    payment = live_payment(session, voucher)
+    already = refunded_quantities(session, voucher)
+    lines = {line.id: line for line in voucher.lines}
+    wanted: list[tuple] = []
+    for line_id, raw in quantities.items():
+        if str(raw).strip() in ("", "0"):
+            continue
+        line = lines.get(int(line_id))
+        if line is None:
+            raise NotFound(_("That line is not on this voucher."))
+        try:
+            qty = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise DomainError(_("Not a quantity: %(value)s", value=str(raw)[:20]), field="quantity") from None
+        if not qty.is_finite() or qty <= 0:
+            raise DomainError(_("The quantity must be more than zero."), field="quantity")
+        left = line.quantity - already.get(line.id, Decimal("0"))
+        if qty > left:
+            raise DomainError(_("%(name)s: only %(left)s can still be refunded, not %(qty)s.",
+                                name=line.product_name, left=plain_number(left), qty=plain_number(qty)),
+                              field="quantity")
+        amount = line.amount if qty == line.quantity else sales.line_amount(qty, line.unit_price)
+        wanted.append((line, qty, amount))
+    if not wanted:
+        raise DomainError(_("Choose what is refunded: a quantity on at least one line."), field="quantity")
+    total = sum((amount for _line, _qty, amount in wanted), Decimal("0.00"))
+    if "manager" in cashier.roles:
+        approver = cashier
+    elif approval is None:
+        raise sales.NeedsApproval(_("A refund needs a manager's approval with their PIN."))
+    else:
+        approver = staff_services.verify_manager_pin(session, approval.manager_id, approval.pin)
+    row = Refund(once_key=once_key, voucher=voucher, payment_id=payment.id, shift_id=shift.id, cashier_id=cashier.id,
+                 approved_by_id=approver.id, amount=total, method=method, reason=reason)
+    for line, qty, amount in wanted:
+        row.lines.append(RefundLine(voucher_line=line, quantity=qty, amount=amount))
+    session.add(row)
+    session.flush()
+    after = dict(already)
+    for line, qty, _amount in wanted:
+        after[line.id] = after.get(line.id, Decimal("0")) + qty
+    if all(after.get(line.id, Decimal("0")) >= line.quantity for line in voucher.lines):
+        voucher.payment_state = "refunded"  # everything came back
+    if method == "cash":
+        session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, refund_id=row.id, reason="refund"))
+    record(session, "cashier.refund", actor=cashier, record=row, reason=reason,
+           summary=f"{voucher.no} {format_money(total)} ({method}), approved by {approver.full_name}")
+    return row
+
+
+# ------------------------------------------------------------------ closing the shift
+@dataclass
+class ShiftSummary:
+    shift: Shift
+    payments: int
+    cash_in: Decimal
+    change_out: Decimal
+    cash_refunds: Decimal
+    other_refunds: Decimal
+    expected_cash: Decimal
+    by_tender: dict[str, Decimal]
+    cheques_pending: list[Tender]
+    rejected: list[RejectedNote]
+    refunds: list[Refund]
+    drawer_openings: int
+
+
+def summarise(session: Session, shift: Shift) -> ShiftSummary:
+    payments = list(session.scalars(select(Payment).where(Payment.shift_id == shift.id)))
+    by_tender: dict[str, Decimal] = {}
+    cash_in = Decimal("0.00")
+    change_out = Decimal("0.00")
+    cheques: list[Tender] = []
+    for p in payments:
+        change_out += p.change_given
+        for t in p.tenders:
+            by_tender[t.kind] = by_tender.get(t.kind, Decimal("0.00")) + t.amount
+            if t.kind == "cash":
+                cash_in += t.amount
+            if t.kind == "cheque" and t.cheque_state == "pending":
+                cheques.append(t)
+    if "cash" in by_tender:
+        by_tender["cash"] -= change_out  # net cash kept
+    refunds = list(session.scalars(select(Refund).where(Refund.shift_id == shift.id).order_by(Refund.at)))
+    cash_refunds = sum((r.amount for r in refunds if r.method == "cash"), Decimal("0.00"))
+    other_refunds = sum((r.amount for r in refunds if r.method != "cash"), Decimal("0.00"))
+    rejected = list(session.scalars(select(RejectedNote).where(RejectedNote.shift_id == shift.id)))
+    openings = session.scalar(select(func.count(DrawerOpening.id)).where(DrawerOpening.shift_id == shift.id))
+    return ShiftSummary(
+        shift=shift, payments=len(payments), cash_in=cash_in, change_out=change_out, cash_refunds=cash_refunds,
+        other_refunds=other_refunds,
+        expected_cash=(shift.opening_float + cash_in - change_out - cash_refunds).quantize(FEN),
+        by_tender=by_tender, cheques_pending=cheques, rejected=rejected, refunds=refunds,
+        drawer_openings=openings or 0,
+    )
+
+
+def close_shift(session: Session, shift: Shift, counts: dict[int, int], *, actor: Staff,
+                note: str = "") -> ShiftSummary:
+    """Count the drawer by denomination: expected, counted and over/short are kept; the shift is frozen."""
+    if shift.cashier_id != actor.id and "manager" not in actor.roles:
+        raise Forbidden(_("This is %(name)s's shift.", name=shift.cashier.full_name))
+    if not shift.is_open:
+        raise Conflict(_("This shift is already closed."))
+    if len(note or "") > 1000:
+        raise DomainError(_("Notes have at most %(n)d characters.", n=1000), field="note")
+    summary = summarise(session, shift)
+    counted = counts_total(counts)
+    for denomination, count in counts.items():
+        session.add(CashCount(shift=shift, stage="closing", denomination=denomination, count=count))
+    shift.closed_at = utcnow()
+    shift.expected_cash = summary.expected_cash
+    shift.counted_cash = counted
+    shift.over_short = counted - summary.expected_cash
+    shift.close_note = (note or "").strip()
+    session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, reason="count"))
+    record(session, "cashier.shift_closed", actor=actor, record=shift,
+           summary=f"expected {format_money(summary.expected_cash)}, counted {format_money(counted)}, "
+                   f"over/short {format_money(shift.over_short)}")
+    return summary
+
+
+def get_shift(session: Session, shift_id: int) -> Shift:
+    shift = session.get(Shift, shift_id)
+    if shift is None:
+        raise NotFound(_("No such shift."))
+    return shift
