@@ -40,6 +40,12 @@ KIND_LABELS = {
     "sales.phone_order_approved": _l("Phone order approved"),
     "sales.phone_order_rejected": _l("Phone order rejected"),
     "shop.settings_changed": _l("Settings changed"),
+    "cashier.shift_opened": _l("Shift opened"),
+    "cashier.shift_closed": _l("Shift closed"),
+    "cashier.payment_taken": _l("Payment taken"),
+    "cashier.cheque_cleared": _l("Cheque cleared"),
+    "cashier.cheque_bounced": _l("Cheque bounced"),
+    "cashier.refund": _l("Refund"),
 }
 #: what kind of record an entry points at
 RECORD_LABELS = {
@@ -49,6 +55,9 @@ RECORD_LABELS = {
     "category": _l("Category"),
     "customer": _l("Customer"),
     "voucher": _l("Voucher"),
+    "shift": _l("Shift"),
+    "payment": _l("Payment"),
+    "refund": _l("Refund"),
 }
 
 

@@ -94,6 +94,54 @@
     }).catch(function () { showBanner(btn.getAttribute("data-msg-unsupported")); });
   });
 
+  // Counting notes by denomination: − / + buttons, and the running total of the count.
+  var countTotal = function (form) {
+    var fen = 0;
+    form.querySelectorAll("[data-count]").forEach(function (input) {
+      var n = parseInt(input.value || "0", 10);
+      if (n > 0) fen += n * parseInt(input.getAttribute("data-denom"), 10);
+    });
+    var out = form.querySelector("[data-count-total]");
+    if (out) {
+      var yuan = Math.floor(fen / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+      out.textContent = "\uffe5" + yuan + "." + String(fen % 100).padStart(2, "0");
+    }
+  };
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-count-step]");
+    if (!btn) return;
+    var input = btn.parentElement.querySelector("[data-count]");
+    var n = Math.max(0, (parseInt(input.value || "0", 10) || 0) + parseInt(btn.getAttribute("data-count-step"), 10));
+    input.value = n ? String(n) : "";
+    var form = btn.closest("form");
+    countTotal(form);
+    form.dispatchEvent(new Event("count-changed", { bubbles: true }));
+  });
+  document.addEventListener("input", function (ev) {
+    if (ev.target.hasAttribute && ev.target.hasAttribute("data-count")) countTotal(ev.target.closest("form"));
+  });
+  document.querySelectorAll("form[data-count-form]").forEach(countTotal);
+
+  // 唱收唱找: the tablet says the announcement (zh-CN), unless the cashier turned it off.
+  var speakEl = document.querySelector("[data-speak]");
+  if (speakEl) {
+    var toggle = document.querySelector("[data-speak-toggle]");
+    if (toggle) {
+      toggle.checked = localStorage.getItem("pos-speak") !== "off";
+      toggle.addEventListener("change", function () { localStorage.setItem("pos-speak", toggle.checked ? "on" : "off"); });
+    }
+    var say = function () {
+      if (!("speechSynthesis" in window) || (toggle && !toggle.checked)) return;
+      var u = new SpeechSynthesisUtterance(speakEl.getAttribute("data-speak"));
+      u.lang = document.documentElement.lang === "zh-CN" ? "zh-CN" : "en-US";
+      window.speechSynthesis.cancel();
+      window.speechSynthesis.speak(u);
+    };
+    var again = document.querySelector("[data-speak-again]");
+    if (again) again.addEventListener("click", function () { if (toggle) toggle.checked = true; say(); });
+    say();
+  }
+
   // Idle logout: after N minutes without a touch, the tablet returns to the name tiles.
   var idleMinutes = parseInt(document.body.getAttribute("data-idle-minutes") || "0", 10);
   if (idleMinutes > 0) {

@@ -1,0 +1,299 @@
+"""The cashier station: open the shift, check a voucher, count and verify the cash,
+take other tenders, announce, the stamped voucher and its copies, close the shift;
+the manager's cheque clearance; refunds."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import nav
+from ..errors import DomainError
+from ..extensions import db, htmx
+from ..money import format_money
+from ..qr import qr_svg
+from ..sales import services as sales
+from ..sales.models import Voucher
+from ..sales.views import managers
+from ..shop import services as shop
+from ..staff.models import Staff
+from ..staff.permissions import roles_required
+from ..web import go
+from . import services
+from .models import DENOMINATIONS, Payment
+
+bp = Blueprint("cashier", __name__)
+
+nav.register(nav.NavItem("cashier.station", nav._l("Cash desk"), "cashier", icon="cash", order=10))
+nav.register(nav.NavItem("cashier.shift_close", nav._l("Close shift"), "cashier", icon="chart", order=30,
+                         in_header=False))
+nav.register(nav.NavItem("cashier.cheques", nav._l("Cheques"), "manager", icon="receipt", order=30))
+
+STATION_COOKIE = "pos_station"
+COPIES = {
+    "finance": nav._l("Finance copy (财务联)"),
+    "stub": nav._l("Stub (存根联)"),
+    "customer": nav._l("Customer copy (客户联)"),
+}
+TENDER_LABELS = {
+    "cash": nav._l("Cash"), "card": nav._l("Bank card"), "wechat": nav._l("WeChat Pay"),
+    "alipay": nav._l("Alipay"), "cheque": nav._l("Cheque"),
+}
+REJECT_LABELS = {"counterfeit": nav._l("Counterfeit"), "damaged": nav._l("Too damaged")}
+
+
+def me() -> Staff:
+    return current_user._get_current_object()
+
+
+def stamp_for(voucher: Voucher) -> Payment | None:
+    """For any template: the live payment of a voucher, to draw its payment stamp (收款专用章)."""
+    if voucher is None or voucher.payment_state not in ("paid", "awaiting_clearance", "refunded"):
+        return None
+    return services.live_payment(db.session, voucher)
+
+
+@bp.app_context_processor
+def cashier_helpers():
+    return {
+        "payment_stamp": stamp_for, "denominations": DENOMINATIONS, "denomination_label": services.denomination_label,
+        "tender_labels": TENDER_LABELS, "reject_labels": REJECT_LABELS, "copies": COPIES,
+    }
+
+
+# ------------------------------------------------------------------ the station and the shift
+@bp.get("/cashier")
+@roles_required("cashier")
+def station():
+    shift = services.current_shift(db.session, me())
+    if shift is None:
+        return render_template("cashier/open_shift.html", stations=shop.stations(db.session),
+                               chosen=request.cookies.get(STATION_COOKIE, type=int), counts={})
+    return render_template("cashier/station.html", shift=shift, summary=services.summarise(db.session, shift),
+                           no=request.args.get("no", ""))
+
+
+def _counts(prefix: str = "count_") -> dict[int, int]:
+    return services.parse_counts({d: request.form.get(f"{prefix}{d}", "0") for d in DENOMINATIONS})
+
+
+@bp.post("/cashier/shift/open")
+@roles_required("cashier")
+def shift_open():
+    station_id = request.form.get("station", type=int)
+    try:
+        counts = _counts()
+        shift = services.open_shift(db.session, cashier=me(), station_id=station_id, counts=counts)
+    except DomainError as e:
+        db.session.rollback()
+        raw = {d: request.form.get(f"count_{d}", "") for d in DENOMINATIONS}
+        return render_template("cashier/open_shift.html", stations=shop.stations(db.session), chosen=station_id,
+                               counts=raw, error=e.message), e.status
+    db.session.commit()
+    response = make_response(go(url_for("cashier.station")))
+    response.set_cookie(STATION_COOKIE, str(shift.station_id), max_age=3600 * 24 * 365, samesite="Lax",
+                        httponly=True)
+    return response
+
+
+@bp.route("/cashier/shift/close", methods=["GET", "POST"])
+@roles_required("cashier")
+def shift_close():
+    shift = services.current_shift(db.session, me())
+    if shift is None:
+        flash(_("You have no open shift."), "info")
+        return redirect(url_for("cashier.station"))
+    if request.method == "GET":
+        return render_template("cashier/close_shift.html", shift=shift, counts={})
+    try:
+        services.close_shift(db.session, shift, _counts(), actor=me(), note=request.form.get("note", ""))
+    except DomainError as e:
+        db.session.rollback()
+        raw = {d: request.form.get(f"count_{d}", "") for d in DENOMINATIONS}
+        return render_template("cashier/close_shift.html", shift=shift, counts=raw, error=e.message), e.status
+    db.session.commit()
+    return go(url_for("cashier.shift_report", shift_id=shift.id))
+
+
+@bp.get("/cashier/shifts/<int:shift_id>")
+@roles_required("cashier")
+def shift_report(shift_id: int):
+    shift = services.get_shift(db.session, shift_id)
+    if shift.cashier_id != current_user.id and "manager" not in current_user.roles:
+        abort(403)
+    return render_template("cashier/shift_report.html", shift=shift, summary=services.summarise(db.session, shift))
+
+
+# ------------------------------------------------------------------ 查 数 验 唱
+def _tender_input():
+    """Everything the payment form sent, parsed (raises DomainError on bad input)."""
+    counts = _counts()
+    plain = (request.form.get("cash_amount") or "").strip() or None
+    rejected: list[services.Rejected] = []
+    serials = [s.strip() for s in (request.form.get("serials") or "").replace("，", ",").split(",") if s.strip()]
+    for d in DENOMINATIONS:
+        raw = (request.form.get(f"rej_{d}") or "0").strip() or "0"
+        if not raw.isdigit():
+            raise DomainError(_("A count is a whole number of notes, not %(value)s.", value=raw[:10]))
+        reason = request.form.get(f"rej_reason_{d}", "counterfeit")
+        for _i in range(int(raw)):
+            rejected.append(services.Rejected(d, reason, serials.pop(0) if serials else ""))
+    others = []
+    for kind in services.OTHER_KINDS:
+        amount = (request.form.get(f"{kind}_amount") or "").strip()
+        if amount:
+            others.append(services.OtherTender(kind, amount, request.form.get(f"{kind}_ref", ""),
+                                               request.form.get(f"{kind}_bank", ""),
+                                               request.form.get(f"{kind}_drawer", "")))
+    return counts, plain, rejected, others
+
+
+def _pay_page(voucher: Voucher, status: int = 200, **extra):
+    return render_template("cashier/pay.html", voucher=voucher, once_key=extra.pop("once_key", uuid.uuid4().hex),
+                           form=request.form if request.method == "POST" else {}, **extra), status
+
+
+@bp.get("/cashier/pay")
+@roles_required("cashier")
+def pay_open():
+    """查: open a voucher by scanning its QR or typing its number."""
+    no = (request.args.get("no") or "").strip()
+    shift = services.current_shift(db.session, me())
+    if shift is None:
+        return redirect(url_for("cashier.station"))
+    try:
+        if not no:
+            raise DomainError(_("Scan the voucher's QR code or type its number."))
+        voucher = services.check_voucher(db.session, no)
+    except DomainError as e:
+        return render_template("cashier/station.html", shift=shift, summary=services.summarise(db.session, shift),
+                               no=no, error=e.message), e.status
+    tally = services.tally(voucher.total)
+    return _pay_page(voucher, tally=tally)
+
+
+@bp.post("/cashier/pay/<no>/tally")
+@roles_required("cashier")
+def pay_tally(no: str):
+    """Live running total while the cashier counts (saves nothing)."""
+    voucher = services.check_voucher(db.session, no)
+    try:
+        counts, plain, rejected, others = _tender_input()
+        tally = services.tally(voucher.total, counts=counts, plain_cash=plain, rejected=rejected, others=others)
+        error = tally.problems[0] if tally.problems else None
+    except DomainError as e:
+        tally, error = services.tally(voucher.total), e.message
+    return render_template("cashier/_tally.html", voucher=voucher, tally=tally, error=error)
+
+
+@bp.post("/cashier/pay/<no>")
+@roles_required("cashier")
+def pay(no: str):
+    once_key = request.form.get("once_key", "")
+    try:
+        counts, plain, rejected, others = _tender_input()
+        payment = services.take_payment(db.session, no, cashier=me(), once_key=once_key, counts=counts,
+                                        plain_cash=plain, rejected=rejected, others=others)
+    except DomainError as e:
+        db.session.rollback()
+        try:
+            voucher = services.check_voucher(db.session, no)
+        except DomainError:
+            return render_template("errors/_error.html" if htmx else "errors/error.html", status=e.status,
+                                   title=_("That cannot be done"), message=e.message), e.status
+        try:
+            c, p, r, o = _tender_input()
+            tally = services.tally(voucher.total, counts=c, plain_cash=p, rejected=r, others=o)
+        except DomainError:
+            tally = services.tally(voucher.total)
+        return _pay_page(voucher, e.status, error=e.message, tally=tally, once_key=once_key)
+    db.session.commit()
+    return go(url_for("cashier.payment", payment_id=payment.id))
+
+
+@bp.get("/cashier/payments/<int:payment_id>")
+@roles_required("cashier")
+def payment(payment_id: int):
+    """唱收唱找: the announcement, the change in notes and coins, the stamped voucher."""
+    p = services.get_payment(db.session, payment_id)
+    breakdown, fen_left = services.change_breakdown(p.change_given)
+    text = services.announcement(p.received, p.amount_due, p.change_given)
+    return render_template("cashier/announce.html", p=p, v=p.voucher, text=text, breakdown=breakdown,
+                           fen_left=fen_left, qr=qr_svg(p.voucher.no))
+
+
+@bp.get("/cashier/payments/<int:payment_id>/copy/<which>")
+@roles_required("cashier")
+def payment_copy(payment_id: int, which: str):
+    """One of the three copies of the stamped voucher: finance, stub or customer."""
+    if which not in COPIES:
+        abort(404)
+    p = services.get_payment(db.session, payment_id)
+    return render_template("cashier/copy.html", p=p, v=p.voucher, which=which, qr=qr_svg(p.voucher.no))
+
+
+# ------------------------------------------------------------------ cheques (manager)
+@bp.get("/cashier/cheques")
+@roles_required("manager")
+def cheques():
+    return render_template("cashier/cheques.html", cheques=services.pending_cheques(db.session))
+
+
+@bp.post("/cashier/cheques/<int:tender_id>")
+@roles_required("manager")
+def cheque_outcome(tender_id: int):
+    outcome = request.form.get("outcome", "")
+    try:
+        tender = services.clear_cheque(db.session, tender_id, outcome, manager=me(), note=request.form.get("note", ""))
+    except DomainError as e:
+        db.session.rollback()
+        return render_template("cashier/cheques.html", cheques=services.pending_cheques(db.session),
+                               error=e.message, error_for=tender_id), e.status
+    db.session.commit()
+    if outcome == "cleared":
+        flash(_("Cheque %(no)s cleared: the goods may be picked up.", no=tender.reference), "success")
+    else:
+        flash(_("Cheque %(no)s bounced: the voucher is unpaid again.", no=tender.reference), "info")
+    return go(url_for("cashier.cheques"))
+
+
+# ------------------------------------------------------------------ refunds
+def _refund_page(voucher: Voucher, status: int = 200, **extra):
+    already = services.refunded_quantities(db.session, voucher)
+    return render_template("cashier/refund.html", voucher=voucher, already=already, managers=managers(),
+                           once_key=extra.pop("once_key", uuid.uuid4().hex),
+                           form=request.form if request.method == "POST" else {}, **extra), status
+
+
+@bp.get("/cashier/refund")
+@roles_required("cashier")
+def refund_open():
+    no = (request.args.get("no") or "").strip()
+    voucher = sales.get_by_no(db.session, no) if no else None
+    if voucher is None:
+        return render_template("cashier/refund_find.html")
+    return _refund_page(voucher)
+
+
+@bp.post("/cashier/refund/<no>")
+@roles_required("cashier")
+def refund(no: str):
+    voucher = sales.get_by_no(db.session, no)
+    quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
+    manager_id = request.form.get("manager_id", type=int)
+    approval = sales.Approval(manager_id, request.form.get("manager_pin", "")) if manager_id else None
+    once_key = request.form.get("once_key", "")
+    try:
+        row = services.refund(db.session, no, quantities, method=request.form.get("method", ""),
+                              reason=request.form.get("reason", ""), cashier=me(), approval=approval,
+                              once_key=once_key)
+    except DomainError as e:
+        db.session.rollback()
+        return _refund_page(sales.get_by_no(db.session, no), e.status, error=e.message, once_key=once_key)
+    db.session.commit()
+    flash(_("Refunded %(amount)s on voucher %(no)s.", amount=format_money(row.amount), no=voucher.no), "success")
+    return go(url_for("cashier.station"))
+

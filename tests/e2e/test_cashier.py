@@ -1,0 +1,147 @@
+"""At the cash desk on a 1024×768 tablet: open the shift, scan a written-up voucher,
+count cash with one rejected note, hear/see the announcement, get the stamped voucher;
+a split card + cash payment; a cheque held until the manager clears it; and closing
+the shift with the right over/short."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login_with_keypad, no_sideways_scroll
+
+pytestmark = pytest.mark.e2e
+
+DENOMS = [10000, 5000, 2000, 1000, 500, 100, 50, 10]
+
+
+def fen(text: str) -> int:
+    return int(re.sub(r"[^\d]", "", text))
+
+
+def switch_to(page, server, name, pin):
+    page.get_by_role("button", name="切换用户").click()
+    login_with_keypad(page, server.url, name, pin)
+    page.get_by_test_id("home-title").wait_for()
+
+
+def write_up(page, server, query):
+    """As the clerk: one product found by `query`, written up. Returns (number, total in fen)."""
+    switch_to(page, server, "李晓梅", "1001")
+    page.goto(server.url + "/counter")
+    page.get_by_placeholder("搜索，或扫条码直接加入").fill(query)
+    quick = page.get_by_test_id("quick-results")
+    expect(quick.locator("li").first).to_contain_text(query.split()[-1])
+    quick.locator("li").first.get_by_role("button").click()
+    expect(page.get_by_test_id("line")).to_have_count(1)
+    page.get_by_role("button", name="开单").click()
+    no = page.get_by_test_id("voucher-no").inner_text()
+    return no, fen(page.get_by_test_id("voucher-total").inner_text())
+
+
+def to_cash_desk(page, server):
+    switch_to(page, server, "陈静", "2001")
+    page.goto(server.url + "/cashier")
+    if page.get_by_role("heading", name="开班", exact=True).count():
+        grid = page.get_by_test_id("count-grid")
+        for _ in range(2):  # float: 2 × ￥100 + 5 × ￥10
+            grid.locator(".count-row").nth(0).locator("[data-count-step='1']").click()
+        for _ in range(5):
+            grid.locator(".count-row").nth(3).locator("[data-count-step='1']").click()
+        expect(page.locator("[data-count-total]")).to_have_text("￥250.00")
+        page.locator("form").get_by_role("button", name="开班").click()
+    expect(page.get_by_test_id("voucher-input")).to_be_visible()
+
+
+def open_voucher(page, no):
+    page.get_by_test_id("voucher-input").fill(no)
+    page.get_by_test_id("voucher-input").press("Enter")  # what a QR scanner sends
+    expect(page.get_by_test_id("check")).to_contain_text(no)
+
+
+def test_cash_with_a_rejected_note_announced_and_stamped(page, live_server):
+    login_with_keypad(page, live_server.url, "李晓梅", "1001")
+    no, total = write_up(page, live_server, "除味剂")  # ￥39.00
+    to_cash_desk(page, live_server)
+    open_voucher(page, no)
+    assert no_sideways_scroll(page)
+    grid = page.get_by_test_id("count-grid")
+    fifty = grid.locator(".count-row").nth(1)
+    fifty.locator("[data-count-step='1']").click()
+    fifty.locator("[data-count-step='1']").click()  # two ￥50 notes…
+    fifty.locator("input[name=rej_5000]").fill("1")  # …one of them counterfeit
+    expect(page.get_by_test_id("received")).to_have_text("￥50.00")
+    expect(page.get_by_test_id("change")).to_have_text("￥11.00")
+    page.get_by_test_id("confirm-payment").click()
+    expect(page.get_by_test_id("announce-text")).to_have_text("收您 50.00 元，应收 39.00 元，找您 11.00 元。")
+    expect(page.get_by_test_id("change-notes")).to_contain_text("￥10.00 × 1")
+    expect(page.get_by_test_id("announce")).to_contain_text("已退回 1 张拒收的钞票")
+    stamp = page.get_by_test_id("stamp")
+    expect(stamp).to_contain_text("收款专用章")
+    expect(stamp).to_contain_text("陈静")
+    expect(stamp).to_contain_text(no)
+    page.get_by_role("link", name="客户联").click()
+    expect(page.get_by_test_id("copy-name")).to_have_text("客户联")
+    expect(page.get_by_test_id("stamp")).to_be_visible()
+
+
+def test_split_card_and_cash(page, live_server):
+    login_with_keypad(page, live_server.url, "李晓梅", "1001")
+    no, total = write_up(page, live_server, "海尔 三门冰箱")
+    to_cash_desk(page, live_server)
+    open_voucher(page, no)
+    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
+    card = total - 50000  # all but ￥500 by card
+    page.get_by_label("银行卡 金额").fill(f"{card // 100}.{card % 100:02d}")
+    page.get_by_label("银行卡 参考号").fill("POS-000123")
+    row = page.get_by_test_id("count-grid").locator(".count-row").nth(0)
+    for _ in range(6):  # ￥600 in cash
+        row.locator("[data-count-step='1']").click()
+    expect(page.get_by_test_id("change")).to_have_text("￥100.00")
+    page.get_by_test_id("confirm-payment").click()
+    expect(page.get_by_test_id("announce-text")).to_contain_text("找您 100.00 元")
+    expect(page.get_by_test_id("stamped-voucher")).to_contain_text("POS-000123")
+
+
+def test_cheque_is_held_until_cleared(page, live_server):
+    login_with_keypad(page, live_server.url, "李晓梅", "1001")
+    no, total = write_up(page, live_server, "海尔 对开门冰箱")
+    to_cash_desk(page, live_server)
+    open_voucher(page, no)
+    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
+    page.get_by_label("支票金额").fill(f"{total // 100}.{total % 100:02d}")
+    page.get_by_label("支票号码").fill("10203040")
+    page.get_by_label("开户银行").fill("中国工商银行")
+    page.get_by_label("出票人").fill("上海某某贸易公司")
+    page.get_by_test_id("confirm-payment").click()
+    expect(page.get_by_test_id("announce")).to_contain_text("款项到账后方可提货")
+    page.goto(live_server.url + f"/vouchers/{no}")
+    expect(page.get_by_test_id("status")).to_have_text("支票付款：等待到账")
+
+    switch_to(page, live_server, "王建国", "9001")
+    page.goto(live_server.url + "/cashier/cheques")
+    row = page.get_by_test_id("cheques").locator("tr", has_text="10203040")
+    row.get_by_role("button", name="已到账").click()
+    expect(page.locator(".flash")).to_contain_text("已到账：可以提货")
+    page.goto(live_server.url + f"/vouchers/{no}")
+    expect(page.get_by_test_id("status")).to_have_text("已收款")
+
+
+def test_closing_the_shift_shows_over_short(page, live_server):
+    login_with_keypad(page, live_server.url, "陈静", "2001")
+    page.get_by_test_id("home-title").wait_for()
+    page.goto(live_server.url + "/cashier")
+    expected = fen(page.locator(".shift-box dd").last.inner_text())
+    page.get_by_role("link", name="交班").click()
+    left = expected - 1000  # ￥10 short
+    grid = page.get_by_test_id("count-grid")
+    for denom in DENOMS:
+        n, left = divmod(left, denom)
+        if n:
+            grid.locator(f"input[name=count_{denom}]").fill(str(n))
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="交班").last.click()
+    report = page.get_by_test_id("shift-report")
+    expect(report).to_be_visible()
+    expect(page.get_by_test_id("over-short")).to_have_text("-￥10.00")
+    assert fen(page.get_by_test_id("expected").inner_text()) == expected
