@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select, text
 
-from bench.common import measure, report
+from bench.common import measure, on_both_databases, report
 
 N_PRODUCTS = int(os.environ.get("POS_BENCH_PRODUCTS", "100000"))
 QUERIES = ["冰箱", "hebx", "bcd-1", "海尔 白", "美的 洗衣机 10公斤", "tv-7", "不存在的东西", "净水", "gl", "滤芯"]
@@ -126,23 +123,4 @@ def _run_on(label: str, url: str | None, folder: Path) -> bool:
 
 
 def run() -> bool:
-    ok = _run_on("SQLite", None, Path(tempfile.mkdtemp()))
-    pg = os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    name = f"pos_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(pg), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as e:  # no server: say so, measure SQLite only
-        print(f"-- PostgreSQL not measured: {e.__class__.__name__}")
-        return ok
-    try:
-        ok &= _run_on("PostgreSQL", make_url(pg).set(database=name).render_as_string(hide_password=False),
-                      Path(tempfile.mkdtemp()))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-    return ok
+    return on_both_databases(_run_on)

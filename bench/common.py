@@ -27,3 +27,36 @@ def report(name: str, times: list[float], target_ms: float) -> bool:
     print(f"{name:<55} p50 {statistics.median(times):8.3f} ms   p95 {p95(times):8.3f} ms   "
           f"target p95 < {target_ms} ms   {'OK' if ok else 'MISSED'}")
     return ok
+
+
+def on_both_databases(run_on) -> bool:
+    """Call ``run_on(label, database_url_or_None, folder)`` on SQLite, then on a PostgreSQL
+    database of its own (POS_BENCH_PG_URL, default the local server), dropped afterwards."""
+    import os
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    ok = run_on("SQLite", None, Path(tempfile.mkdtemp()))
+    pg = os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = f"pos_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(pg), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as e:  # no server: say so, measure SQLite only
+        print(f"-- PostgreSQL not measured: {e.__class__.__name__}")
+        return ok
+    try:
+        ok &= run_on("PostgreSQL", make_url(pg).set(database=name).render_as_string(hide_password=False),
+                     Path(tempfile.mkdtemp()))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                         {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+    return ok
