@@ -16,7 +16,9 @@ TEST_DEBS := fonts-noto-cjk chromium poppler-utils postgresql-client
 run: install debs-run translations
 	$(BIN)/pos init
 	$(BIN)/pos demo --if-empty
-	$(BIN)/pos serve --port $(PORT)
+	@# the print spooler runs next to the web server and stops with it
+	@$(BIN)/pos print-worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/pos serve --port $(PORT)
 
 test: install-dev debs-test translations lint pytest pytest-pg
 

@@ -169,6 +169,27 @@ def backup_command(target_dir: Path | None):
     click.echo(f"Backup written: {path}")
 
 
+@main.command("print-worker")
+@click.option("--once", is_flag=True, help="Print what is due, then stop.")
+@click.option("--poll", type=float, default=0.5, show_default=True, help="Seconds between looks at the queue.")
+@with_appcontext
+def print_worker_command(once: bool, poll: float):
+    """The print spooler: sends queued jobs to the printers, retries, never prints twice."""
+    import logging
+    import signal
+    import threading
+
+    from .printers.services import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("Print spooler running (Ctrl+C to stop)")
+    handled = run_worker(lambda: db.session, stop=stop, poll=poll, once=once)
+    click.echo(f"Print spooler stopped after {handled} job(s)")
+
+
 @main.group("users")
 def users_group():
     """Staff accounts from the command line (the first manager, a forgotten PIN)."""

@@ -1,0 +1,275 @@
+"""Printers and the durable print queue: enqueue, the spooler, retries, reprints.
+
+A request only *enqueues* (in its own transaction, so a print never blocks or
+undoes a sale); ``pos print-worker`` sends. Safe retries: a printer that is off or
+refuses the connection gets the job again later (back-off up to a minute); a
+connection that broke mid-job, or a job interrupted by a crash, is set ``failed``
+for the cashier to check the paper and retry — never printed twice by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, scoped_session
+
+from printing.connectors import KINDS as CONNECTOR_KINDS
+from printing.connectors import MaybeSent, NotSent, make_connector
+from printing.documents import QR, Cut, Document, KeyValue, Separator, Text, Title
+from printing.escpos import PrinterProfile, render
+
+from ..audit.services import record
+from ..dbtypes import utcnow
+from ..errors import DomainError, NotFound
+from .models import Printer, PrintJob
+
+log = logging.getLogger("pos.print")
+PREVIEW_NAME = "屏幕预览"
+MAX_BACKOFF = 60
+
+
+# ------------------------------------------------------------------ printers
+def printers(session: Session) -> list[Printer]:
+    return list(session.scalars(select(Printer).order_by(Printer.name)))
+
+
+def get_printer(session: Session, printer_id: int) -> Printer:
+    printer = session.get(Printer, printer_id)
+    if printer is None:
+        raise NotFound(_("No such printer."))
+    return printer
+
+
+def preview_printer(session: Session) -> Printer:
+    """The printer used when none is configured: the receipt is shown on screen."""
+    printer = session.scalar(select(Printer).where(Printer.connector == "preview").order_by(Printer.id))
+    if printer is None:
+        printer = Printer(name=PREVIEW_NAME, connector="preview", paper_mm=80)
+        session.add(printer)
+        session.flush()
+    return printer
+
+
+def printer_for(session: Session, station_id: int | None) -> Printer:
+    """The station's printer, else the default printer, else the on-screen preview."""
+    if station_id:
+        printer = session.scalar(select(Printer).where(Printer.station_id == station_id, Printer.active.is_(True)))
+        if printer is not None:
+            return printer
+    printer = session.scalar(select(Printer).where(Printer.is_default.is_(True), Printer.active.is_(True)))
+    return printer or preview_printer(session)
+
+
+def save_printer(session: Session, printer: Printer | None, *, name: str, connector: str, address: str,
+                 paper_mm, native_qr: bool, encoding: str, station_id, is_default: bool, active: bool,
+                 actor) -> Printer:
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise DomainError(_("A printer needs a name (at most 60 characters)."), field="name")
+    if connector not in CONNECTOR_KINDS:
+        raise DomainError(_("Choose how the printer is connected."), field="connector")
+    address = (address or "").strip()
+    try:
+        make_connector(connector, address)
+    except ValueError:
+        raise DomainError(_("This connection needs an address: an IP (192.168.1.50:9100), a device "
+                            "(/dev/usb/lp0) or a serial port (/dev/ttyUSB0@9600)."), field="address") from None
+    try:
+        paper = int(paper_mm)
+    except (TypeError, ValueError):
+        paper = 0
+    if paper not in (58, 80):
+        raise DomainError(_("Paper is 58 or 80 mm wide."), field="paper_mm")
+    if encoding not in ("gb18030", "gbk"):
+        raise DomainError(_("Choose GB18030 or GBK."), field="encoding")
+    clash = session.scalar(select(Printer).where(Printer.name == name, Printer.id != (printer.id if printer else 0)))
+    if clash is not None:
+        raise DomainError(_("A printer called %(name)s exists already.", name=name), field="name")
+    station_id = int(station_id) if station_id else None
+    if station_id:
+        other = session.scalar(select(Printer).where(Printer.station_id == station_id,
+                                                     Printer.id != (printer.id if printer else 0)))
+        if other is not None:
+            raise DomainError(_("That station already has the printer %(name)s.", name=other.name), field="station")
+    if printer is None:
+        printer = Printer(name=name, connector=connector)
+        session.add(printer)
+    if is_default:
+        session.execute(update(Printer).values(is_default=False))
+    printer.name, printer.connector, printer.address = name, connector, address
+    printer.paper_mm, printer.native_qr, printer.encoding = paper, bool(native_qr), encoding
+    printer.station_id, printer.is_default, printer.active = station_id, bool(is_default), bool(active)
+    session.flush()
+    record(session, "printers.saved", actor=actor, record=printer,
+           summary=f"{name}: {connector} {address} {paper} mm")
+    return printer
+
+
+def profile(printer: Printer) -> PrinterProfile:
+    return PrinterProfile(paper_mm=printer.paper_mm, native_qr=printer.native_qr, encoding=printer.encoding)
+
+
+def test_document(printer: Printer) -> Document:
+    return Document(blocks=[
+        Title("打印测试"), Text(printer.name, align="center"), Separator(),
+        KeyValue("纸宽 Paper", f"{printer.paper_mm} mm"), KeyValue("编码 Code page", printer.encoding.upper()),
+        Text("中文标点：，。、；：？！“”（）【】"), Text("金额 ￥1,234.50 人民币壹仟贰佰叁拾肆元伍角"),
+        QR("TEST-" + printer.name), Cut(),
+    ])
+
+
+# ------------------------------------------------------------------ the queue
+def enqueue(session: Session, document: Document, *, kind: str, title: str = "", ref: str = "",
+            station_id: int | None = None, printer: Printer | None = None, requested_by=None,
+            copies: int = 1) -> PrintJob:
+    """Queue a document; the spooler prints it. Returns the job (in the caller's transaction)."""
+    printer = printer or printer_for(session, station_id)
+    job = PrintJob(printer=printer, kind=kind, title=title[:120], ref=str(ref)[:40],
+                   document=json.dumps(document.to_dict(), ensure_ascii=False), copies=max(1, int(copies)),
+                   requested_by_id=getattr(requested_by, "id", None), next_attempt_at=utcnow(),
+                   status="done" if printer.connector == "preview" else "queued")
+    if printer.connector == "preview":
+        job.printed_at = utcnow()  # shown on screen: nothing to wait for
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: int) -> PrintJob:
+    job = session.get(PrintJob, job_id)
+    if job is None:
+        raise NotFound(_("No such print job."))
+    return job
+
+
+def document_of(job: PrintJob) -> Document:
+    return Document.from_dict(json.loads(job.document))
+
+
+def reprint(session: Session, job: PrintJob, *, requested_by) -> PrintJob:
+    """Print a document again; the copy says 重印 / COPY and how many times."""
+    original = session.get(PrintJob, job.reprint_of_id) if job.reprint_of_id else job
+    count = session.scalar(select(func.count(PrintJob.id)).where(PrintJob.reprint_of_id == original.id)) or 0
+    document = document_of(original)
+    document.reprint = count + 1
+    new = enqueue(session, document, kind=original.kind, title=original.title, ref=original.ref,
+                  printer=original.printer, requested_by=requested_by, copies=1)
+    new.reprint_of_id = original.id
+    new.reprint_no = count + 1
+    record(session, "printers.reprint", actor=requested_by, record=new,
+           summary=f"{original.title} (#{original.id}) 重印 {count + 1}")
+    return new
+
+
+def retry(session: Session, job: PrintJob, *, actor) -> PrintJob:
+    """Send a waiting or failed job now (the cashier checked the printer)."""
+    if job.status not in ("queued", "failed"):
+        raise DomainError(_("Only a waiting or failed job can be sent again."))
+    job.status = "queued"
+    job.next_attempt_at = utcnow()
+    record(session, "printers.retry", actor=actor, record=job, summary=job.title)
+    return job
+
+
+def problems(session: Session, printer: Printer | None = None) -> list[PrintJob]:
+    """Jobs that need a person: failed ones, and waiting ones that already failed once."""
+    stmt = select(PrintJob).where((PrintJob.status == "failed") | ((PrintJob.status == "queued")
+                                                                   & (PrintJob.attempts > 0)))
+    if printer is not None:
+        stmt = stmt.where(PrintJob.printer_id == printer.id)
+    return list(session.scalars(stmt.order_by(PrintJob.id.desc()).limit(50)))
+
+
+def recent_jobs(session: Session, printer: Printer | None = None, limit: int = 50) -> list[PrintJob]:
+    stmt = select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)
+    if printer is not None:
+        stmt = stmt.where(PrintJob.printer_id == printer.id)
+    return list(session.scalars(stmt))
+
+
+# ------------------------------------------------------------------ the spooler
+def reconcile(session: Session) -> int:
+    """At start: jobs left ``printing`` by a crash are not sent again blindly."""
+    rows = list(session.scalars(select(PrintJob).where(PrintJob.status == "printing")))
+    for job in rows:
+        job.status = "failed"
+        job.last_error = "interrupted while printing: check the printer, then reprint or retry"
+    session.commit()
+    return len(rows)
+
+
+def claim_next(session: Session) -> PrintJob | None:
+    """Take the next due job and mark it ``printing`` (committed before anything is sent)."""
+    real = session() if isinstance(session, scoped_session) else session
+    if session.get_bind().dialect.name == "sqlite" and not real.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})  # one spooler claims at a time
+    stmt = (select(PrintJob).where(PrintJob.status == "queued", PrintJob.next_attempt_at <= utcnow())
+            .order_by(PrintJob.id).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=PrintJob)
+    job = session.scalar(stmt)
+    if job is None:
+        session.rollback()
+        return None
+    job.status = "printing"
+    job.attempts += 1
+    session.commit()
+    return job
+
+
+def send(job: PrintJob) -> None:
+    printer = job.printer
+    data = render(document_of(job), profile(printer)) * max(1, job.copies)
+    make_connector(printer.connector, printer.address).send(data)
+
+
+def work_one(session: Session) -> PrintJob | None:
+    """Print one due job, if there is one. Returns it (done, requeued or failed)."""
+    job = claim_next(session)
+    if job is None:
+        return None
+    try:
+        send(job)
+    except NotSent as e:  # nothing printed: try again later
+        job.status = "queued"
+        job.last_error = str(e)
+        job.next_attempt_at = utcnow() + timedelta(seconds=min(MAX_BACKOFF, 2 ** min(job.attempts, 6)))
+        log.warning("print job %s waits: %s", job.id, e)
+    except MaybeSent as e:  # maybe half printed: a person decides
+        job.status = "failed"
+        job.last_error = str(e)
+        log.error("print job %s failed: %s", job.id, e)
+    except Exception as e:  # a bug or a bad document: keep the job, show the error
+        job.status = "failed"
+        job.last_error = f"{type(e).__name__}: {e}"
+        log.exception("print job %s failed", job.id)
+    else:
+        job.status = "done"
+        job.printed_at = utcnow()
+        job.last_error = ""
+    session.commit()
+    return job
+
+
+def run_worker(session_factory, *, stop=None, poll: float = 0.5, once: bool = False) -> int:
+    """The spooler loop; ``session_factory()`` gives a session. Returns jobs handled."""
+    session = session_factory()
+    try:
+        reconcile(session)
+        handled = 0
+        while stop is None or not stop.is_set():
+            job = work_one(session)
+            if job is not None:
+                handled += 1
+                continue
+            if once:
+                break
+            time.sleep(poll)
+        return handled
+    finally:
+        session.close()
