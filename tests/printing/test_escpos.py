@@ -33,7 +33,8 @@ def test_chinese_counts_two_columns():
 def test_every_line_fits_the_paper(paper, columns):
     doc = Document(blocks=[
         Text("很长的一段中文说明，" * 8), KeyValue("顾客", "周先生 13800138001 上海市浦东新区张杨路500号3号楼1201室"),
-        Table([Column("品名", 4), Column("金额", 1, "right")], [["海尔对开门冰箱 BCD-100A 星空灰 540升", "￥9,996.00"]]),
+        Table([Column("品名", 4), Column("金额", 1, "right")],
+              [["海尔对开门冰箱 BCD-100A 星空灰 540升", "￥9,996.00"]]),
         Separator(), Stamp(["收款专用章", "陈静", "2026-11-22 14:05"]),
     ])
     for line in layout(doc, paper):
@@ -58,8 +59,8 @@ def test_exact_bytes_of_a_small_receipt():
 
 
 def test_bytes_decode_back_to_the_chinese_text():
-    doc = Document(blocks=[Title("锦华家居电器展厅"), Text("，。！（）"), Text("单价 ¥39.00"), KeyValue("合计", "￥39.00"),
-                           QR("V20261122-0007"), Cut(), DrawerPulse()])
+    doc = Document(blocks=[Title("锦华家居电器展厅"), Text("，。！（）"), Text("单价 ¥39.00"),
+                           KeyValue("合计", "￥39.00"), QR("V20261122-0007"), Cut(), DrawerPulse()])
     data = render(doc, PrinterProfile(paper_mm=80))
     text = decode_text(data)
     assert "锦华家居电器展厅" in text
