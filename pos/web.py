@@ -27,3 +27,16 @@ def form_errors(form) -> list[str]:
 def panel(template: str, status: int = 200, **context):
     """Render a page, or only its panel when htmx asked (templates check ``partial``)."""
     return render_template(template, partial=bool(htmx), **context), status
+
+
+def pdf_response(template: str, filename: str, **context):
+    """Render a print template (templates/print/) to PDF with WeasyPrint, shown inline."""
+    from flask import make_response, request
+
+    from printing.pdf import html_to_pdf
+
+    html = render_template(template, **context)
+    response = make_response(html_to_pdf(html, base_url=request.url_root))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -46,6 +46,9 @@ KIND_LABELS = {
     "cashier.cheque_cleared": _l("Cheque cleared"),
     "cashier.cheque_bounced": _l("Cheque bounced"),
     "cashier.refund": _l("Refund"),
+    "printers.saved": _l("Printer saved"),
+    "printers.reprint": _l("Reprint"),
+    "printers.retry": _l("Print job retried"),
 }
 #: what kind of record an entry points at
 RECORD_LABELS = {
@@ -58,6 +61,8 @@ RECORD_LABELS = {
     "shift": _l("Shift"),
     "payment": _l("Payment"),
     "refund": _l("Refund"),
+    "printer": _l("Printer"),
+    "print_job": _l("Print job"),
 }
 
 

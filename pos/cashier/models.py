@@ -204,7 +204,7 @@ class RefundLine(db.Model):
 
 class DrawerOpening(db.Model):
     """The cash drawer was kicked open (cash payments, refunds in cash, shift counts).
-    The printing layer consumes these: ``sent_at`` is set when the pulse went out."""
+    ``sent_at``: when the pulse was queued to the station's printer (with the receipt)."""
 
     __tablename__ = "drawer_opening"
 

@@ -337,9 +337,18 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
         if done is not None:
             return done
         raise Conflict(_("Voucher %(no)s was paid at another till just now.", no=sales.normalise_no(no))) from None
-    if result.cash_accepted > 0 or result.change > 0:
+    cash = result.cash_accepted > 0 or result.change > 0
+    if cash:
         session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, payment_id=payment.id,
-                                  reason="payment"))
+                                  reason="payment", sent_at=utcnow()))
+    # the receipt goes to the station's printer (its drawer pulse opens the drawer for cash only);
+    # queued in this transaction: printing never blocks or undoes the sale
+    from ..printers import services as printers
+    from .printing import receipt_document
+
+    shop_name = getattr(shop.showroom(session), "name", "")
+    printers.enqueue(session, receipt_document(payment, shop_name), kind="receipt", title=f"收款收据 {voucher.no}",
+                     ref=voucher.no, station_id=shift.station_id, requested_by=cashier)
     record(session, "cashier.payment_taken", actor=cashier, record=payment,
            summary=f"{voucher.no} {format_money(voucher.total)}: "
                    + ", ".join(f"{t.kind} {format_money(t.amount)}" for t in payment.tenders)

@@ -21,7 +21,7 @@ from ..sales.views import managers
 from ..shop import services as shop
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
-from ..web import go
+from ..web import go, pdf_response
 from . import services
 from .models import DENOMINATIONS, Payment
 
@@ -233,6 +233,73 @@ def payment_copy(payment_id: int, which: str):
         abort(404)
     p = services.get_payment(db.session, payment_id)
     return render_template("cashier/copy.html", p=p, v=p.voucher, which=which, qr=qr_svg(p.voucher.no))
+
+
+# ------------------------------------------------------------------ printing
+def _shop_name() -> str:
+    return getattr(shop.showroom(db.session), "name", "")
+
+
+@bp.post("/cashier/payments/<int:payment_id>/print/<what>")
+@roles_required("cashier")
+def payment_print(payment_id: int, what: str):
+    """Queue the receipt, or the three stamped copies, for the station's printer."""
+    from ..printers import services as printers
+    from .printing import COPY_NAMES, copy_document, receipt_document
+
+    p = services.get_payment(db.session, payment_id)
+    station_id = p.shift.station_id
+    if what == "receipt":
+        job = printers.enqueue(db.session, receipt_document(p, _shop_name()), kind="receipt",
+                               title=f"收款收据 {p.voucher.no}", ref=p.voucher.no, station_id=station_id,
+                               requested_by=me())
+    elif what == "copies":
+        for which in COPY_NAMES:
+            job = printers.enqueue(db.session, copy_document(p, which, _shop_name()), kind="voucher",
+                                   title=f"销售凭证 {p.voucher.no} {COPY_NAMES[which]}", ref=p.voucher.no,
+                                   station_id=station_id, requested_by=me())
+    else:
+        abort(404)
+    db.session.commit()
+    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    return go(url_for("cashier.payment", payment_id=p.id))
+
+
+@bp.get("/cashier/payments/<int:payment_id>/receipt.pdf")
+@roles_required("cashier")
+def receipt_pdf(payment_id: int):
+    p = services.get_payment(db.session, payment_id)
+    height = 150 + 9 * len(p.voucher.lines) + 6 * len(p.tenders)
+    return pdf_response("print/receipt_80mm.html", f"receipt-{p.voucher.no}.pdf", p=p, v=p.voucher,
+                        qr=qr_svg(p.voucher.no), shop_name=_shop_name(), page_size=f"80mm {height}mm",
+                        page_margin="4mm")
+
+
+@bp.get("/cashier/shifts/<int:shift_id>.pdf")
+@roles_required("cashier")
+def shift_pdf(shift_id: int):
+    shift = services.get_shift(db.session, shift_id)
+    if shift.cashier_id != current_user.id and "manager" not in current_user.roles:
+        abort(403)
+    return pdf_response("print/shift_a4.html", f"shift-{shift.id}.pdf", shift=shift, page_size="A4",
+                        summary=services.summarise(db.session, shift), shop_name=_shop_name())
+
+
+@bp.post("/cashier/shifts/<int:shift_id>/print")
+@roles_required("cashier")
+def shift_print(shift_id: int):
+    from ..printers import services as printers
+    from .printing import shift_document
+
+    shift = services.get_shift(db.session, shift_id)
+    if shift.cashier_id != current_user.id and "manager" not in current_user.roles:
+        abort(403)
+    job = printers.enqueue(db.session, shift_document(shift, services.summarise(db.session, shift), _shop_name()),
+                           kind="shift", title=f"交班报表 {shift.station.name} #{shift.id}", ref=str(shift.id),
+                           station_id=shift.station_id, requested_by=me())
+    db.session.commit()
+    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    return go(url_for("cashier.shift_report", shift_id=shift.id))
 
 
 # ------------------------------------------------------------------ cheques (manager)

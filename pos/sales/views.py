@@ -15,7 +15,7 @@ from ..extensions import db, htmx
 from ..qr import qr_svg
 from ..staff.models import Staff, StaffRole
 from ..staff.permissions import roles_required
-from ..web import go
+from ..web import go, pdf_response
 from . import services
 from .models import Voucher, VoucherStatus
 
@@ -292,6 +292,37 @@ def voucher_cancel(no: str):
                                may_cancel=True, cancel_error=e.message, reason=reason), e.status
     db.session.commit()
     flash(_("Voucher %(no)s was cancelled.", no=v.no), "success")
+    return go(url_for("sales.voucher", no=v.no))
+
+
+@bp.get("/vouchers/<no>.pdf")
+@roles_required("clerk", "cashier")
+def voucher_pdf(no: str):
+    """The sales voucher on A5 (with the payment stamp and the copy's name when asked)."""
+    from ..shop import services as shop
+
+    v = services.get_by_no(db.session, no)
+    which = request.args.get("copy") or None
+    if which not in (None, "finance", "stub", "customer"):
+        abort(404)
+    return pdf_response("print/voucher_a5.html", f"voucher-{v.no}.pdf", v=v, which=which, qr=qr_svg(v.no),
+                        shop_name=getattr(shop.showroom(db.session), "name", ""), page_size="A5 landscape")
+
+
+@bp.post("/vouchers/<no>/print")
+@roles_required("clerk")
+def voucher_print(no: str):
+    """Queue the sales voucher for the default printer (the customer takes it to the cashier)."""
+    from ..printers import services as printers
+    from ..shop import services as shop
+    from .printing import voucher_document
+
+    v = services.get_by_no(db.session, no)
+    job = printers.enqueue(db.session, voucher_document(v, getattr(shop.showroom(db.session), "name", ""),
+                                                        copy_label="客户联"),
+                           kind="voucher", title=f"销售凭证 {v.no}", ref=v.no, requested_by=me())
+    db.session.commit()
+    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
     return go(url_for("sales.voucher", no=v.no))
 
 

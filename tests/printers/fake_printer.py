@@ -26,10 +26,12 @@ class FakePrinter:
         return self
 
     def _serve(self):
-        while not self._stop.is_set():
+        while True:
             try:
                 conn, _ = self._server.accept()
             except TimeoutError:
+                if self._stop.is_set():  # stop only once nothing is waiting in the backlog
+                    return
                 continue
             except OSError:
                 return

@@ -1,0 +1,80 @@
+"""The cashier's printed documents: the payment receipt, the stamped voucher's three
+copies, and the shift report."""
+
+from __future__ import annotations
+
+from printing.documents import QR, Cut, Document, DrawerPulse, KeyValue, Separator, Stamp, Text, Title
+
+from ..clock import format_local
+from ..money import format_money
+from ..sales.printing import voucher_document
+from .models import Payment, Shift
+
+TENDER_NAMES = {"cash": "现金", "card": "银行卡", "wechat": "微信支付", "alipay": "支付宝", "cheque": "支票"}
+COPY_NAMES = {"finance": "财务联", "stub": "存根联", "customer": "客户联"}
+CHEQUE_NOTE = "支票付款：款项到账后方可提货"
+
+
+def stamp_lines(payment: Payment) -> list[str]:
+    """The payment stamp (收款专用章): cashier's full name, date and time, voucher number."""
+    return ["收款专用章", payment.cashier.full_name, format_local(payment.at), payment.voucher.no]
+
+
+def tender_lines(payment: Payment) -> list:
+    blocks = []
+    for t in payment.tenders:
+        label = TENDER_NAMES.get(t.kind, t.kind) + (f" {t.reference}" if t.reference else "")
+        blocks.append(KeyValue(label, format_money(t.amount)))
+    return blocks
+
+
+def receipt_document(payment: Payment, shop_name: str) -> Document:
+    """The payment receipt; a cash payment opens the drawer first."""
+    v = payment.voucher
+    blocks: list = []
+    if any(t.kind == "cash" for t in payment.tenders):
+        blocks.append(DrawerPulse())
+    blocks += [Title(shop_name), Text("收款收据", align="center", bold=True), KeyValue("单号", v.no),
+               KeyValue("时间", format_local(payment.at)), KeyValue("收银员", payment.cashier.full_name), Separator(),
+               KeyValue("应收", format_money(payment.amount_due), bold=True), *tender_lines(payment),
+               KeyValue("实收", format_money(payment.received)),
+               KeyValue("找零", format_money(payment.change_given), bold=True, double=True)]
+    if payment.rejected_notes:
+        blocks.append(Text(f"拒收钞票 {len(payment.rejected_notes)} 张（已退回）"))
+    if payment.awaiting_clearance:
+        blocks.append(Text(CHEQUE_NOTE, bold=True))
+    blocks += [QR(v.no), Stamp(stamp_lines(payment)), Cut()]
+    return Document(blocks=blocks)
+
+
+def copy_document(payment: Payment, which: str, shop_name: str) -> Document:
+    """One of the stamped voucher's copies: 财务联, 存根联 or 客户联 — each says which it is."""
+    notes = [CHEQUE_NOTE] if payment.awaiting_clearance and which == "customer" else []
+    tenders = "、".join(f"{TENDER_NAMES.get(t.kind, t.kind)} {format_money(t.amount)}" for t in payment.tenders)
+    notes.insert(0, f"付款：{tenders}" + (f"，找零 {format_money(payment.change_given)}"
+                                          if payment.change_given else ""))
+    return voucher_document(payment.voucher, shop_name, copy_label=COPY_NAMES[which], stamp=stamp_lines(payment),
+                            notes=notes, signature=which == "customer")
+
+
+def shift_document(shift: Shift, summary, shop_name: str) -> Document:
+    blocks: list = [Title(shop_name), Text("交班报表", align="center", bold=True),
+                    KeyValue("收银台", shift.station.name), KeyValue("收银员", shift.cashier.full_name),
+                    KeyValue("开班", format_local(shift.opened_at)),
+                    KeyValue("交班", format_local(shift.closed_at) if shift.closed_at else "未交班"), Separator(),
+                    KeyValue("备用金", format_money(shift.opening_float)), KeyValue("收款笔数", str(summary.payments))]
+    for kind, amount in summary.by_tender.items():
+        blocks.append(KeyValue(TENDER_NAMES.get(kind, kind), format_money(amount)))
+    blocks += [KeyValue("找零", format_money(summary.change_out)), KeyValue("现金退款", format_money(summary.cash_refunds)),
+               KeyValue("应有现金", format_money(summary.expected_cash), bold=True)]
+    if shift.counted_cash is not None:
+        blocks += [KeyValue("实点现金", format_money(shift.counted_cash), bold=True),
+                   KeyValue("长短款", format_money(shift.over_short), bold=True, double=True)]
+    if summary.cheques_pending:
+        blocks.append(Text(f"待到账支票 {len(summary.cheques_pending)} 张"))
+        for t in summary.cheques_pending:
+            blocks.append(KeyValue(f" {t.reference} {t.cheque_bank}", format_money(t.amount)))
+    if summary.rejected:
+        blocks.append(Text(f"拒收钞票 {len(summary.rejected)} 张"))
+    blocks += [KeyValue("开钱箱次数", str(summary.drawer_openings)), Cut()]
+    return Document(blocks=blocks)

@@ -1,0 +1,42 @@
+"""The sales voucher (销售凭证) as a printable document (thermal receipt)."""
+
+from __future__ import annotations
+
+from printing.documents import QR, Cut, Document, KeyValue, Separator, SignatureLine, Stamp, Text, Title
+
+from ..clock import format_local
+from ..money import amount_in_words, format_money, plain_number
+from .models import Voucher
+
+
+def voucher_blocks(voucher: Voucher, shop_name: str) -> list:
+    blocks: list = [Title(shop_name), Text("销售凭证", align="center", bold=True),
+                    KeyValue("单号", voucher.no or ""), KeyValue("日期", format_local(voucher.written_up_at)),
+                    KeyValue("营业员", voucher.clerk.full_name)]
+    if voucher.customer_name:
+        blocks.append(KeyValue("顾客", f"{voucher.customer_name} {voucher.customer_phone}"))
+    if voucher.delivery_address:
+        blocks.append(Text(f"送货地址：{voucher.delivery_address}"))
+    blocks.append(Separator())
+    for line in voucher.lines:
+        spec = " ".join(p for p in (line.spec, line.colour) if p)
+        blocks.append(Text(f"{line.position}. {line.product_name} {line.brand_name} {line.model} {spec}".strip()))
+        blocks.append(KeyValue(f"   {plain_number(line.quantity)}{line.unit} × {format_money(line.unit_price)}",
+                               format_money(line.amount)))
+    blocks += [Separator(), KeyValue("合计", format_money(voucher.total), bold=True, double=True),
+               Text(f"大写：人民币{amount_in_words(voucher.total)}")]
+    return blocks
+
+
+def voucher_document(voucher: Voucher, shop_name: str, *, copy_label: str = "", stamp: list[str] | None = None,
+                     notes: list[str] | None = None, signature: bool = False) -> Document:
+    blocks = voucher_blocks(voucher, shop_name)
+    for note in notes or []:
+        blocks.append(Text(note, bold=True))
+    blocks.append(QR(voucher.no or ""))
+    if stamp:
+        blocks.append(Stamp(stamp))
+    if signature:
+        blocks.append(SignatureLine("顾客签字"))
+    blocks.append(Cut())
+    return Document(blocks=blocks, copy_label=copy_label)
