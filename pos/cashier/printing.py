@@ -65,7 +65,8 @@ def shift_document(shift: Shift, summary, shop_name: str) -> Document:
                     KeyValue("备用金", format_money(shift.opening_float)), KeyValue("收款笔数", str(summary.payments))]
     for kind, amount in summary.by_tender.items():
         blocks.append(KeyValue(TENDER_NAMES.get(kind, kind), format_money(amount)))
-    blocks += [KeyValue("找零", format_money(summary.change_out)), KeyValue("现金退款", format_money(summary.cash_refunds)),
+    blocks += [KeyValue("找零", format_money(summary.change_out)),
+               KeyValue("现金退款", format_money(summary.cash_refunds)),
                KeyValue("应有现金", format_money(summary.expected_cash), bold=True)]
     if shift.counted_cash is not None:
         blocks += [KeyValue("实点现金", format_money(shift.counted_cash), bold=True),

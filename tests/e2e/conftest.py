@@ -43,6 +43,8 @@ class LiveServer:
             "POS_IDLE_LOGOUT_MINUTES": "30",
         }
         env.pop("DATABASE_URL", None)
+        self.env = env
+        self.worker = None
         self.log = open(folder / "server.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pos.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
@@ -61,7 +63,20 @@ class LiveServer:
                 raise RuntimeError("server did not start:\n" + (folder / "server.log").read_text())
             time.sleep(0.2)
 
+    def start_print_worker(self):
+        """The spooler, as `make run` starts it next to the web server."""
+        self.worker_log = open(self.folder / "worker.log", "w")
+        self.worker = subprocess.Popen([sys.executable, "-m", "pos.cli", "print-worker", "--poll", "0.2"],
+                                       env=self.env, stdout=self.worker_log, stderr=subprocess.STDOUT)
+
     def stop(self):
+        if self.worker is not None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+            self.worker_log.close()
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
