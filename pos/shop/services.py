@@ -21,6 +21,8 @@ DEFAULTS = {
     "discount_limit.cashier": "0",
     "discount_limit.manager": "100",
     "discount_limit.delivery": "0",
+    "invoice.prefix": "FP{year}",  # invoice series; {year} becomes the year of issue
+    "invoice.vat": "1",  # 1: the shop is set up for VAT (tax rate and tax on invoices)
 }
 
 
