@@ -49,6 +49,9 @@ KIND_LABELS = {
     "printers.saved": _l("Printer saved"),
     "printers.reprint": _l("Reprint"),
     "printers.retry": _l("Print job retried"),
+    "invoicing.issued": _l("Invoice issued"),
+    "invoicing.voided": _l("Invoice void"),
+    "invoicing.platform_linked": _l("数电票 number recorded"),
 }
 #: what kind of record an entry points at
 RECORD_LABELS = {
@@ -63,6 +66,7 @@ RECORD_LABELS = {
     "refund": _l("Refund"),
     "printer": _l("Printer"),
     "print_job": _l("Print job"),
+    "invoice": _l("Invoice"),
 }
 
 

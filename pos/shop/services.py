@@ -65,6 +65,17 @@ def set_discount_limit(session: Session, role: str, percent) -> Decimal:
     return value
 
 
+def set_invoice_settings(session: Session, prefix: str, vat: bool) -> None:
+    """The invoice series prefix ({year} becomes the year of issue) and whether the shop charges VAT."""
+    prefix = (prefix or "").strip()
+    if not prefix or len(prefix.replace("{year}", "2026")) > 12 or not all(
+            ch.isalnum() or ch in "-_{}" for ch in prefix):
+        raise DomainError(_("An invoice prefix is 1 to 12 letters or digits; {year} stands for the year."),
+                          field="invoice_prefix")
+    set_setting(session, "invoice.prefix", prefix)
+    set_setting(session, "invoice.vat", "1" if vat else "0")
+
+
 def next_number(session: Session, series: str, day: date | None = None) -> int:
     """The next number in a series, without gaps: the increment happens in the
     caller's transaction under the row's write lock (PostgreSQL row lock; the

@@ -24,20 +24,29 @@ def _limits():
     return {role: services.get_setting(db.session, f"discount_limit.{role}") for role in ROLES}
 
 
+def _invoice_settings():
+    return {"prefix": services.get_setting(db.session, "invoice.prefix"),
+            "vat": services.get_setting(db.session, "invoice.vat") == "1"}
+
+
 @bp.route("/manage/settings", methods=["GET", "POST"])
 @roles_required("manager")
 def settings():
     if request.method == "GET":
-        return render_template("shop/settings.html", limits=_limits())
+        return render_template("shop/settings.html", limits=_limits(), invoice=_invoice_settings())
     typed = {role: request.form.get(role, "") for role in ROLES}
+    invoice = {"prefix": (request.form.get("invoice_prefix") or "").strip(), "vat": request.form.get("vat") == "1"}
     try:
         for role in ROLES:
             services.set_discount_limit(db.session, role, typed[role])
+        services.set_invoice_settings(db.session, invoice["prefix"], invoice["vat"])
         record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
-               summary=", ".join(f"{r}={typed[r]}%" for r in ROLES))
+               summary=", ".join(f"{r}={typed[r]}%" for r in ROLES)
+               + f"; invoice {invoice['prefix']} VAT={'on' if invoice['vat'] else 'off'}")
     except DomainError as e:
         db.session.rollback()
-        return render_template("shop/settings.html", limits=typed, error=e.message, field=e.field), e.status
+        return render_template("shop/settings.html", limits=typed, invoice=invoice, error=e.message,
+                               field=e.field), e.status
     db.session.commit()
     flash(_("Settings saved."), "success")
     return go(url_for("shop.settings"))

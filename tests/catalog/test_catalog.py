@@ -183,10 +183,15 @@ def test_clerk_cannot_manage_products(as_clerk):
 
 
 def test_settings_discount_limits(as_manager, session):
-    resp = as_manager.post("/manage/settings", data={"clerk": "abc", "cashier": "0", "manager": "100", "delivery": "0"})
+    base = {"cashier": "0", "manager": "100", "delivery": "0", "invoice_prefix": "FP{year}", "vat": "1"}
+    resp = as_manager.post("/manage/settings", data={**base, "clerk": "abc"})
     assert resp.status_code == 422 and "0 到 100" in text(resp)
-    resp = as_manager.post("/manage/settings", data={"clerk": "15", "cashier": "0", "manager": "100", "delivery": "0"})
+    resp = as_manager.post("/manage/settings", data={**base, "clerk": "15", "invoice_prefix": "坏 前缀!"})
+    assert resp.status_code == 422 and "发票号前缀" in text(resp)
+    resp = as_manager.post("/manage/settings", data={**base, "clerk": "15", "invoice_prefix": "SH{year}"})
     assert resp.status_code == 303
+    from pos.shop.services import get_setting
+    assert get_setting(session, "invoice.prefix") == "SH{year}"
     from pos.shop.services import discount_limit
     assert discount_limit(session, {"clerk"}) == Decimal("15")
 

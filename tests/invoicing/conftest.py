@@ -1,7 +1,6 @@
 import pytest
 
 from pos.cashier import services as cashier
-from tests.cashier.conftest import open_shift, station, write_up  # noqa: F401 (shared fixtures)
 from tests.conftest import staff_by_no
 
 

@@ -162,3 +162,20 @@ def test_find(session, paid):
     for q in (inv.no, v.no, "周建华", "13800138001"):
         assert services.find(session, query=q) == [inv]
     assert services.find(session, query="没有这个人") == []
+
+
+def test_every_printed_line_adds_up_and_the_words_match(session, paid):
+    from pos.invoicing.printing import invoice_document
+    from pos.money import amount_in_words, format_money
+    from printing.documents import preview_text
+
+    a, b = paid("1680.32", qty="3"), paid("0.99", qty="7")
+    inv = services.issue(session, [a.no, b.no], BUYER, preparer=staff_by_no("S001"))
+    for line in inv.lines:
+        assert line.amount == line.quantity * line.unit_price
+        assert line.tax + line.amount_excl == line.amount
+    assert inv.total == sum(line.amount for line in inv.lines)
+    printed = preview_text(invoice_document(inv, "锦华"), 80)
+    assert "人民币" + amount_in_words(inv.total) in printed and format_money(inv.total) in printed
+    for line in inv.lines:
+        assert format_money(line.amount) in printed

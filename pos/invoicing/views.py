@@ -1,0 +1,181 @@
+"""The cashier's invoice screens: issue for paid vouchers, find, void and reissue,
+the 数电票 number, print (receipt printer and A5 PDF), export for the tax platform."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import nav
+from ..errors import DomainError
+from ..extensions import db
+from ..shop import services as shop
+from ..staff.permissions import roles_required
+from ..web import go, pdf_response
+from . import services
+
+bp = Blueprint("invoicing", __name__)
+
+nav.register(nav.NavItem("invoicing.invoice_list", nav._l("Invoices"), "cashier", icon="receipt", order=20))
+
+
+def me():
+    return current_user._get_current_object()
+
+
+def _shop_name() -> str:
+    return getattr(shop.showroom(db.session), "name", "")
+
+
+def _day(name: str, errors: list[str]) -> date | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20]))
+        return None
+
+
+@bp.get("/invoices")
+@roles_required("cashier")
+def invoice_list():
+    errors: list[str] = []
+    day_from, day_to = _day("from", errors), _day("to", errors)
+    if day_from and day_to and day_from > day_to:
+        errors.append(_("The start date is after the end date."))
+    found = [] if errors else services.find(db.session, query=request.args.get("q", ""), day_from=day_from,
+                                            day_to=day_to)
+    return render_template("invoicing/list.html", invoices=found, errors=errors, args=request.args), \
+        422 if errors else 200
+
+
+def _numbers(raw: str) -> list[str]:
+    return [n for n in raw.replace("，", ",").replace(" ", ",").split(",") if n.strip()]
+
+
+def _new_page(status=200, **context):
+    return render_template("invoicing/new.html", **context), status
+
+
+@bp.route("/invoices/new", methods=["GET", "POST"])
+@roles_required("cashier")
+def invoice_new():
+    replaces = services.get(db.session, request.values["replaces"]) if request.values.get("replaces") else None
+    raw = request.values.get("vouchers", "")
+    if replaces is not None and not raw:
+        raw = ",".join(v.no for v in replaces.vouchers)
+    if request.method == "GET":
+        vouchers, error = [], None
+        try:
+            vouchers = services.check_vouchers(db.session, _numbers(raw)) if raw else []
+        except DomainError as e:
+            error = e.message
+        source = replaces or (vouchers[0].customer if vouchers and vouchers[0].customer else None)
+        buyer = {"name": getattr(source, "buyer_name", None) or getattr(source, "name", ""),
+                 "phone": getattr(source, "buyer_phone", None) or getattr(source, "phone", ""),
+                 "address": getattr(source, "buyer_address", None) or getattr(source, "address", ""),
+                 "tax_no": getattr(source, "buyer_tax_no", "")}
+        return _new_page(422 if error else 200, vouchers=vouchers, raw=raw, buyer=buyer, error=error,
+                         replaces=replaces, vat=services.vat_enabled(db.session))
+    buyer = services.Buyer(request.form.get("name", ""), request.form.get("phone", ""),
+                           request.form.get("address", ""), request.form.get("tax_no", ""))
+    try:
+        invoice = services.issue(db.session, _numbers(raw), buyer, preparer=me(), replaces=replaces)
+    except DomainError as e:
+        db.session.rollback()
+        try:
+            vouchers = services.check_vouchers(db.session, _numbers(raw))
+        except DomainError:
+            vouchers = []
+        return _new_page(e.status, vouchers=vouchers, raw=raw, buyer=buyer.__dict__, error=e.message,
+                         replaces=replaces, vat=services.vat_enabled(db.session))
+    db.session.commit()
+    flash(_("Invoice %(no)s issued.", no=invoice.no), "success")
+    return go(url_for("invoicing.invoice", no=invoice.no))
+
+
+def _invoice_page(invoice, status=200, **extra):
+    return render_template("invoicing/invoice.html", inv=invoice, chain=services.chain(invoice), **extra), status
+
+
+@bp.get("/invoices/<no>")
+@roles_required("cashier")
+def invoice(no: str):
+    return _invoice_page(services.get(db.session, no))
+
+
+@bp.post("/invoices/<no>/void")
+@roles_required("cashier")
+def invoice_void(no: str):
+    inv = services.get(db.session, no)
+    try:
+        services.void(db.session, inv, request.form.get("reason", ""), actor=me())
+    except DomainError as e:
+        db.session.rollback()
+        return _invoice_page(services.get(db.session, no), e.status, void_error=e.message,
+                             reason=request.form.get("reason", ""))
+    db.session.commit()
+    flash(_("Invoice %(no)s is void. Issue the corrected one now.", no=inv.no), "info")
+    return go(url_for("invoicing.invoice_new", replaces=inv.no))
+
+
+@bp.post("/invoices/<no>/platform")
+@roles_required("cashier")
+def invoice_platform(no: str):
+    inv = services.get(db.session, no)
+    try:
+        services.link_platform(db.session, inv, request.form.get("number", ""), actor=me())
+    except DomainError as e:
+        db.session.rollback()
+        return _invoice_page(services.get(db.session, no), e.status, platform_error=e.message,
+                             number=request.form.get("number", ""))
+    db.session.commit()
+    flash(_("数电票 number recorded."), "success")
+    return go(url_for("invoicing.invoice", no=inv.no))
+
+
+@bp.get("/invoices/<no>.pdf")
+@roles_required("cashier")
+def invoice_pdf(no: str):
+    inv = services.get(db.session, no)
+    return pdf_response("print/invoice_a5.html", f"invoice-{inv.no}.pdf", inv=inv, shop=shop.showroom(db.session),
+                        shop_name=_shop_name(), page_size="A5 landscape")
+
+
+@bp.post("/invoices/<no>/print")
+@roles_required("cashier")
+def invoice_print(no: str):
+    from ..cashier.services import current_shift
+    from ..printers import services as printers
+    from .printing import invoice_document
+
+    inv = services.get(db.session, no)
+    shift = current_shift(db.session, me())
+    job = printers.enqueue(db.session, invoice_document(inv, _shop_name()), kind="invoice", title=f"发票 {inv.no}",
+                           ref=inv.no, station_id=shift.station_id if shift else None, requested_by=me())
+    db.session.commit()
+    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    return go(url_for("invoicing.invoice", no=inv.no))
+
+
+@bp.get("/invoices/export.xlsx")
+@roles_required("cashier")
+def invoice_export():
+    errors: list[str] = []
+    day_from, day_to = _day("from", errors), _day("to", errors)
+    if not errors and (day_from is None or day_to is None):
+        errors.append(_("Choose the first and the last day."))
+    if not errors:
+        try:
+            data = services.export_for_platform(db.session, day_from, day_to)
+        except DomainError as e:
+            errors.append(e.message)
+    if errors:
+        return render_template("invoicing/list.html", invoices=[], errors=errors, args=request.args), 422
+    return send_file(data, as_attachment=True, download_name=f"invoices-{day_from}-{day_to}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

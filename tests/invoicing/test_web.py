@@ -1,0 +1,138 @@
+"""Invoice screens: issue, bad input (4xx, nothing saved), void and reissue, the
+数电票 number, PDF with Chinese and the 作废 watermark, export, find, roles."""
+
+import io
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from pos.clock import local_today
+from pos.invoicing.models import Invoice
+from tests.conftest import login_as
+
+
+def text(resp):
+    return resp.get_data(as_text=True)
+
+
+def count(session):
+    return session.scalar(select(func.count(Invoice.id)))
+
+
+@pytest.fixture
+def cashier(client, paid):
+    login_as(client, "S001")
+    return client
+
+
+FORM = {"name": "周建华", "phone": "13800138001", "address": "上海市浦东新区张杨路500号"}
+
+
+def test_issue_from_the_screen(cashier, session, paid):
+    v = paid("1130.00")
+    page = text(cashier.get(f"/invoices/new?vouchers={v.no}"))
+    assert v.no in page and "周先生" in page  # prefilled from the customer
+    resp = cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
+    assert resp.status_code == 303
+    inv = session.scalar(select(Invoice))
+    body = text(cashier.get(resp.headers["Location"]))
+    assert inv.no in body and "￥1,130.00" in body and "人民币壹仟壹佰叁拾元整" in body and "￥130.00" in body
+
+
+@pytest.mark.parametrize(("change", "status", "message"), [
+    ({"name": ""}, 422, "请输入顾客全名"),
+    ({"address": ""}, 422, "请输入顾客地址"),
+    ({"phone": "12"}, 422, "电话号码为"),
+    ({"vouchers": "V19990101-0001"}, 404, "没有编号为"),
+    ({"vouchers": ""}, 422, "哪张销售单"),
+])
+def test_bad_issue_input(cashier, session, paid, change, status, message):
+    v = paid()
+    resp = cashier.post("/invoices/new", data={"vouchers": v.no, **FORM, **change})
+    assert resp.status_code == status and message in text(resp)
+    assert count(session) == 0
+
+
+def test_unpaid_voucher_and_twice(cashier, session, paid, write_up):
+    unpaid = write_up("10.00")
+    resp = cashier.post("/invoices/new", data={"vouchers": unpaid.no, **FORM})
+    assert resp.status_code == 422 and "未付款" in text(resp)
+    v = paid()
+    assert cashier.post("/invoices/new", data={"vouchers": v.no, **FORM}).status_code == 303
+    resp = cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
+    assert resp.status_code == 409 and "已开过发票" in text(resp)
+    assert count(session) == 1
+
+
+def test_void_reissue_and_the_chain(cashier, session, paid, tmp_path):
+    v = paid()
+    cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
+    first = session.scalar(select(Invoice))
+    resp = cashier.post(f"/invoices/{first.no}/void", data={"reason": ""})
+    assert resp.status_code == 422 and "请填写作废原因" in text(resp)
+    resp = cashier.post(f"/invoices/{first.no}/void", data={"reason": "地址写错"})
+    assert resp.status_code == 303 and f"replaces={first.no}" in resp.headers["Location"]
+    assert cashier.post(f"/invoices/{first.no}/void", data={"reason": "x"}).status_code == 409
+    page = text(cashier.get(resp.headers["Location"]))
+    assert v.no in page and "周建华" in page  # prefilled from the void invoice
+    resp = cashier.post("/invoices/new", data={"vouchers": v.no, "replaces": first.no, **FORM,
+                                               "address": "上海市浦东新区张杨路502号"})
+    assert resp.status_code == 303
+    second = session.scalar(select(Invoice).where(Invoice.id != first.id))
+    assert second.replaces_id == first.id and second.seq == first.seq + 1
+    listing = text(cashier.get("/invoices"))
+    assert first.no in listing and second.no in listing and "作废" in listing
+    detail = text(cashier.get(f"/invoices/{first.no}"))
+    assert "作废" in detail and second.no in detail
+    # the void invoice's PDF carries the 作废 watermark, in Chinese glyphs
+    pdf = cashier.get(f"/invoices/{first.no}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    path = tmp_path / "inv.pdf"
+    path.write_bytes(pdf.data)
+    words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    compact = words.replace(" ", "").replace("\n", "")
+    assert ("作废" in compact or "废作" in compact)  # the rotated watermark extracts either way round
+    assert "价税合计" in compact and first.no in compact
+
+
+def test_no_route_edits_an_issued_invoice(cashier, session, paid, app):
+    v = paid()
+    cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
+    inv = session.scalar(select(Invoice))
+    invoice_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/invoices/<")]
+    assert {r.rule for r in invoice_rules} == {"/invoices/<no>", "/invoices/<no>/void", "/invoices/<no>/platform",
+                                               "/invoices/<no>.pdf", "/invoices/<no>/print"}
+    assert cashier.post(f"/invoices/{inv.no}", data={"buyer_name": "别人"}).status_code == 405
+    session.refresh(inv)
+    assert inv.buyer_name == "周建华"
+
+
+def test_platform_number_from_the_screen(cashier, session, paid):
+    v = paid()
+    cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
+    inv = session.scalar(select(Invoice))
+    resp = cashier.post(f"/invoices/{inv.no}/platform", data={"number": "12345"})
+    assert resp.status_code == 422 and "20 位数字" in text(resp)
+    resp = cashier.post(f"/invoices/{inv.no}/platform", data={"number": "25312000000000123456"})
+    assert resp.status_code == 303 and "25312000000000123456" in text(cashier.get(f"/invoices/{inv.no}"))
+
+
+def test_export_and_find(cashier, session, paid):
+    v = paid("1130.00")
+    cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
+    today = local_today().isoformat()
+    resp = cashier.get(f"/invoices/export.xlsx?from={today}&to={today}")
+    assert resp.status_code == 200
+    rows = list(load_workbook(io.BytesIO(resp.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][2] == "周建华"
+    assert cashier.get(f"/invoices/export.xlsx?from={today}&to=2000-01-01").status_code == 422
+    assert cashier.get("/invoices/export.xlsx").status_code == 422
+    assert cashier.get("/invoices?from=bad").status_code == 422
+    assert v.no in text(cashier.get("/invoices?q=13800138001"))
+
+
+def test_clerk_cannot_invoice(client):
+    login_as(client, "C001")
+    assert client.get("/invoices").status_code == 403
