@@ -49,6 +49,7 @@ def _import_models() -> None:
     from .cashier import models as _cashier  # noqa: F401
     from .catalog import models as _catalog  # noqa: F401
     from .customers import models as _customers  # noqa: F401
+    from .delivery import models as _delivery  # noqa: F401
     from .invoicing import models as _invoicing  # noqa: F401
     from .printers import models as _printers  # noqa: F401
     from .sales import models as _sales  # noqa: F401

@@ -64,6 +64,8 @@ class Voucher(db.Model):
     pay_on_delivery: Mapped[bool] = mapped_column(default=False)
     # kept by the cashier (who imports sales, never the other way): unpaid | paid | awaiting_clearance
     payment_state: Mapped[str] = mapped_column(String(20), default="unpaid")
+    # kept by pickup (this domain): none | partial | complete
+    pickup_state: Mapped[str] = mapped_column(String(10), default="none")
 
     clerk: Mapped[Staff] = relationship(foreign_keys=[clerk_id], lazy="joined")
     customer: Mapped[Customer | None] = relationship(lazy="joined")
@@ -110,3 +112,34 @@ class VoucherLine(db.Model):
     def discount(self) -> Decimal:
         """Discount per unit (list price − actual price)."""
         return self.list_price - self.unit_price
+
+
+class Pickup(db.Model):
+    """A handover of goods against the stamped voucher (取货): counted and packed, the
+    shop's copy collected. Partial pickups leave the rest open. Stock goes down here."""
+
+    __tablename__ = "pickup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    once_key: Mapped[str] = mapped_column(String(64), unique=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("voucher.id"), index=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    mode: Mapped[str] = mapped_column(String(10), default="counter")  # counter | delivery
+    shop_copy_collected: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    voucher: Mapped[Voucher] = relationship()
+    clerk: Mapped[Staff] = relationship(lazy="joined")
+    lines: Mapped[list[PickupLine]] = relationship(back_populates="pickup", lazy="selectin")
+
+
+class PickupLine(db.Model):
+    __tablename__ = "pickup_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pickup_id: Mapped[int] = mapped_column(ForeignKey("pickup.id"), index=True)
+    voucher_line_id: Mapped[int] = mapped_column(ForeignKey("voucher_line.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+
+    pickup: Mapped[Pickup] = relationship(back_populates="lines")
+    voucher_line: Mapped[VoucherLine] = relationship(lazy="joined")

@@ -1,0 +1,123 @@
+"""Pickup (取货): hand over the goods against the stamped voucher, line by line; stock
+goes down in the same transaction and never below zero silently."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..audit.services import record
+from ..catalog.models import Product
+from ..errors import Conflict, DomainError, NotFound
+from ..money import plain_number
+from ..staff.models import Staff
+from .models import Pickup, PickupLine, Voucher, VoucherStatus
+from .services import normalise_no
+
+
+def picked(session: Session, voucher: Voucher) -> dict[int, Decimal]:
+    """Voucher line id → quantity already handed over (summed in the Quantity type)."""
+    rows = session.execute(
+        select(PickupLine.voucher_line_id, func.sum(PickupLine.quantity)).join(Pickup)
+        .where(Pickup.voucher_id == voucher.id).group_by(PickupLine.voucher_line_id)
+    ).all()
+    return {line_id: total or Decimal("0") for line_id, total in rows}
+
+
+def remaining(session: Session, voucher: Voucher) -> dict[int, Decimal]:
+    done = picked(session, voucher)
+    return {line.id: line.quantity - done.get(line.id, Decimal("0")) for line in voucher.lines}
+
+
+def check_can_hand_over(voucher: Voucher, *, for_delivery: bool = False) -> None:
+    """Refuse, with the reason, a voucher whose goods may not leave the shop."""
+    if voucher.status == VoucherStatus.CANCELLED:
+        raise DomainError(_("Voucher %(no)s was cancelled: no goods.", no=voucher.no))
+    if voucher.status != VoucherStatus.WRITTEN_UP:
+        raise DomainError(_("Voucher %(no)s is not written up.", no=voucher.no))
+    if voucher.payment_state == "awaiting_clearance":
+        raise DomainError(_("Voucher %(no)s was paid by cheque and the funds have not arrived: the goods "
+                            "stay until the manager marks the cheque cleared.", no=voucher.no))
+    if voucher.payment_state == "refunded":
+        raise DomainError(_("Voucher %(no)s was refunded: no goods.", no=voucher.no))
+    if voucher.payment_state != "paid" and not (for_delivery and voucher.pay_on_delivery):
+        raise DomainError(_("Voucher %(no)s is not paid: send the customer to the cashier first.", no=voucher.no))
+    if voucher.pickup_state == "complete":
+        raise Conflict(_("Everything on voucher %(no)s has already been handed over.", no=voucher.no))
+
+
+def find_for_pickup(session: Session, no: str, *, lock: bool = False) -> Voucher:
+    stmt = select(Voucher).where(Voucher.no == normalise_no(no))
+    if lock:
+        stmt = stmt.with_for_update(of=Voucher).execution_options(populate_existing=True)
+    voucher = session.scalar(stmt)
+    if voucher is None:
+        raise NotFound(_("No voucher numbered %(no)s.", no=(no or "").strip()[:30]))
+    return voucher
+
+
+def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once_key: str,
+              shop_copy: bool, mode: str = "counter") -> Pickup:
+    """Hand over (part of) a voucher's goods; ``mode='delivery'`` when they leave for delivery."""
+    once_key = (once_key or "").strip()
+    if not once_key or len(once_key) > 64:
+        raise DomainError(_("This pickup form is out of date: reload the page."))
+    done = session.scalar(select(Pickup).where(Pickup.once_key == once_key))
+    if done is not None:
+        return done
+    voucher = find_for_pickup(session, no, lock=True)
+    check_can_hand_over(voucher, for_delivery=mode == "delivery")
+    if mode == "counter" and not shop_copy:
+        raise DomainError(_("Collect the shop's copy of the voucher, then tick it."), field="shop_copy")
+    left = remaining(session, voucher)
+    lines = {line.id: line for line in voucher.lines}
+    wanted = []
+    for line_id, raw in quantities.items():
+        text = str(raw or "").strip()
+        if text in ("", "0"):
+            continue
+        line = lines.get(int(line_id))
+        if line is None:
+            raise NotFound(_("That line is not on this voucher."))
+        try:
+            qty = Decimal(text)
+        except InvalidOperation:
+            raise DomainError(_("Not a quantity: %(value)s", value=text[:20]), field="quantity") from None
+        if not qty.is_finite() or qty <= 0:
+            raise DomainError(_("The quantity must be more than zero."), field="quantity")
+        if line.product.whole_units_only and qty != qty.to_integral_value():
+            raise DomainError(_("%(name)s is sold in whole %(unit)s.", name=line.product_name, unit=line.unit),
+                              field="quantity")
+        if qty > left[line.id]:
+            raise DomainError(_("%(name)s: %(left)s left to hand over, not %(qty)s.", name=line.product_name,
+                                left=plain_number(left[line.id]), qty=plain_number(qty)), field="quantity")
+        wanted.append((line, qty))
+    if not wanted:
+        raise DomainError(_("Tick what is handed over: a quantity on at least one line."), field="quantity")
+    pickup = Pickup(once_key=once_key, voucher_id=voucher.id, clerk_id=clerk.id, mode=mode,
+                    shop_copy_collected=bool(shop_copy))
+    session.add(pickup)
+    for line, qty in wanted:
+        # stock goes down here, in this transaction, and never below zero
+        result = session.execute(update(Product).where(Product.id == line.product_id, Product.stock_on_hand >= qty)
+                                 .values(stock_on_hand=Product.stock_on_hand - qty))
+        if result.rowcount != 1:
+            on_hand = session.scalar(select(Product.stock_on_hand).where(Product.id == line.product_id))
+            raise DomainError(_("%(name)s: only %(n)s in stock, %(qty)s asked. Hand over what is there; the rest "
+                                "stays open on the voucher.", name=line.product_name, n=plain_number(on_hand),
+                                qty=plain_number(qty)), field="quantity")
+        pickup.lines.append(PickupLine(voucher_line_id=line.id, quantity=qty))
+        left[line.id] -= qty
+    voucher.pickup_state = "complete" if all(q <= 0 for q in left.values()) else "partial"
+    session.flush()
+    record(session, "sales.picked_up" if mode == "counter" else "sales.dispatched", actor=clerk, record=voucher,
+           summary=f"{voucher.no}: " + ", ".join(f"{line.product_name} ×{plain_number(q)}" for line, q in wanted)
+                   + f" ({voucher.pickup_state})")
+    return pickup
+
+
+def pickups_of(session: Session, voucher: Voucher) -> list[Pickup]:
+    return list(session.scalars(select(Pickup).where(Pickup.voucher_id == voucher.id).order_by(Pickup.id)))
