@@ -60,8 +60,8 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
     day = today
     n = shop.next_number(session, "dispatch", day)
     collect = voucher.total if (voucher.pay_on_delivery and voucher.payment_state == "unpaid") else Decimal("0")
-    slip = DispatchSlip(no=f"D{day:%Y%m%d}-{n:04d}", voucher=voucher, pickup_id=pickup.id, customer_name=name, phone=phone,
-                        address=address, window_day=window_day, window=(window or "").strip(),
+    slip = DispatchSlip(no=f"D{day:%Y%m%d}-{n:04d}", voucher=voucher, pickup_id=pickup.id, customer_name=name,
+                        phone=phone, address=address, window_day=window_day, window=(window or "").strip(),
                         notes=(notes or "").strip(), collect=collect, status=SlipStatus.OPEN, created_by_id=clerk.id)
     for pl in pickup.lines:
         slip.lines.append(DispatchLine(voucher_line_id=pl.voucher_line_id, quantity=pl.quantity))
@@ -165,7 +165,8 @@ def mark_delivered(session: Session, slip: DispatchSlip, received_by: str, *, dr
         session.add(DeliveryCash(slip=slip, driver_id=driver.id, amount=slip.collect))
     _event(session, slip, "delivered", driver, received_by)
     record(session, "delivery.delivered", actor=driver, record=slip,
-           summary=f"{slip.no} to {received_by}" + (f", collected {format_money(slip.collect)}" if slip.collect else ""))
+           summary=f"{slip.no} to {received_by}"
+                   + (f", collected {format_money(slip.collect)}" if slip.collect else ""))
 
 
 def mark_failed(session: Session, slip: DispatchSlip, reason: str, *, driver: Staff) -> None:
