@@ -177,13 +177,15 @@ def _register_blueprints(app: Flask) -> None:
     from .cashier.views import bp as cashier_bp
     from .catalog.views import bp as catalog_bp
     from .core import bp as core_bp
+    from .delivery.views import bp as delivery_bp
     from .invoicing.views import bp as invoicing_bp
     from .printers.views import bp as printers_bp
     from .sales.views import bp as sales_bp
     from .shop.views import bp as shop_bp
     from .staff.views import bp as staff_bp
 
-    for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, printers_bp, shop_bp):
+    for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
+               printers_bp, shop_bp):
         app.register_blueprint(bp)
 
 

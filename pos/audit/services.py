@@ -52,6 +52,12 @@ KIND_LABELS = {
     "invoicing.issued": _l("Invoice issued"),
     "invoicing.voided": _l("Invoice void"),
     "invoicing.platform_linked": _l("数电票 number recorded"),
+    "sales.picked_up": _l("Goods handed over"),
+    "sales.dispatched": _l("Goods sent for delivery"),
+    "delivery.slip_created": _l("Dispatch slip created"),
+    "delivery.assigned": _l("Dispatch slip assigned"),
+    "delivery.delivered": _l("Delivered"),
+    "delivery.failed": _l("Not delivered"),
 }
 #: what kind of record an entry points at
 RECORD_LABELS = {
@@ -67,6 +73,7 @@ RECORD_LABELS = {
     "printer": _l("Printer"),
     "print_job": _l("Print job"),
     "invoice": _l("Invoice"),
+    "dispatch_slip": _l("Dispatch slip"),
 }
 
 

@@ -418,3 +418,57 @@ def review_reject(voucher_id: int):
     db.session.commit()
     flash(_("The order of %(name)s was rejected.", name=voucher.customer_name), "info")
     return go(url_for("sales.review_list"))
+
+
+# ------------------------------------------------------------------ pickup (取货)
+nav.register(nav.NavItem("sales.pickup_find", nav._l("Pickup"), "clerk", icon="box", order=35))
+
+
+def _pickup_page(voucher: Voucher, status: int = 200, **extra):
+    import uuid
+
+    from . import pickup
+
+    refusal = None
+    try:
+        pickup.check_can_hand_over(voucher, for_delivery=voucher.pay_on_delivery)
+    except DomainError as e:
+        refusal = e.message
+    return render_template("sales/pickup.html", v=voucher, left=pickup.remaining(db.session, voucher),
+                           done=pickup.picked(db.session, voucher), history=pickup.pickups_of(db.session, voucher),
+                           refusal=refusal, once_key=extra.pop("once_key", uuid.uuid4().hex),
+                           form=request.form if request.method == "POST" else {}, **extra), status
+
+
+@bp.get("/pickup")
+@roles_required("clerk")
+def pickup_find():
+    no = (request.args.get("no") or "").strip()
+    if not no:
+        return render_template("sales/pickup_find.html")
+    from . import pickup
+
+    try:
+        voucher = pickup.find_for_pickup(db.session, no)
+    except DomainError as e:
+        return render_template("sales/pickup_find.html", error=e.message, no=no), e.status
+    return _pickup_page(voucher)
+
+
+@bp.post("/pickup/<no>")
+@roles_required("clerk")
+def pickup_hand_over(no: str):
+    from . import pickup
+
+    voucher = pickup.find_for_pickup(db.session, no)
+    quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
+    once_key = request.form.get("once_key", "")
+    try:
+        pickup.hand_over(db.session, no, quantities, clerk=me(), once_key=once_key,
+                         shop_copy=request.form.get("shop_copy") == "1")
+    except DomainError as e:
+        db.session.rollback()
+        return _pickup_page(pickup.find_for_pickup(db.session, no), e.status, error=e.message, once_key=once_key)
+    db.session.commit()
+    flash(_("Handed over. Thank the customer and see them off."), "success")
+    return go(url_for("sales.pickup_find", no=voucher.no))

@@ -1,0 +1,212 @@
+"""The delivery staff's screens (phone or tablet), the clerk's delivery request, the
+manager's assignments, the slip in print, and the cashier receiving delivery cash."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import nav
+from ..errors import DomainError
+from ..extensions import db
+from ..money import format_money
+from ..qr import qr_svg
+from ..sales import pickup
+from ..shop import services as shop
+from ..staff.models import Staff, StaffRole
+from ..staff.permissions import roles_required
+from ..web import go, pdf_response
+from . import services
+from .models import SlipStatus
+
+bp = Blueprint("delivery", __name__)
+
+nav.register(nav.NavItem("delivery.queue", nav._l("My deliveries"), "delivery", icon="truck", order=10))
+nav.register(nav.NavItem("delivery.manage", nav._l("Dispatch"), "manager", icon="truck", order=50))
+nav.register(nav.NavItem("delivery.cash", nav._l("Delivery cash"), "cashier", icon="cash", order=35,
+                         in_header=False))
+
+STATUS_LABELS = {SlipStatus.OPEN: nav._l("Waiting for a driver"), SlipStatus.ASSIGNED: nav._l("Assigned"),
+                 SlipStatus.OUT: nav._l("Out for delivery"), SlipStatus.DELIVERED: nav._l("Delivered")}
+EVENT_LABELS = {"created": nav._l("Slip created"), "pulled": nav._l("Taken by the driver"),
+                "assigned": nav._l("Assigned"), "out": nav._l("Out for delivery"), "delivered": nav._l("Delivered"),
+                "failed": nav._l("Not delivered")}
+
+
+def me() -> Staff:
+    return current_user._get_current_object()
+
+
+@bp.app_context_processor
+def delivery_helpers():
+    def delivery_history(voucher):
+        return services.slips_of(db.session, voucher.id) if voucher is not None and voucher.id else []
+
+    return {"slip_status_labels": STATUS_LABELS, "delivery_event_labels": EVENT_LABELS,
+            "delivery_history": delivery_history}
+
+
+def drivers() -> list[Staff]:
+    return list(db.session.scalars(select(Staff).join(StaffRole).where(StaffRole.role == "delivery",
+                                                                       Staff.active.is_(True))
+                                   .order_by(Staff.staff_no)))
+
+
+# ------------------------------------------------------------------ the clerk asks for delivery
+@bp.post("/delivery/request/<no>")
+@roles_required("clerk")
+def request_delivery(no: str):
+    voucher = pickup.find_for_pickup(db.session, no)
+    quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
+    raw_day = (request.form.get("window_day") or "").strip()
+    try:
+        try:
+            day = date.fromisoformat(raw_day) if raw_day else None
+        except ValueError:
+            raise DomainError(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw_day[:20]),
+                              field="window_day") from None
+        slip = services.request_delivery(
+            db.session, no, quantities, clerk=me(), once_key=request.form.get("once_key", ""),
+            name=request.form.get("name", ""), phone=request.form.get("phone", ""),
+            address=request.form.get("address", ""), window_day=day, window=request.form.get("window", ""),
+            notes=request.form.get("notes", ""))
+    except DomainError as e:
+        db.session.rollback()
+        from ..sales.views import _pickup_page
+
+        return _pickup_page(pickup.find_for_pickup(db.session, no), e.status, delivery_error=e.message,
+                            once_key=request.form.get("once_key", ""))
+    db.session.commit()
+    flash(_("Dispatch slip %(no)s created for the delivery staff.", no=slip.no), "success")
+    return go(url_for("delivery.slip", slip_id=slip.id))
+
+
+# ------------------------------------------------------------------ delivery staff
+@bp.get("/delivery")
+@roles_required("delivery")
+def queue():
+    mine, free = services.queue(db.session, me())
+    return render_template("delivery/queue.html", mine=mine, free=free)
+
+
+@bp.get("/delivery/slips/<int:slip_id>")
+@roles_required("delivery", "clerk")
+def slip(slip_id: int):
+    s = services.get_slip(db.session, slip_id)
+    services.check_may_see(s, me())
+    return render_template("delivery/slip.html", s=s, qr=qr_svg(s.no), drivers=drivers())
+
+
+def _driver_action(slip_id: int, action):
+    s = services.get_slip(db.session, slip_id)
+    try:
+        action(s)
+    except DomainError as e:
+        db.session.rollback()
+        s = services.get_slip(db.session, slip_id)
+        services.check_may_see(s, me())
+        return render_template("delivery/slip.html", s=s, qr=qr_svg(s.no), drivers=drivers(), error=e.message,
+                               form=request.form), e.status
+    db.session.commit()
+    return go(url_for("delivery.slip", slip_id=slip_id) if s.status != SlipStatus.OPEN or s.driver_id
+              else url_for("delivery.queue"))
+
+
+@bp.post("/delivery/slips/<int:slip_id>/pull")
+@roles_required("delivery")
+def pull(slip_id: int):
+    return _driver_action(slip_id, lambda s: services.pull(db.session, s.id, driver=me()))
+
+
+@bp.post("/delivery/slips/<int:slip_id>/out")
+@roles_required("delivery")
+def out(slip_id: int):
+    return _driver_action(slip_id, lambda s: services.mark_out(db.session, s, driver=me()))
+
+
+@bp.post("/delivery/slips/<int:slip_id>/delivered")
+@roles_required("delivery")
+def delivered(slip_id: int):
+    return _driver_action(slip_id, lambda s: services.mark_delivered(
+        db.session, s, request.form.get("received_by", ""), driver=me(),
+        collected=request.form.get("collected") == "1"))
+
+
+@bp.post("/delivery/slips/<int:slip_id>/failed")
+@roles_required("delivery")
+def failed(slip_id: int):
+    return _driver_action(slip_id, lambda s: services.mark_failed(db.session, s, request.form.get("reason", ""),
+                                                                  driver=me()))
+
+
+@bp.get("/delivery/slips/<int:slip_id>.pdf")
+@roles_required("delivery", "clerk")
+def slip_pdf(slip_id: int):
+    s = services.get_slip(db.session, slip_id)
+    services.check_may_see(s, me())
+    return pdf_response("print/slip_a5.html", f"slip-{s.no}.pdf", s=s, qr=qr_svg(s.no), page_size="A5",
+                        shop_name=getattr(shop.showroom(db.session), "name", ""))
+
+
+@bp.post("/delivery/slips/<int:slip_id>/print")
+@roles_required("delivery", "clerk")
+def slip_print(slip_id: int):
+    from ..printers import services as printers
+    from .printing import slip_document
+
+    s = services.get_slip(db.session, slip_id)
+    services.check_may_see(s, me())
+    job = printers.enqueue(db.session, slip_document(s, getattr(shop.showroom(db.session), "name", "")),
+                           kind="slip", title=f"送货单 {s.no}", ref=s.no, requested_by=me())
+    db.session.commit()
+    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    return go(url_for("delivery.slip", slip_id=s.id))
+
+
+# ------------------------------------------------------------------ the manager
+@bp.get("/delivery/manage")
+@roles_required("manager")
+def manage():
+    return render_template("delivery/manage.html", slips=services.all_slips(db.session), drivers=drivers())
+
+
+@bp.post("/delivery/slips/<int:slip_id>/assign")
+@roles_required("manager")
+def assign(slip_id: int):
+    s = services.get_slip(db.session, slip_id)
+    try:
+        services.assign(db.session, s, request.form.get("driver_id", type=int), manager=me())
+    except DomainError as e:
+        db.session.rollback()
+        return render_template("delivery/manage.html", slips=services.all_slips(db.session), drivers=drivers(),
+                               error=e.message), e.status
+    db.session.commit()
+    return go(url_for("delivery.manage"))
+
+
+# ------------------------------------------------------------------ the cashier receives delivery cash
+@bp.get("/cashier/delivery-cash")
+@roles_required("cashier")
+def cash():
+    return render_template("delivery/cash.html", rows=services.cash_to_receive(db.session),
+                           once=uuid.uuid4().hex)
+
+
+@bp.post("/cashier/delivery-cash/<int:cash_id>")
+@roles_required("cashier")
+def receive_cash(cash_id: int):
+    try:
+        row = services.receive_cash(db.session, cash_id, cashier_staff=me())
+    except DomainError as e:
+        db.session.rollback()
+        return render_template("delivery/cash.html", rows=services.cash_to_receive(db.session),
+                               error=e.message), e.status
+    db.session.commit()
+    flash(_("Received %(amount)s from %(name)s; voucher %(no)s is paid.", amount=format_money(row.amount),
+            name=row.driver.full_name, no=row.slip.voucher.no), "success")
+    return go(url_for("delivery.cash"))
