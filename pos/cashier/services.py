@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
-from ..clock import local_today
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..money import FEN, format_money, format_plain, from_fen, parse_money, plain_number, to_fen
@@ -142,7 +141,7 @@ def open_shift(session: Session, *, cashier: Staff, station_id, counts: dict[int
     if other is not None:
         raise Conflict(_("%(station)s is in use by %(name)s's shift.", station=station.name,
                          name=other.cashier.full_name))
-    if shop.day_signed_off(session, local_today()):
+    if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off; no new shift can be opened."))
     shift = Shift(cashier=cashier, station=station, opening_float=counts_total(counts))
     session.add(shift)
@@ -298,7 +297,7 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
             raise Conflict(_("This payment form was already used for another voucher: reload the page."))
         return done  # a double tap, or the tablet sent it again: it paid once
     shift = require_shift(session, cashier)
-    if shop.day_signed_off(session, local_today()):
+    if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off: no more payments can be taken into it."))
     voucher = check_voucher(session, no, lock=True)
     result = tally(voucher.total, counts=counts, plain_cash=plain_cash, rejected=rejected, others=others)
@@ -429,7 +428,7 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     if done is not None:
         return done
     shift = require_shift(session, cashier)
-    if shop.day_signed_off(session, local_today()):
+    if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off: no more refunds can be dated into it."))
     stmt = select(Voucher).where(Voucher.no == sales.normalise_no(no)).with_for_update(of=Voucher)
     voucher = session.scalar(stmt.execution_options(populate_existing=True))

@@ -122,8 +122,8 @@ def _check_buyer(buyer: Buyer) -> Buyer:
 def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff,
           replaces: Invoice | None = None) -> Invoice:
     """Issue an invoice for paid vouchers; with ``replaces``, the reissue of a void one."""
-    today = local_today()
-    if shop.day_signed_off(session, today):
+    today = local_today()  # the invoice's date is the calendar date of issue
+    if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off: no more invoices can be dated into it."))
     buyer = _check_buyer(buyer)
     if replaces is not None and not replaces.is_void:
@@ -147,7 +147,9 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
     invoice = Invoice(
         no=f"{series}-{seq:06d}", series=series, seq=seq, issue_date=today, customer=customer,
         buyer_name=buyer.name, buyer_phone=buyer.phone, buyer_address=buyer.address, buyer_tax_no=buyer.tax_no,
-        remark="补开" if today > sale_day else "", vat=vat, total=Decimal("0.00"), preparer=preparer,
+        # 补开: issued on a later business day than the sale
+        remark="补开" if shop.business_today(session) > sale_day else "", vat=vat, total=Decimal("0.00"),
+        preparer=preparer,
         cashier_name=payment.cashier.full_name if payment else "", replaces=replaces,
     )
     position = 0
@@ -185,6 +187,8 @@ def void(session: Session, invoice: Invoice, reason: str, *, actor: Staff) -> In
     """作废: kept, marked void with the reason. An invoice of an earlier day needs a manager."""
     if invoice.is_void:
         raise Conflict(_("Invoice %(no)s is already void.", no=invoice.no))
+    if shop.day_signed_off(session, shop.business_today(session)):
+        raise DomainError(_("Today has been signed off: no more invoices can be dated into it."))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the invoice is void."), field="reason")

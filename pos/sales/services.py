@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from ..audit.services import record
 from ..catalog import services as catalog
 from ..catalog.models import Product
-from ..clock import local_today
 from ..customers.models import Customer, CustomerInterest
 from ..dbtypes import utcnow
 from ..errors import DomainError, Forbidden, NotFound
@@ -367,7 +366,7 @@ def verify(voucher: Voucher) -> list[str]:
 
 
 def _number(session: Session, voucher: Voucher) -> None:
-    day = local_today()
+    day = shop.business_today(session)  # after midnight but before the day boundary: still yesterday
     n = shop.next_number(session, "voucher", day)
     voucher.no = f"V{day:%Y%m%d}-{n:04d}"
     voucher.business_day = day
@@ -423,7 +422,7 @@ def discard_draft(session: Session, voucher: Voucher, *, actor: Staff) -> None:
 
 
 def vouchers_of_day(session: Session, clerk: Staff | None, day=None, *, limit: int = 200) -> list[Voucher]:
-    day = day or local_today()
+    day = day or shop.business_today(session)
     stmt = select(Voucher).where(Voucher.business_day == day, Voucher.no.is_not(None))
     if clerk is not None:
         stmt = stmt.where(Voucher.clerk_id == clerk.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..clock import shop_zone, to_local
+from ..dbtypes import utcnow
 from ..errors import DomainError
 from .models import Counter, DaySignOff, Setting, Showroom, Station
 
@@ -23,6 +25,7 @@ DEFAULTS = {
     "discount_limit.delivery": "0",
     "invoice.prefix": "FP{year}",  # invoice series; {year} becomes the year of issue
     "invoice.vat": "1",  # 1: the shop is set up for VAT (tax rate and tax on invoices)
+    "day.boundary": "04:00",  # a business day runs from this local time to the same time next day
 }
 
 
@@ -97,6 +100,33 @@ def next_number(session: Session, series: str, day: date | None = None) -> int:
         except IntegrityError:
             continue  # somebody created the row at the same moment: increment theirs
     raise RuntimeError(f"could not take a number in series {series}")
+
+
+def day_boundary(session: Session) -> time:
+    try:
+        hours, minutes = (int(x) for x in get_setting(session, "day.boundary").split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        return time(4, 0)
+
+
+def business_day(session: Session, instant: datetime | None = None) -> date:
+    """The business day an instant belongs to: before the boundary (e.g. 04:00) it is still yesterday."""
+    local = to_local(instant or utcnow())
+    day = local.date()
+    return day - timedelta(days=1) if local.time() < day_boundary(session) else day
+
+
+def business_today(session: Session) -> date:
+    return business_day(session)
+
+
+def business_day_bounds(session: Session, day: date) -> tuple[datetime, datetime]:
+    """The UTC instants a business day starts and ends (boundary to boundary, shop time)."""
+    zone = shop_zone()
+    start = datetime.combine(day, day_boundary(session), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), day_boundary(session), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def day_signed_off(session: Session, day: date) -> bool:

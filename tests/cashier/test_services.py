@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from pos.cashier import services
 from pos.cashier.models import DrawerOpening, Payment, RejectedNote, Tender
-from pos.clock import local_today
 from pos.errors import Conflict, DomainError, Forbidden
 from pos.sales import services as sales
 from pos.shop.models import DaySignOff
@@ -189,7 +188,8 @@ def test_check_refuses_what_cannot_be_paid(session, write_up, open_shift):
 def test_voucher_of_a_signed_off_day(session, write_up, open_shift):
     open_shift()
     v = write_up()
-    v.business_day = local_today() - timedelta(days=1)
+    from pos.shop.services import business_today
+    v.business_day = business_today(session) - timedelta(days=1)
     session.add(DaySignOff(day=v.business_day, signed_by_id=staff_by_no("M001").id))
     session.commit()
     with pytest.raises(DomainError, match="already signed off"):

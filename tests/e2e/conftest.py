@@ -13,6 +13,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# A loaded 2-core CI machine (server, spooler, Chromium and pytest at once) can be slow:
+# assertions wait up to 15 s before they fail (Playwright's default is 5 s).
+expect.set_options(timeout=15_000)
 
 CHROMIUM = os.environ.get("POS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
