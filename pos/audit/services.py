@@ -58,6 +58,8 @@ KIND_LABELS = {
     "delivery.assigned": _l("Dispatch slip assigned"),
     "delivery.delivered": _l("Delivered"),
     "delivery.failed": _l("Not delivered"),
+    "reports.shift_reviewed": _l("Shift reviewed"),
+    "reports.day_signed_off": _l("Day signed off"),
 }
 #: what kind of record an entry points at
 RECORD_LABELS = {
@@ -74,6 +76,7 @@ RECORD_LABELS = {
     "print_job": _l("Print job"),
     "invoice": _l("Invoice"),
     "dispatch_slip": _l("Dispatch slip"),
+    "z_report": _l("Z report"),
 }
 
 

@@ -58,7 +58,8 @@ def copy_document(payment: Payment, which: str, shop_name: str) -> Document:
 
 
 def shift_document(shift: Shift, summary, shop_name: str) -> Document:
-    blocks: list = [Title(shop_name), Text("交班报表", align="center", bold=True),
+    title = "X 报表（班中，未交班）" if shift.is_open else "交班报表"
+    blocks: list = [Title(shop_name), Text(title, align="center", bold=True),
                     KeyValue("收银台", shift.station.name), KeyValue("收银员", shift.cashier.full_name),
                     KeyValue("开班", format_local(shift.opened_at)),
                     KeyValue("交班", format_local(shift.closed_at) if shift.closed_at else "未交班"), Separator(),

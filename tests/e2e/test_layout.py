@@ -8,7 +8,9 @@ pytestmark = pytest.mark.e2e
 
 MANAGER_PAGES = ["/home/manager", "/staff", "/staff/new", "/staff/1", "/audit", "/manage/products",
                  "/manage/products/new", "/manage/products/5", "/manage/products/import", "/manage/settings",
-                 "/reviews", "/vouchers", "/catalog", "/catalog/products/5", "/counter", "/phone-orders/new"]
+                 "/reviews", "/vouchers", "/catalog", "/catalog/products/5", "/counter", "/phone-orders/new",
+                 "/reports/day", "/invoices", "/invoices/new", "/delivery/manage", "/manage/printers",
+                 "/cashier/cheques", "/printers/jobs", "/pickup", "/cashier"]
 
 
 def test_manager_screens_fit_the_tablet(page, live_server):

@@ -12,6 +12,7 @@ from pos.invoicing import services
 from pos.invoicing.models import Invoice
 from pos.sales import services as sales
 from pos.sales.models import Voucher, VoucherLine
+from pos.shop.services import business_today
 from tests.conftest import staff_by_no
 
 pytestmark = pytest.mark.pg
@@ -24,7 +25,7 @@ def test_concurrent_issuers_get_unique_gapless_numbers(pg_app):
     product = session.scalar(select(Product).order_by(Product.id).limit(1))
     customer = sales.find_customer(session, "13800138001")
     numbers: list[list[str]] = [[] for _ in range(ISSUERS)]
-    today = sales.local_today()
+    today = business_today(session)
     for n in range(ISSUERS * EACH):
         v = Voucher(no=f"V{today:%Y%m%d}-T{n:05d}", status="written_up", channel="counter", clerk=clerk,
                     customer=customer, customer_name=customer.name, customer_phone=customer.phone,
