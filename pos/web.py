@@ -40,3 +40,20 @@ def pdf_response(template: str, filename: str, **context):
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
+
+
+def day_arg(name: str, errors: list[str]):
+    """A YYYY-MM-DD query argument as a date (None when absent); a bad one adds a message to ``errors``."""
+    from datetime import date
+
+    from flask import request
+    from flask_babel import gettext as _
+
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20]))
+        return None

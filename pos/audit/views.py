@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
@@ -11,6 +9,7 @@ from .. import nav
 from ..extensions import db
 from ..staff import services as staff_services
 from ..staff.permissions import roles_required
+from ..web import day_arg
 from . import services
 
 bp = Blueprint("audit", __name__)
@@ -20,25 +19,14 @@ nav.register(nav.NavItem("audit.audit_log", nav._l("Audit log"), "manager", icon
 PAGE = 100
 
 
-def _parse_day(name: str, errors: list[str]) -> date | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20]))
-        return None
-
-
 @bp.get("/audit")
 @roles_required("manager")
 def audit_log():
     errors: list[str] = []
     staff_id = request.args.get("staff", type=int)
     kind = (request.args.get("kind") or "").strip()[:40] or None
-    day_from = _parse_day("from", errors)
-    day_to = _parse_day("to", errors)
+    day_from = day_arg("from", errors)
+    day_to = day_arg("to", errors)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     if day_from and day_to and day_from > day_to:
         errors.append(_("The start date is after the end date."))

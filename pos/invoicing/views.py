@@ -3,8 +3,6 @@ the 数电票 number, print (receipt printer and A5 PDF), export for the tax pla
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,7 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import go, pdf_response
+from ..web import day_arg, go, pdf_response
 from . import services
 
 bp = Blueprint("invoicing", __name__)
@@ -30,22 +28,11 @@ def _shop_name() -> str:
     return getattr(shop.showroom(db.session), "name", "")
 
 
-def _day(name: str, errors: list[str]) -> date | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20]))
-        return None
-
-
 @bp.get("/invoices")
 @roles_required("cashier")
 def invoice_list():
     errors: list[str] = []
-    day_from, day_to = _day("from", errors), _day("to", errors)
+    day_from, day_to = day_arg("from", errors), day_arg("to", errors)
     if day_from and day_to and day_from > day_to:
         errors.append(_("The start date is after the end date."))
     found = [] if errors else services.find(db.session, query=request.args.get("q", ""), day_from=day_from,
@@ -167,7 +154,7 @@ def invoice_print(no: str):
 @roles_required("cashier")
 def invoice_export():
     errors: list[str] = []
-    day_from, day_to = _day("from", errors), _day("to", errors)
+    day_from, day_to = day_arg("from", errors), day_arg("to", errors)
     if not errors and (day_from is None or day_to is None):
         errors.append(_("Choose the first and the last day."))
     if not errors:

@@ -158,9 +158,13 @@ def role_home(role: str):
     if role not in current_user.roles:
         abort(403)
     held = [r for r in nav.ROLE_PRIORITY if r in current_user.roles]
+    # a manager may also work the counter and the cash desk: offer those screens too
+    also = [] if role != "manager" else [
+        (nav.ROLE_LABELS[r], nav.items_for_role(r)) for r in ("cashier", "clerk") if r not in held
+    ]
     return render_template(
         "home.html", role=role, held=held, items=nav.items_for_role(role),
-        title=nav.ROLE_HOME_TITLES[role],
+        title=nav.ROLE_HOME_TITLES[role], also=also,
     )
 
 

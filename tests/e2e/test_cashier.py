@@ -59,6 +59,17 @@ def open_voucher(page, no):
     expect(page.get_by_test_id("check")).to_contain_text(no)
 
 
+def pay_by_cheque(page, total: int, number: str, bank: str, drawer: str):
+    """On the payment screen: the whole amount (fen) by cheque; see it held until the funds arrive."""
+    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
+    page.get_by_label("支票金额").fill(f"{total // 100}.{total % 100:02d}")
+    page.get_by_label("支票号码").fill(number)
+    page.get_by_label("开户银行").fill(bank)
+    page.get_by_label("出票人").fill(drawer)
+    page.get_by_test_id("confirm-payment").click()
+    expect(page.get_by_test_id("announce")).to_contain_text("款项到账后方可提货")
+
+
 def test_cash_with_a_rejected_note_announced_and_stamped(page, live_server):
     login_with_keypad(page, live_server.url, "李晓梅", "1001")
     no, total = write_up(page, live_server, "除味剂")  # ￥39.00
@@ -108,13 +119,7 @@ def test_cheque_is_held_until_cleared(page, live_server):
     no, total = write_up(page, live_server, "海尔 对开门冰箱")
     to_cash_desk(page, live_server)
     open_voucher(page, no)
-    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
-    page.get_by_label("支票金额").fill(f"{total // 100}.{total % 100:02d}")
-    page.get_by_label("支票号码").fill("10203040")
-    page.get_by_label("开户银行").fill("中国工商银行")
-    page.get_by_label("出票人").fill("上海某某贸易公司")
-    page.get_by_test_id("confirm-payment").click()
-    expect(page.get_by_test_id("announce")).to_contain_text("款项到账后方可提货")
+    pay_by_cheque(page, total, "10203040", "中国工商银行", "上海某某贸易公司")
     page.goto(live_server.url + f"/vouchers/{no}")
     expect(page.get_by_test_id("status")).to_have_text("支票付款：等待到账")
 

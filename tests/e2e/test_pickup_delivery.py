@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login_with_keypad
-from tests.e2e.test_cashier import open_voucher, switch_to, to_cash_desk, write_up
+from tests.e2e.test_cashier import open_voucher, pay_by_cheque, switch_to, to_cash_desk, write_up
 
 pytestmark = pytest.mark.e2e
 
@@ -97,13 +97,7 @@ def test_cheque_not_cleared_is_refused_at_pickup(page, live_server):
     no, total = write_up(page, live_server, "海尔 三门冰箱")
     to_cash_desk(page, live_server)
     open_voucher(page, no)
-    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
-    page.get_by_label("支票金额").fill(f"{total // 100}.{total % 100:02d}")
-    page.get_by_label("支票号码").fill("55667788")
-    page.get_by_label("开户银行").fill("中国银行")
-    page.get_by_label("出票人").fill("上海某公司")
-    page.get_by_test_id("confirm-payment").click()
-    expect(page.get_by_test_id("announce")).to_contain_text("款项到账后方可提货")
+    pay_by_cheque(page, total, "55667788", "中国银行", "上海某公司")
     switch_to(page, live_server, "李晓梅", "1001")
     open_pickup(page, live_server, no)
     expect(page.get_by_test_id("refusal")).to_contain_text("款项未到账")
