@@ -272,8 +272,11 @@ def voucher_list():
 @bp.get("/vouchers/<no>")
 @roles_required("clerk", "cashier")
 def voucher(no: str):
+    from .pickup import pickups_of
+
     v = services.get_by_no(db.session, no)
     return render_template("sales/voucher.html", v=v, qr=qr_svg(v.no), problems=services.verify(v),
+                           pickups=pickups_of(db.session, v),
                            may_cancel=v.status == VoucherStatus.WRITTEN_UP and v.payment_state == "unpaid"
                            and (v.clerk_id == current_user.id or "manager" in current_user.roles))
 

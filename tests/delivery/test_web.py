@@ -80,3 +80,16 @@ def test_roles(client, paid, session):
     login_as(client, "D001")
     assert client.get("/pickup").status_code == 403
     assert client.get("/delivery/manage").status_code == 403
+
+
+def test_pickup_and_delivery_show_on_the_voucher(client, session, paid):
+    v = paid("100.00", qty="2")
+    login_as(client, "C001")
+    line = v.lines[0].id
+    client.post(f"/pickup/{v.no}", data={"once_key": "p1", f"qty_{line}": "1", "shop_copy": "1"})
+    client.post(f"/delivery/request/{v.no}", data={"once_key": "d1", f"qty_{line}": "1", "name": "周先生",
+                                                   "phone": "13800138001",
+                                                   "address": "上海市浦东新区张杨路500号3号楼1201室"})
+    body = text(client.get(f"/vouchers/{v.no}"))
+    slip = session.scalar(select(DispatchSlip))
+    assert "交付" in body and "转送货" in body and slip.no in body and "生成送货单" in body
