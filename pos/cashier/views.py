@@ -248,20 +248,15 @@ def payment_print(payment_id: int, what: str):
     from .printing import COPY_NAMES, copy_document, receipt_document
 
     p = services.get_payment(db.session, payment_id)
-    station_id = p.shift.station_id
     if what == "receipt":
-        job = printers.enqueue(db.session, receipt_document(p, _shop_name()), kind="receipt",
-                               title=f"收款收据 {p.voucher.no}", ref=p.voucher.no, station_id=station_id,
-                               requested_by=me())
+        documents = [(receipt_document(p, _shop_name()), f"收款收据 {p.voucher.no}")]
     elif what == "copies":
-        for which in COPY_NAMES:
-            job = printers.enqueue(db.session, copy_document(p, which, _shop_name()), kind="voucher",
-                                   title=f"销售凭证 {p.voucher.no} {COPY_NAMES[which]}", ref=p.voucher.no,
-                                   station_id=station_id, requested_by=me())
+        documents = [(copy_document(p, which, _shop_name()), f"销售凭证 {p.voucher.no} {name}")
+                     for which, name in COPY_NAMES.items()]
     else:
         abort(404)
-    db.session.commit()
-    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    printers.queue_from_screen(db.session, documents, kind="receipt" if what == "receipt" else "voucher",
+                               ref=p.voucher.no, station_id=p.shift.station_id, requested_by=me())
     return go(url_for("cashier.payment", payment_id=p.id))
 
 
@@ -294,11 +289,9 @@ def shift_print(shift_id: int):
     shift = services.get_shift(db.session, shift_id)
     if shift.cashier_id != current_user.id and "manager" not in current_user.roles:
         abort(403)
-    job = printers.enqueue(db.session, shift_document(shift, services.summarise(db.session, shift), _shop_name()),
-                           kind="shift", title=f"交班报表 {shift.station.name} #{shift.id}", ref=str(shift.id),
-                           station_id=shift.station_id, requested_by=me())
-    db.session.commit()
-    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    document = shift_document(shift, services.summarise(db.session, shift), _shop_name())
+    printers.queue_from_screen(db.session, [(document, f"交班报表 {shift.station.name} #{shift.id}")], kind="shift",
+                               ref=str(shift.id), station_id=shift.station_id, requested_by=me())
     return go(url_for("cashier.shift_report", shift_id=shift.id))
 
 

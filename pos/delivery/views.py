@@ -161,10 +161,8 @@ def slip_print(slip_id: int):
 
     s = services.get_slip(db.session, slip_id)
     services.check_may_see(s, me())
-    job = printers.enqueue(db.session, slip_document(s, getattr(shop.showroom(db.session), "name", "")),
-                           kind="slip", title=f"送货单 {s.no}", ref=s.no, requested_by=me())
-    db.session.commit()
-    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    document = slip_document(s, getattr(shop.showroom(db.session), "name", ""))
+    printers.queue_from_screen(db.session, [(document, f"送货单 {s.no}")], kind="slip", ref=s.no, requested_by=me())
     return go(url_for("delivery.slip", slip_id=s.id))
 
 

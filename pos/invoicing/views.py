@@ -143,10 +143,8 @@ def invoice_print(no: str):
 
     inv = services.get(db.session, no)
     shift = current_shift(db.session, me())
-    job = printers.enqueue(db.session, invoice_document(inv, _shop_name()), kind="invoice", title=f"发票 {inv.no}",
-                           ref=inv.no, station_id=shift.station_id if shift else None, requested_by=me())
-    db.session.commit()
-    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    printers.queue_from_screen(db.session, [(invoice_document(inv, _shop_name()), f"发票 {inv.no}")], kind="invoice",
+                               ref=inv.no, station_id=shift.station_id if shift else None, requested_by=me())
     return go(url_for("invoicing.invoice", no=inv.no))
 
 

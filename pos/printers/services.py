@@ -273,3 +273,18 @@ def run_worker(session_factory, *, stop=None, poll: float = 0.5, once: bool = Fa
         return handled
     finally:
         session.close()
+
+
+def queue_from_screen(session: Session, documents: list[tuple[Document, str]], *, kind: str, ref: str,
+                      requested_by, station_id: int | None = None) -> PrintJob:
+    """What a print button does: queue each (document, title), commit, and tell the person
+    which printer it went to. Returns the last job (for a preview link)."""
+    from flask import flash
+
+    job = None
+    for document, title in documents:
+        job = enqueue(session, document, kind=kind, title=title, ref=ref, station_id=station_id,
+                      requested_by=requested_by)
+    session.commit()
+    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    return job

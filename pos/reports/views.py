@@ -87,12 +87,9 @@ def z_print(no: int):
     from .printing import z_document
 
     z = services.get_z(db.session, no)
-    job = printers.enqueue(db.session, z_document(services.day_summary(db.session, z.day), z,
-                                                  getattr(shop.showroom(db.session), "name", "")),
-                           kind="z", title=f"Z 报表 Z{z.no:04d}", ref=str(z.no),
-                           requested_by=current_user._get_current_object())
-    db.session.commit()
-    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    document = z_document(services.day_summary(db.session, z.day), z, getattr(shop.showroom(db.session), "name", ""))
+    job = printers.queue_from_screen(db.session, [(document, f"Z 报表 Z{z.no:04d}")], kind="z", ref=str(z.no),
+                                     requested_by=current_user._get_current_object())
     return go(url_for("printers.preview", job_id=job.id))
 
 

@@ -321,11 +321,9 @@ def voucher_print(no: str):
     from .printing import voucher_document
 
     v = services.get_by_no(db.session, no)
-    job = printers.enqueue(db.session, voucher_document(v, getattr(shop.showroom(db.session), "name", ""),
-                                                        copy_label="客户联"),
-                           kind="voucher", title=f"销售凭证 {v.no}", ref=v.no, requested_by=me())
-    db.session.commit()
-    flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
+    document = voucher_document(v, getattr(shop.showroom(db.session), "name", ""), copy_label="客户联")
+    printers.queue_from_screen(db.session, [(document, f"销售凭证 {v.no}")], kind="voucher", ref=v.no,
+                               requested_by=me())
     return go(url_for("sales.voucher", no=v.no))
 
 
