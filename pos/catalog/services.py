@@ -339,23 +339,23 @@ def relations(session: Session, product: Product, kind: str) -> list[Product]:
     ))
 
 
-def add_brand(session: Session, name: str, *, actor) -> Brand:
-    name = _text(name, 60, _("Brand"), required=True, field="name")
-    if session.scalar(select(Brand).where(Brand.name == name)):
-        raise DomainError(_("Brand %(name)s exists already.", name=name), field="name")
-    brand = Brand(name=name)
-    session.add(brand)
+def _add_named(session: Session, model, name: str, *, label: str, exists: str, kind: str, actor):
+    """A new brand or category: a name of at most 60 characters, not taken yet; audited."""
+    name = _text(name, 60, label, required=True, field="name")
+    if session.scalar(select(model).where(model.name == name)):
+        raise DomainError(exists % {"name": name}, field="name")
+    row = model(name=name)
+    session.add(row)
     session.flush()
-    record(session, "catalog.brand_added", actor=actor, record=brand, summary=name)
-    return brand
+    record(session, kind, actor=actor, record=row, summary=name)
+    return row
+
+
+def add_brand(session: Session, name: str, *, actor) -> Brand:
+    return _add_named(session, Brand, name, label=_("Brand"), exists=_("Brand %(name)s exists already."),
+                      kind="catalog.brand_added", actor=actor)
 
 
 def add_category(session: Session, name: str, *, actor) -> Category:
-    name = _text(name, 60, _("Category"), required=True, field="name")
-    if session.scalar(select(Category).where(Category.name == name)):
-        raise DomainError(_("Category %(name)s exists already.", name=name), field="name")
-    category = Category(name=name)
-    session.add(category)
-    session.flush()
-    record(session, "catalog.category_added", actor=actor, record=category, summary=name)
-    return category
+    return _add_named(session, Category, name, label=_("Category"),
+                      exists=_("Category %(name)s exists already."), kind="catalog.category_added", actor=actor)

@@ -241,33 +241,28 @@ def manage_relations(product_id: int, kind: str):
     return go(url_for("catalog.manage_edit", product_id=item.id))
 
 
-@bp.post("/manage/brands")
-@roles_required("manager")
-def manage_add_brand():
+def _add_named(add, done_message: str):
     try:
-        brand = services.add_brand(db.session, request.form.get("name", ""), actor=current_user._get_current_object())
+        row = add(db.session, request.form.get("name", ""), actor=current_user._get_current_object())
     except DomainError as e:
         db.session.rollback()
         flash(e.message, "error")
         return redirect(url_for("catalog.manage_products")), 303
     db.session.commit()
-    flash(_("Brand %(name)s added.", name=brand.name), "success")
+    flash(done_message % {"name": row.name}, "success")
     return go(url_for("catalog.manage_products"))
+
+
+@bp.post("/manage/brands")
+@roles_required("manager")
+def manage_add_brand():
+    return _add_named(services.add_brand, _("Brand %(name)s added."))
 
 
 @bp.post("/manage/categories")
 @roles_required("manager")
 def manage_add_category():
-    try:
-        cat = services.add_category(db.session, request.form.get("name", ""),
-                                    actor=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("catalog.manage_products")), 303
-    db.session.commit()
-    flash(_("Category %(name)s added.", name=cat.name), "success")
-    return go(url_for("catalog.manage_products"))
+    return _add_named(services.add_category, _("Category %(name)s added."))
 
 
 # ------------------------------------------------------------------ Excel
