@@ -107,10 +107,14 @@ def product(product_id: int):
 @bp.get("/manage/products")
 @roles_required("manager")
 def manage_products():
+    return _list_page()
+
+
+def _list_page(status: int = 200, **extra):
     f = _filters()
     result = _search(f, include_inactive=True, limit=50)
     return render_template("catalog/manage_list.html", result=result, f=f, brands=services.brands(db.session),
-                           categories=services.categories(db.session))
+                           categories=services.categories(db.session), **extra), status
 
 
 def _input_from_form() -> services.ProductInput:
@@ -234,8 +238,9 @@ def manage_relations(product_id: int, kind: str):
         services.set_relations(db.session, item, kind, ids, actor=current_user._get_current_object())
     except DomainError as e:
         db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("catalog.manage_edit", product_id=product_id)), 303
+        item = services.get_product(db.session, product_id)
+        return _form_page(item, _input_from_product(item), e.status, relations_error=e.message,
+                          relations_input={kind: raw})
     db.session.commit()
     flash(_("Suggestions saved."), "success")
     return go(url_for("catalog.manage_edit", product_id=item.id))
@@ -246,8 +251,7 @@ def _add_named(add, done_message: str):
         row = add(db.session, request.form.get("name", ""), actor=current_user._get_current_object())
     except DomainError as e:
         db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("catalog.manage_products")), 303
+        return _list_page(e.status, errors=[e.message], name=request.form.get("name", ""))
     db.session.commit()
     flash(done_message % {"name": row.name}, "success")
     return go(url_for("catalog.manage_products"))

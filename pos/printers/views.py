@@ -53,9 +53,14 @@ def status():
 @bp.get("/printers/jobs")
 @roles_required("cashier")
 def jobs():
+    return _jobs_page()
+
+
+def _jobs_page(status: int = 200, **extra):
     printer = None if "manager" in current_user.roles else _station_printer()
     db.session.commit()
-    return render_template("printers/jobs.html", jobs=services.recent_jobs(db.session, printer), printer=printer)
+    return render_template("printers/jobs.html", jobs=services.recent_jobs(db.session, printer), printer=printer,
+                           **extra), status
 
 
 @bp.get("/printers/jobs/<int:job_id>")
@@ -74,8 +79,7 @@ def retry(job_id: int):
         services.retry(db.session, job, actor=current_user._get_current_object())
     except DomainError as e:
         db.session.rollback()
-        flash(e.message, "error")
-        return go(url_for("printers.jobs"))
+        return _jobs_page(e.status, errors=[e.message])
     db.session.commit()
     flash(_("Sent to the printer again."), "success")
     return go(url_for("printers.jobs"))

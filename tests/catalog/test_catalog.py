@@ -173,8 +173,21 @@ def test_relations_by_barcode(as_manager, session):
     assert resp.status_code == 303
     assert services.relations(session, a, "accessory") == [b]
     resp = as_manager.post(f"/manage/products/{a.id}/relations/accessory", data={"barcodes": "123456789"})
-    assert resp.status_code == 303  # flashed error, nothing changed
-    assert services.relations(session, a, "accessory") == [b]
+    assert resp.status_code == 422 and "没有条码为 123456789 的商品" in text(resp)
+    assert 'value="123456789"' in text(resp)  # what was typed is kept
+    assert services.relations(session, a, "accessory") == [b]  # nothing changed
+
+
+@pytest.mark.parametrize(("url", "name", "message"), [
+    ("/manage/brands", "", "请填写品牌"), ("/manage/brands", "海尔", "品牌 海尔 已存在"),
+    ("/manage/brands", "长" * 61, "最多 60 个字符"), ("/manage/categories", "冰箱", "品类 冰箱 已存在"),
+])
+def test_bad_brand_or_category_is_refused(as_manager, session, url, name, message):
+    from pos.catalog.models import Brand, Category
+    before = (session.scalar(select(func.count(Brand.id))), session.scalar(select(func.count(Category.id))))
+    resp = as_manager.post(url, data={"name": name})
+    assert resp.status_code == 422 and message in text(resp)
+    assert (session.scalar(select(func.count(Brand.id))), session.scalar(select(func.count(Category.id)))) == before
 
 
 def test_clerk_cannot_manage_products(as_clerk):

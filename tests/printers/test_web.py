@@ -141,6 +141,16 @@ def test_manager_adds_a_printer_and_prints_a_test_page(as_manager, session):
     assert "打印测试" in text(as_manager.get(f"/printers/jobs/{job.id}"))
 
 
+def test_retrying_a_printed_job_is_refused(cashier, session, write_up):
+    v = write_up("168.00")
+    cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k1", "count_10000": "2"})
+    job = session.scalar(select(PrintJob).where(PrintJob.kind == "receipt"))  # on the preview: already done
+    resp = cashier.post(f"/printers/jobs/{job.id}/retry")
+    assert resp.status_code == 422 and "只有等待中或失败的任务可以重发" in text(resp)
+    session.refresh(job)
+    assert job.status == "done"
+
+
 def test_clerk_cannot_manage_printers(as_clerk):
     assert as_clerk.get("/manage/printers").status_code == 403
     assert as_clerk.get("/printers/jobs").status_code == 403
