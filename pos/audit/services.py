@@ -60,6 +60,8 @@ KIND_LABELS = {
     "delivery.failed": _l("Not delivered"),
     "reports.shift_reviewed": _l("Shift reviewed"),
     "reports.day_signed_off": _l("Day signed off"),
+    "reports.quota_set": _l("Sales quota set"),
+    "reports.kpi_set": _l("KPI thresholds changed"),
 }
 #: what kind of record an entry points at
 RECORD_LABELS = {
@@ -77,6 +79,7 @@ RECORD_LABELS = {
     "invoice": _l("Invoice"),
     "dispatch_slip": _l("Dispatch slip"),
     "z_report": _l("Z report"),
+    "quota": _l("Sales quota"),
 }
 
 

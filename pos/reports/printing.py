@@ -18,6 +18,8 @@ def z_document(summary, z, shop_name: str) -> Document:
         blocks.append(KeyValue(TENDER_NAMES.get(kind, kind), format_money(amount)))
     blocks += [
         KeyValue("退款", format_money(summary.refunds)),
+        *([KeyValue("退票（支票）", format_money(summary.bounced))] if summary.bounced else []),
+        KeyValue("净收入", format_money(summary.net), bold=True),
         KeyValue("长短款合计", format_money(summary.over_short)),
         Separator(),
         KeyValue("开单", str(summary.written_up)),

@@ -17,16 +17,16 @@ from sqlalchemy.orm import Session
 
 from ..audit.services import record
 from ..cashier import services as cashier
-from ..cashier.models import Payment, Refund, Shift, Tender
-from ..catalog.models import Category, Product
+from ..cashier.models import TENDER_KINDS, Payment, Shift
 from ..delivery.models import DispatchSlip, SlipStatus
 from ..errors import Conflict, DomainError, NotFound
 from ..invoicing.models import Invoice, InvoiceVoid
 from ..money import format_money
-from ..sales.models import Voucher, VoucherLine, VoucherStatus
+from ..sales.models import Voucher, VoucherStatus
 from ..shop import services as shop
 from ..shop.models import DaySignOff
 from ..staff.models import Staff
+from . import facts
 from .models import ShiftReview, ZReport
 
 
@@ -71,6 +71,7 @@ class DaySummary:
     by_category: dict[str, Decimal] = field(default_factory=dict)
     takings: Decimal = Decimal("0.00")
     refunds: Decimal = Decimal("0.00")
+    bounced: Decimal = Decimal("0.00")  # cheques of earlier payments found bounced this day
     over_short: Decimal = Decimal("0.00")
     written_up: int = 0
     paid: int = 0
@@ -84,6 +85,11 @@ class DaySummary:
     signed: DaySignOff | None = None
     z: ZReport | None = None
 
+    @property
+    def net(self) -> Decimal:
+        """What the day brought in: takings less refunds and bounced cheques."""
+        return self.takings - self.refunds - self.bounced
+
 
 def day_summary(session: Session, day: date) -> DaySummary:
     start, end = shop.business_day_bounds(session, day)
@@ -94,30 +100,23 @@ def day_summary(session: Session, day: date) -> DaySummary:
         if review is not None:
             summary.reviews[shift.id] = review
         summary.over_short += shift.over_short or Decimal("0.00")
-    in_day = (Payment.at >= start) & (Payment.at < end) & Payment.reversed_at.is_(None)
-    for kind, total in session.execute(select(Tender.kind, func.sum(Tender.amount)).join(Payment)
-                                       .where(in_day).group_by(Tender.kind)):
-        summary.by_tender[kind] = total
-    change = session.scalar(select(func.sum(Payment.change_given)).where(in_day)) or Decimal("0.00")
-    if "cash" in summary.by_tender:
-        summary.by_tender["cash"] -= change
+    cells = facts.day_cells(session, day)
+    tenders = facts.collapse(cells, "tender")
+    for kind in TENDER_KINDS:
+        if kind in tenders:
+            summary.by_tender[kind] = tenders[kind].amount
     summary.takings = sum(summary.by_tender.values(), Decimal("0.00"))
-    for name, total in session.execute(
-            select(Staff.full_name, func.sum(Payment.amount_due)).join(Voucher, Payment.voucher_id == Voucher.id)
-            .join(Staff, Voucher.clerk_id == Staff.id).where(in_day).group_by(Staff.full_name)):
-        summary.by_clerk[name] = total
-    for name, total in session.execute(
-            select(Category.name, func.sum(VoucherLine.amount)).join(Voucher, VoucherLine.voucher_id == Voucher.id)
-            .join(Payment, Payment.voucher_id == Voucher.id).join(Product, VoucherLine.product_id == Product.id)
-            .join(Category, Product.category_id == Category.id).where(in_day).group_by(Category.name)):
-        summary.by_category[name] = total
-    summary.refunds = session.scalar(select(func.sum(Refund.amount)).where(Refund.at >= start, Refund.at < end)) \
-        or Decimal("0.00")
+    summary.refunds = -tenders["refund"].amount if "refund" in tenders else Decimal("0.00")
+    summary.bounced = -tenders["bounced"].amount if "bounced" in tenders else Decimal("0.00")
+    for cell in sorted(facts.collapse(cells, "clerk").values(), key=lambda c: -c.amount):
+        summary.by_clerk[cell.label] = summary.by_clerk.get(cell.label, Decimal("0.00")) + cell.amount
+    for cell in sorted(facts.collapse(cells, "category").values(), key=lambda c: -c.amount):
+        summary.by_category[cell.label or "—"] = cell.amount
     written = (Voucher.written_up_at >= start) & (Voucher.written_up_at < end)
     summary.written_up = session.scalar(select(func.count(Voucher.id)).where(written)) or 0
     summary.cancelled = session.scalar(select(func.count(Voucher.id)).where(
         written, Voucher.status == VoucherStatus.CANCELLED)) or 0
-    summary.paid = session.scalar(select(func.count(Payment.id)).where(in_day)) or 0
+    summary.paid = session.scalar(select(func.count(Payment.id)).where(Payment.at >= start, Payment.at < end)) or 0
     summary.outstanding = session.scalar(select(func.count(Voucher.id)).where(
         Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state == "unpaid")) or 0
     summary.pickups_outstanding = session.scalar(select(func.count(Voucher.id)).where(
@@ -152,6 +151,7 @@ def sign_off(session: Session, day: date, *, manager: Staff, note: str = "") -> 
     z = ZReport(no=shop.next_number(session, "z"), day=day, signed_by_id=manager.id)
     session.add(z)
     session.flush()
+    facts.store_day(session, day)
     record(session, "reports.day_signed_off", actor=manager, record=z, summary=f"{day.isoformat()} Z{z.no:04d}")
     return z
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,12 +14,15 @@ from ..errors import DomainError
 from ..extensions import db
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import go, pdf_response
-from . import services
+from ..web import day_arg, go, pdf_response
+from . import charts, quotas, services
+from . import dashboard as boards
 
 bp = Blueprint("reports", __name__)
 
-nav.register(nav.NavItem("reports.day", nav._l("Daily takings"), "manager", icon="chart", order=10))
+nav.register(nav.NavItem("reports.day", nav._l("Daily takings"), "manager", icon="receipt", order=10))
+nav.register(nav.NavItem("reports.dashboard", nav._l("Dashboard"), "manager", icon="chart", order=11))
+nav.register(nav.NavItem("reports.quotas", nav._l("Quotas"), "manager", icon="staff", order=12, in_header=False))
 
 
 def _day(raw: str | None) -> date:
@@ -99,3 +102,102 @@ def z_pdf(no: int):
     z = services.get_z(db.session, no)
     return pdf_response("print/z_a4.html", f"z-{z.no:04d}.pdf", z=z, s=services.day_summary(db.session, z.day),
                         shop_name=getattr(shop.showroom(db.session), "name", ""), page_size="A4")
+
+
+# ------------------------------------------------------------------ dashboard
+def _board_from_args():
+    """The dashboard the query asks for, or (None, errors) when the filters are wrong."""
+    errors: list[str] = []
+    first, last = day_arg("first", errors), day_arg("last", errors)
+    if errors:
+        return None, errors
+    try:
+        first, last = boards.parse_range(db.session, first, last, request.args.get("days"))
+        room = boards.showroom_arg(db.session, request.args.get("showroom"))
+    except DomainError as e:
+        return None, [e.message]
+    return boards.build(db.session, first, last, room), []
+
+
+def _chart_svgs(board) -> dict:
+    names = boards.titles()
+    every = max(1, board.days // 15)
+    return {
+        "daily": charts.columns([(r.label[5:], r.amount) for r in board.daily], title=names["daily"], every=every),
+        "hourly": charts.columns([(r.label, r.amount) for r in board.hourly], title=names["hourly"]),
+        "products": charts.bars([(r.label, r.amount) for r in board.products], title=names["products"]),
+        "clerks": charts.bars([(r.label, r.amount) for r in board.clerks], title=names["clerks"]),
+        "tenders": charts.bars([(r.label, r.amount) for r in board.tenders], title=names["tenders"]),
+    }
+
+
+@bp.get("/reports/dashboard")
+@roles_required("manager")
+def dashboard():
+    board, errors = _board_from_args()
+    if board is None:
+        return render_template("reports/dashboard.html", board=None, errors=errors, args=request.args,
+                               quick=boards.QUICK_RANGES), 422
+    return render_template("reports/dashboard.html", board=board, svgs=_chart_svgs(board), errors=[],
+                           args=request.args, quick=boards.QUICK_RANGES, titles=boards.titles(),
+                           headers=boards.headers(), tables=boards.TABLES, rows=boards.table_rows)
+
+
+@bp.get("/reports/dashboard.xlsx")
+@roles_required("manager")
+def dashboard_xlsx():
+    board, errors = _board_from_args()
+    table = request.args.get("table", "all")
+    if board is None or (table != "all" and table not in boards.TABLES):
+        return render_template("reports/dashboard.html", board=None, args=request.args, quick=boards.QUICK_RANGES,
+                               errors=errors or [_("No such table: %(name)s.", name=table[:20])]), 422
+    tables = boards.TABLES if table == "all" else (table,)
+    name = f"takings-{board.first.isoformat()}-{board.last.isoformat()}{'' if table == 'all' else '-' + table}.xlsx"
+    return send_file(boards.to_xlsx(board, tables), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# ------------------------------------------------------------------ quotas
+def _quota_page(month_raw: str | None, status: int = 200, **extra):
+    try:
+        month = quotas.parse_month(db.session, month_raw)
+    except DomainError as e:
+        month, status, extra = quotas.parse_month(db.session, None), 422, {**extra, "error": e.message}
+    board = quotas.board(db.session, month)
+    return render_template("reports/quotas.html", board=board, month=month, **extra), status
+
+
+@bp.get("/reports/quotas")
+@roles_required("manager")
+def quotas_board():
+    return _quota_page(request.args.get("month"))
+
+
+@bp.post("/reports/quotas/<month>/<int:staff_id>")
+@roles_required("manager")
+def set_quota(month: str, staff_id: int):
+    try:
+        the_month = quotas.parse_month(db.session, month)
+        quotas.set_quota(db.session, staff_id, the_month, request.form.get("amount", ""),
+                         request.form.get("units", ""), manager=current_user._get_current_object())
+    except DomainError as e:
+        db.session.rollback()
+        return _quota_page(month, e.status, error=e.message,
+                           error_staff=staff_id, typed=request.form)
+    db.session.commit()
+    return go(url_for("reports.quotas_board", month=month))
+
+
+@bp.post("/reports/quotas/thresholds")
+@roles_required("manager")
+def set_thresholds():
+    month = request.form.get("month")
+    try:
+        quotas.set_thresholds(db.session, request.form.get("achievement", ""), request.form.get("collection_rate", ""),
+                              request.form.get("new_customers", ""), manager=current_user._get_current_object())
+    except DomainError as e:
+        db.session.rollback()
+        return _quota_page(month, e.status, error=e.message, typed_kpi=request.form)
+    db.session.commit()
+    flash(_("KPI thresholds saved."), "success")
+    return go(url_for("reports.quotas_board", month=month))

@@ -57,6 +57,8 @@ class Station(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(default=True)
+    #: the showroom the station stands in; none: the shop's first (main) showroom
+    showroom_id: Mapped[int | None] = mapped_column(ForeignKey("showroom.id"))
 
 
 class DaySignOff(db.Model):

@@ -26,6 +26,11 @@ DEFAULTS = {
     "invoice.prefix": "FP{year}",  # invoice series; {year} becomes the year of issue
     "invoice.vat": "1",  # 1: the shop is set up for VAT (tax rate and tax on invoices)
     "day.boundary": "04:00",  # a business day runs from this local time to the same time next day
+    # KPI thresholds of the sales regulations (quota board): % of the monthly target, collection rate
+    # (回款率, % of what was written up that is paid), new customers a clerk registers per quarter
+    "kpi.achievement": "100",
+    "kpi.collection_rate": "90",
+    "kpi.new_customers_quarter": "10",
 }
 
 
