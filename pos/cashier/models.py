@@ -105,6 +105,7 @@ class Tender(db.Model):
     """One way the customer paid: cash, bank card, WeChat Pay, Alipay or a cheque (支票)."""
 
     __tablename__ = "tender"
+    __table_args__ = (Index("ix_tender_kind", "kind"),)  # the few cheques among many tenders
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)

@@ -369,11 +369,12 @@ def live_payment(session: Session, voucher: Voucher) -> Payment | None:
 
 # ------------------------------------------------------------------ cheques
 def pending_cheques(session: Session) -> list[Tender]:
-    rows = session.scalars(
-        select(Tender).join(Payment).where(Tender.kind == "cheque", Payment.reversed_at.is_(None))
+    """Cheques taken and not yet marked cleared or bounced (no clearance record)."""
+    return list(session.scalars(
+        select(Tender).join(Payment).outerjoin(ChequeClearance, ChequeClearance.tender_id == Tender.id)
+        .where(Tender.kind == "cheque", Payment.reversed_at.is_(None), ChequeClearance.id.is_(None))
         .order_by(Payment.at)
-    )
-    return [t for t in rows if t.cheque_state == "pending"]
+    ))
 
 
 def clear_cheque(session: Session, tender_id: int, outcome: str, *, manager: Staff, note: str = "") -> Tender:

@@ -23,7 +23,8 @@ class Invoice(db.Model):
     """The shop's own invoice document (SPEC §B)."""
 
     __tablename__ = "invoice"
-    __table_args__ = (UniqueConstraint("series", "seq"), Index("ix_invoice_issue_date", "issue_date"))
+    __table_args__ = (UniqueConstraint("series", "seq"), Index("ix_invoice_issue_date", "issue_date"),
+                      Index("ix_invoice_issued_at", "issued_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     no: Mapped[str] = mapped_column(String(30), unique=True)  # FP2026-000123

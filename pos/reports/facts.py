@@ -148,7 +148,8 @@ def _put_line(put, room, row, sign: int, clerk: tuple[int | None, str] | None = 
     product_id, brand, name, category_id, category, quantity, amount = row[:7]
     if clerk is not None and clerk[0] is not None:
         put(room, "clerk", clerk[0], ZERO, sign * quantity, label=clerk[1])
-    put(room, "product", product_id, sign * amount, sign * quantity, label=f"{brand} {name}".strip())
+    label = name if name.startswith(brand) else f"{brand} {name}".strip()  # 海信立柜式空调, not 海信 海信…
+    put(room, "product", product_id, sign * amount, sign * quantity, label=label)
     put(room, "category", category_id if category_id is not None else "", sign * amount, sign * quantity,
         label=category or "")
 

@@ -112,7 +112,7 @@ def day_summary(session: Session, day: date) -> DaySummary:
         summary.by_clerk[cell.label] = summary.by_clerk.get(cell.label, Decimal("0.00")) + cell.amount
     for cell in sorted(facts.collapse(cells, "category").values(), key=lambda c: -c.amount):
         summary.by_category[cell.label or "—"] = cell.amount
-    written = (Voucher.written_up_at >= start) & (Voucher.written_up_at < end)
+    written = Voucher.business_day == day
     summary.written_up = session.scalar(select(func.count(Voucher.id)).where(written)) or 0
     summary.cancelled = session.scalar(select(func.count(Voucher.id)).where(
         written, Voucher.status == VoucherStatus.CANCELLED)) or 0
@@ -120,7 +120,7 @@ def day_summary(session: Session, day: date) -> DaySummary:
     summary.outstanding = session.scalar(select(func.count(Voucher.id)).where(
         Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state == "unpaid")) or 0
     summary.pickups_outstanding = session.scalar(select(func.count(Voucher.id)).where(
-        Voucher.payment_state == "paid", Voucher.pickup_state != "complete")) or 0
+        Voucher.pickup_state.in_(("none", "partial")), Voucher.payment_state == "paid")) or 0
     summary.deliveries_out = session.scalar(select(func.count(DispatchSlip.id)).where(
         DispatchSlip.status != SlipStatus.DELIVERED)) or 0
     summary.invoices = session.scalar(select(func.count(Invoice.id)).where(

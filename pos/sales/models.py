@@ -36,6 +36,9 @@ class Voucher(db.Model):
     __table_args__ = (
         Index("ix_voucher_clerk_status", "clerk_id", "status"),
         Index("ix_voucher_business_day", "business_day"),
+        # the manager's day view counts what is still open: unpaid, and paid but not all picked up
+        Index("ix_voucher_payment_state", "payment_state", "status"),
+        Index("ix_voucher_pickup_state", "pickup_state", "payment_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

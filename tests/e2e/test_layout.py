@@ -10,7 +10,8 @@ MANAGER_PAGES = ["/home/manager", "/staff", "/staff/new", "/staff/1", "/audit", 
                  "/manage/products/new", "/manage/products/5", "/manage/products/import", "/manage/settings",
                  "/reviews", "/vouchers", "/catalog", "/catalog/products/5", "/counter", "/phone-orders/new",
                  "/reports/day", "/invoices", "/invoices/new", "/delivery/manage", "/manage/printers",
-                 "/cashier/cheques", "/printers/jobs", "/pickup", "/cashier"]
+                 "/cashier/cheques", "/printers/jobs", "/pickup", "/cashier", "/reports/dashboard",
+                 "/reports/dashboard?days=365", "/reports/quotas"]
 
 
 def test_manager_screens_fit_the_tablet(page, live_server):

@@ -1,11 +1,14 @@
 """The manager's evening: two closed shifts (one ￥10 short) reviewed, the day signed
-off, the Z report printed (preview) and as a PDF."""
+off, the Z report printed (preview) and as a PDF, then the dashboard and its table exported."""
+
+from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login_with_keypad
-from tests.e2e.test_cashier import switch_to
+from tests.e2e.test_cashier import open_voucher, switch_to, to_cash_desk, write_up
 
 pytestmark = pytest.mark.e2e
 
@@ -23,10 +26,30 @@ def run_shift(page, server, name, pin, station, counted_tens):
     expect(page.get_by_test_id("shift-report")).to_be_visible()
 
 
-def test_review_sign_off_and_z_report(page, live_server):
+def sell_by_card_and_close(page, server):
+    """李晓梅 writes up a fridge; 陈静 (float ￥250) takes it by card and closes her shift balanced."""
+    no, total = write_up(page, server, "海尔 三门冰箱")
+    to_cash_desk(page, server)
+    open_voucher(page, no)
+    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
+    page.get_by_label("银行卡 金额").fill(f"{total // 100}.{total % 100:02d}")
+    page.get_by_label("银行卡 参考号").fill("POS-777")
+    page.get_by_test_id("confirm-payment").click()
+    expect(page.get_by_test_id("announce")).to_be_visible()
+    page.goto(server.url + "/cashier")
+    page.get_by_role("link", name="交班").click()
+    page.locator("input[name=count_10000]").fill("2")
+    page.locator("input[name=count_1000]").fill("5")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="交班").last.click()
+    expect(page.get_by_test_id("over-short")).to_have_text("￥0.00")
+    return total
+
+
+def test_review_sign_off_and_z_report(page, live_server, tmp_path):
     login_with_keypad(page, live_server.url, "王建国", "9001")
     page.get_by_test_id("home-title").wait_for()
-    run_shift(page, live_server, "陈静", "2001", "收银台 1", 10)
+    total = sell_by_card_and_close(page, live_server)
     run_shift(page, live_server, "赵敏", "2002", "收银台 2", 9)  # ￥10 short
     expect(page.get_by_test_id("over-short")).to_have_text("-￥10.00")
 
@@ -46,3 +69,16 @@ def test_review_sign_off_and_z_report(page, live_server):
     page.get_by_role("button", name="打印").click()
     expect(page.get_by_test_id("receipt-preview")).to_contain_text("Z 报表")
     expect(page.get_by_test_id("receipt-preview")).to_contain_text("-￥10.00")
+
+    # the dashboard: the card sale in the charts and tables; the clerks' table exported
+    page.get_by_role("link", name="经营看板").first.click()
+    expect(page.get_by_test_id("total")).to_have_text(f"￥{total // 100:,}.{total % 100:02d}")
+    for chart in ("daily", "hourly", "products", "clerks", "tenders"):
+        expect(page.get_by_test_id(f"chart-{chart}").locator("svg")).to_be_visible()
+    expect(page.get_by_test_id("chart-clerks").locator("table")).to_contain_text("李晓梅")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-clerks").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    rows = list(load_workbook(path).active.iter_rows(min_row=3, values_only=True))
+    assert rows[0][0] == "李晓梅" and Decimal(str(rows[0][1])) * 100 == total
