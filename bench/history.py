@@ -536,9 +536,13 @@ class _History:
             rows.append((self._ids("counter"), "z", self.iso_day(self.no_day), self.z_no))
 
     def _finish(self) -> None:
-        if not self.writer.postgres:
-            return
         session = self.session
+        if not self.writer.postgres:  # as the app does at every sign-off
+            from pos.extensions import refresh_statistics
+
+            refresh_statistics(session)
+            session.commit()
+            return
         for name in COLUMNS:
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                  f"(SELECT max(id) FROM {name}))"))

@@ -35,6 +35,10 @@ def upgrade_database() -> None:
     from flask_migrate import upgrade
 
     upgrade(directory=current_app.extensions["migrate"].directory)
+    from .extensions import db, refresh_statistics
+
+    refresh_statistics(db.session)
+    db.session.commit()
 
 
 @main.command("init")

@@ -82,11 +82,17 @@ def columns(points: list[tuple[str, Decimal]], *, title: str, width: int = 640, 
     return Markup("".join(parts))
 
 
-def bars(rows: list[tuple[str, Decimal]], *, title: str, width: int = 480, row_height: int = 26) -> Markup:
-    """Horizontal bars for a ranking, the label inside the row and the amount at the bar's end."""
+def percent(value: Decimal) -> str:
+    return f"{plain_number(value)}%"
+
+
+def bars(rows: list[tuple[str, Decimal]], *, title: str, width: int = 480, row_height: int = 26,
+         shown_as=short_money, mark: Decimal | None = None) -> Markup:
+    """Horizontal bars for a ranking, the label inside the row and the value at the bar's end
+    (``shown_as`` formats it); ``mark`` draws a dashed line at a threshold (e.g. 100 %)."""
     label_w, right = 130, 90
     height = max(len(rows), 1) * row_height + 6
-    high = max([v for _, v in rows] + [Decimal(0)]) or Decimal(1)
+    high = max([v for _, v in rows] + [mark or Decimal(0), Decimal(0)]) or Decimal(1)
     plot_w = width - label_w - right
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
@@ -99,6 +105,10 @@ def bars(rows: list[tuple[str, Decimal]], *, title: str, width: int = 480, row_h
                      f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_height - 8}" '
                      f'fill="{BAR if value >= 0 else NEGATIVE}"/>'
                      f'<text x="{label_w + w + 4:.1f}" y="{y + row_height * 0.65:.1f}" font-size="12" '
-                     f'fill="{INK}">{escape(short_money(value))}</text>')
+                     f'fill="{INK}">{escape(shown_as(value))}</text>')
+    if mark is not None:
+        x = label_w + float(mark / high) * plot_w
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{height}" stroke="{NEGATIVE}" '
+                     f'stroke-dasharray="4 3" stroke-width="1.5"><title>{escape(shown_as(mark))}</title></line>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -227,3 +227,35 @@ def board(session: Session, month: Month) -> Board:
     rows.sort(key=lambda r: (-(r.achievement if r.achievement is not None else Decimal(-1)), -r.achieved))
     return Board(month=month, rows=rows, thresholds=thresholds(session))
 
+
+
+def to_xlsx(board: Board):
+    """The board as a workbook: one row a person, the thresholds on top."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = str(board.month)
+    t = board.thresholds
+    sheet.append([f"{_('Sales quotas')} {board.month}", f"{_('Target reached')} ≥ {t.achievement}%",
+                  f"{_('Collection rate')} ≥ {t.collection_rate}%",
+                  f"{_('New customers per quarter')} ≥ {t.new_customers}"])
+    sheet.append([_("Staff no."), _("Clerk"), _("Monthly target"), _("Achieved"), "%", _("Target units"),
+                  _("Pieces"), _("Collection rate") + " %", _("New customers (quarter)")])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in board.rows:
+        sheet.append([row.staff.staff_no, row.staff.full_name, row.quota.amount if row.quota else None, row.achieved,
+                      row.achievement, row.quota.units if row.quota else None, row.pieces, row.collection_rate,
+                      row.new_customers])
+        for cell in sheet[sheet.max_row][2:4]:
+            cell.number_format = "#,##0.00"
+    for column, width in zip("ABCDEFGHI", (10, 12, 16, 16, 8, 10, 10, 14, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out

@@ -11,7 +11,7 @@ from flask_login import current_user
 from .. import nav
 from ..cashier import services as cashier
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, refresh_statistics
 from ..shop import services as shop
 from ..staff.permissions import roles_required
 from ..web import day_arg, go, pdf_response
@@ -71,6 +71,8 @@ def sign_off(day: str):
     except DomainError as e:
         db.session.rollback()
         return _page(the_day, e.status, error=e.message)
+    db.session.commit()
+    refresh_statistics(db.session)  # once a day, so SQLite's planner knows how the tables have grown
     db.session.commit()
     flash(_("%(day)s is signed off: Z report %(no)s.", day=the_day.isoformat(), no=f"Z{z.no:04d}"), "success")
     return go(url_for("reports.z_report", no=z.no))
@@ -164,7 +166,28 @@ def _quota_page(month_raw: str | None, status: int = 200, **extra):
     except DomainError as e:
         month, status, extra = quotas.parse_month(db.session, None), 422, {**extra, "error": e.message}
     board = quotas.board(db.session, month)
-    return render_template("reports/quotas.html", board=board, month=month, **extra), status
+    return render_template("reports/quotas.html", board=board, month=month, chart=_quota_chart(board),
+                           **extra), status
+
+
+def _quota_chart(board):
+    with_target = [r for r in board.rows if r.achievement is not None]
+    if with_target:
+        return charts.bars([(r.staff.full_name, r.achievement) for r in with_target], title=_("Target reached"),
+                           shown_as=charts.percent, mark=board.thresholds.achievement)
+    return charts.bars([(r.staff.full_name, r.achieved) for r in board.rows], title=_("Achieved"))
+
+
+@bp.get("/reports/quotas.xlsx")
+@roles_required("manager")
+def quotas_xlsx():
+    try:
+        month = quotas.parse_month(db.session, request.args.get("month"))
+    except DomainError as e:
+        return _quota_page(None, 422, error=e.message)
+    return send_file(quotas.to_xlsx(quotas.board(db.session, month)), as_attachment=True,
+                     download_name=f"quotas-{month}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.get("/reports/quotas")

@@ -113,3 +113,19 @@ def test_a_clerk_cannot_set_quotas(client, session, month):
     assert client.get("/reports/quotas").status_code == 403
     assert client.post(f"/reports/quotas/{month}/{staff_by_no('C001').id}", data={"amount": "1"}).status_code == 403
     assert session.scalar(select(func.count(Quota.id))) == 0
+
+
+def test_quota_board_chart_and_export(client, session, month):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    login_as(client, "M001")
+    c001 = staff_by_no("C001").id
+    client.post(f"/reports/quotas/{month}/{c001}", data={"amount": "150000", "units": "30"})
+    body = client.get(f"/reports/quotas?month={month}").get_data(as_text=True)
+    assert 'data-testid="quota-chart"' in body and "stroke-dasharray" in body  # the 100 % line
+    book = load_workbook(BytesIO(client.get(f"/reports/quotas.xlsx?month={month}").data))
+    rows = {r[0]: r for r in book.active.iter_rows(min_row=3, values_only=True)}
+    assert rows["C001"][2] == 150000 and rows["C001"][5] == 30
+    assert client.get("/reports/quotas.xlsx?month=nope").status_code == 422
