@@ -145,3 +145,49 @@ def stations(session: Session) -> list[Station]:
 
 def showroom(session: Session) -> Showroom | None:
     return session.scalar(select(Showroom).order_by(Showroom.id))
+
+
+def showrooms(session: Session) -> list[Showroom]:
+    return list(session.scalars(select(Showroom).order_by(Showroom.id)))
+
+
+def _code_and_name(code: str, name: str, max_name: int) -> tuple[str, str]:
+    code, name = (code or "").strip().upper(), (name or "").strip()
+    if not code or len(code) > 20 or not all(ch.isalnum() or ch in "-_" for ch in code):
+        raise DomainError(_("A code is 1 to 20 letters or digits."), field="code")
+    if not name or len(name) > max_name:
+        raise DomainError(_("A name has 1 to %(n)d characters.", n=max_name), field="name")
+    return code, name
+
+
+def add_showroom(session: Session, code: str, name: str, address: str = "") -> Showroom:
+    """Another showroom of the shop (the first one's name heads receipts and invoices)."""
+    code, name = _code_and_name(code, name, 100)
+    if session.scalar(select(Showroom.id).where(Showroom.code == code)) is not None:
+        raise DomainError(_("The code %(code)s is taken.", code=code), field="code")
+    room = Showroom(code=code, name=name, address=(address or "").strip()[:200])
+    session.add(room)
+    session.flush()
+    return room
+
+
+def add_station(session: Session, code: str, name: str, showroom_id: str | int | None = None) -> Station:
+    code, name = _code_and_name(code, name, 60)
+    if session.scalar(select(Station.id).where(Station.code == code)) is not None:
+        raise DomainError(_("The code %(code)s is taken.", code=code), field="code")
+    station = Station(code=code, name=name)
+    session.add(station)
+    session.flush()
+    set_station_showroom(session, station, showroom_id)
+    return station
+
+
+def set_station_showroom(session: Session, station: Station, showroom_id: str | int | None) -> None:
+    """Which showroom a cash station stands in (its takings count there on the dashboard)."""
+    if showroom_id in (None, ""):
+        station.showroom_id = None
+        return
+    room = session.get(Showroom, int(showroom_id)) if str(showroom_id).isdigit() else None
+    if room is None:
+        raise DomainError(_("No such showroom."), field="showroom")
+    station.showroom_id = room.id

@@ -18,6 +18,8 @@ from . import services
 bp = Blueprint("shop", __name__)
 
 nav.register(nav.NavItem("shop.settings", nav._l("Settings"), "manager", icon="gear", order=85))
+nav.register(nav.NavItem("shop.places", nav._l("Showrooms and cash stations"), "manager", icon="building",
+                         order=86, in_header=False))
 
 
 def _limits():
@@ -50,3 +52,68 @@ def settings():
     db.session.commit()
     flash(_("Settings saved."), "success")
     return go(url_for("shop.settings"))
+
+
+# ------------------------------------------------------------------ showrooms and stations
+def _places(status: int = 200, **extra):
+    from .models import Station
+
+    all_stations = list(db.session.scalars(db.select(Station).order_by(Station.code)))
+    return render_template("shop/places.html", showrooms=services.showrooms(db.session), stations=all_stations,
+                           **extra), status
+
+
+@bp.get("/manage/places")
+@roles_required("manager")
+def places():
+    return _places()
+
+
+@bp.post("/manage/places/showrooms")
+@roles_required("manager")
+def add_showroom():
+    form = request.form
+    try:
+        room = services.add_showroom(db.session, form.get("code", ""), form.get("name", ""), form.get("address", ""))
+        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
+               summary=f"showroom {room.code} {room.name}")
+    except DomainError as e:
+        db.session.rollback()
+        return _places(e.status, error=e.message, typed_room=form)
+    db.session.commit()
+    return go(url_for("shop.places"))
+
+
+@bp.post("/manage/places/stations")
+@roles_required("manager")
+def add_station():
+    form = request.form
+    try:
+        station = services.add_station(db.session, form.get("code", ""), form.get("name", ""), form.get("showroom"))
+        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
+               summary=f"station {station.code} {station.name}")
+    except DomainError as e:
+        db.session.rollback()
+        return _places(e.status, error=e.message, typed_station=form)
+    db.session.commit()
+    return go(url_for("shop.places"))
+
+
+@bp.post("/manage/places/stations/<int:station_id>")
+@roles_required("manager")
+def station_showroom(station_id: int):
+    from ..errors import NotFound
+    from .models import Station
+
+    station = db.session.get(Station, station_id)
+    if station is None:
+        raise NotFound(_("No such cash station."))
+    try:
+        services.set_station_showroom(db.session, station, request.form.get("showroom"))
+        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
+               summary=f"station {station.code} → showroom {station.showroom_id or '-'}")
+    except DomainError as e:
+        db.session.rollback()
+        return _places(e.status, error=e.message)
+    db.session.commit()
+    return go(url_for("shop.places"))

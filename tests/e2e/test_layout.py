@@ -11,7 +11,7 @@ MANAGER_PAGES = ["/home/manager", "/staff", "/staff/new", "/staff/1", "/audit", 
                  "/reviews", "/vouchers", "/catalog", "/catalog/products/5", "/counter", "/phone-orders/new",
                  "/reports/day", "/invoices", "/invoices/new", "/delivery/manage", "/manage/printers",
                  "/cashier/cheques", "/printers/jobs", "/pickup", "/cashier", "/reports/dashboard",
-                 "/reports/dashboard?days=365", "/reports/quotas"]
+                 "/reports/dashboard?days=365", "/reports/quotas", "/manage/places"]
 
 
 def test_manager_screens_fit_the_tablet(page, live_server):
