@@ -391,6 +391,9 @@ def clear_cheque(session: Session, tender_id: int, outcome: str, *, manager: Sta
     note = (note or "").strip()
     if outcome == "bounced" and not note:
         raise DomainError(_("Say what the bank said about the bounced cheque."), field="note")
+    if outcome == "bounced" and shop.day_signed_off(session, shop.business_today(session)):
+        # a bounce takes the payment back on the day it is recorded: that day must still be open
+        raise DomainError(_("Today has been signed off: record the bounced cheque tomorrow."))
     if len(note) > 200:
         raise DomainError(_("A note has at most %(n)d characters.", n=200), field="note")
     session.add(ChequeClearance(tender=tender, outcome=outcome, by=manager, note=note))

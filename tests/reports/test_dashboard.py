@@ -192,3 +192,18 @@ def test_chart_scales():
     assert charts.short_money(Decimal("35000")) == "3.5万" and charts.short_money(Decimal("980")) == "980"
     svg = charts.columns([("a", Decimal("10")), ("b", Decimal("-5"))], title="<x>")
     assert "&lt;x&gt;" in svg and svg.count("<rect") == 2
+
+
+def test_no_bounce_is_recorded_into_a_signed_off_day(session, day_of_sales, english):
+    manager = staff_by_no("M001")
+    shift = day_of_sales["shift"]
+    cashier.close_shift(session, shift, {10000: 2, 1000: 5}, actor=staff_by_no("S001"), note="x")
+    services.review_shift(session, shift, "ok", manager=manager)
+    services.sign_off(session, business_today(session), manager=manager)
+    session.commit()
+    cheque = cashier.pending_cheques(session)[0]
+    with pytest.raises(DomainError):
+        cashier.clear_cheque(session, cheque.id, "bounced", manager=manager, note="余额不足")
+    session.rollback()
+    assert cashier.pending_cheques(session) == [cheque]
+    cashier.clear_cheque(session, cheque.id, "cleared", manager=manager)  # the funds arriving changes no takings
