@@ -76,9 +76,9 @@ def live_day(session: Session, day: date) -> Cells:
         .join(Shift, Payment.shift_id == Shift.id).join(Station, Shift.station_id == Station.id)
         .outerjoin(Voucher, Payment.voucher_id == Voucher.id).outerjoin(clerk, Voucher.clerk_id == clerk.id)
         .where(in_day)).all()
-    room_of, clerk_of = {}, {}
+    room_of = {}
     for pid, at, due, _change, room, clerk_id, clerk_name in payments:
-        room_of[pid], clerk_of[pid] = room, (clerk_id, clerk_name)
+        room_of[pid] = room
         put(room, "hour", f"{to_local(at).hour:02d}", due, count=1)
         if clerk_id is not None:
             put(room, "clerk", clerk_id, due, count=1, label=clerk_name)
@@ -90,9 +90,19 @@ def live_day(session: Session, day: date) -> Cells:
             amount -= change.get(pid, ZERO)
             change[pid] = ZERO  # change comes out of the cash once
         put(room_of.get(pid), "tender", kind, amount, count=1)
-    for row in session.execute(_lines().add_columns(Payment.id)
-                               .join(Payment, Payment.voucher_id == VoucherLine.voucher_id).where(in_day)):
-        _put_line(put, room_of.get(row[-1]), row, 1, clerk_of.get(row[-1]))
+    # the lines of the vouchers paid, summed in the database by showroom, product and clerk
+    for row in session.execute(
+            select(VoucherLine.product_id, func.max(VoucherLine.brand_name), func.max(VoucherLine.product_name),
+                   Product.category_id, func.max(Category.name), func.sum(VoucherLine.quantity),
+                   func.sum(VoucherLine.amount), Station.showroom_id, Voucher.clerk_id, func.max(clerk.full_name))
+            .join(Payment, Payment.voucher_id == VoucherLine.voucher_id)
+            .join(Voucher, VoucherLine.voucher_id == Voucher.id).join(clerk, Voucher.clerk_id == clerk.id)
+            .join(Shift, Payment.shift_id == Shift.id).join(Station, Shift.station_id == Station.id)
+            .join(Product, VoucherLine.product_id == Product.id)
+            .outerjoin(Category, Product.category_id == Category.id)
+            .where(in_day)
+            .group_by(Station.showroom_id, VoucherLine.product_id, Product.category_id, Voucher.clerk_id)):
+        _put_line(put, row[7], row, 1, (row[8], row[9]))
 
     # refunds recorded in the day
     refunds = session.execute(
