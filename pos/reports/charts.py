@@ -96,6 +96,10 @@ def bars(rows: list[tuple[str, Decimal]], *, title: str, width: int = 480, row_h
     plot_w = width - label_w - right
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    if mark is not None:  # drawn first: bars and their values go over it
+        x = label_w + float(mark / high) * plot_w
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{height}" stroke="{NEGATIVE}" '
+                     f'stroke-dasharray="4 3" stroke-width="1.5"><title>{escape(shown_as(mark))}</title></line>')
     for i, (label, value) in enumerate(rows):
         y = 3 + i * row_height
         w = max(float(max(value, Decimal(0)) / high) * plot_w, 1 if value else 0)
@@ -106,9 +110,5 @@ def bars(rows: list[tuple[str, Decimal]], *, title: str, width: int = 480, row_h
                      f'fill="{BAR if value >= 0 else NEGATIVE}"/>'
                      f'<text x="{label_w + w + 4:.1f}" y="{y + row_height * 0.65:.1f}" font-size="12" '
                      f'fill="{INK}">{escape(shown_as(value))}</text>')
-    if mark is not None:
-        x = label_w + float(mark / high) * plot_w
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{height}" stroke="{NEGATIVE}" '
-                     f'stroke-dasharray="4 3" stroke-width="1.5"><title>{escape(shown_as(mark))}</title></line>')
     parts.append("</svg>")
     return Markup("".join(parts))
