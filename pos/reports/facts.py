@@ -29,6 +29,8 @@ from ..shop.models import Station
 from ..staff.models import Staff
 from .models import TakingsFact
 
+#: a product as the tables show it: its name and model (two fridges may share a name)
+_NAME = VoucherLine.product_name + " " + VoucherLine.model
 DIMENSIONS = ("tender", "clerk", "product", "category", "hour")
 ZERO = Decimal("0.00")
 NO_QTY = Decimal("0.000")
@@ -92,7 +94,7 @@ def live_day(session: Session, day: date) -> Cells:
         put(room_of.get(pid), "tender", kind, amount, count=1)
     # the lines of the vouchers paid, summed in the database by showroom, product and clerk
     for row in session.execute(
-            select(VoucherLine.product_id, func.max(VoucherLine.brand_name), func.max(VoucherLine.product_name),
+            select(VoucherLine.product_id, func.max(VoucherLine.brand_name), func.max(_NAME),
                    Product.category_id, func.max(Category.name), func.sum(VoucherLine.quantity),
                    func.sum(VoucherLine.amount), Station.showroom_id, Voucher.clerk_id, func.max(clerk.full_name))
             .join(Payment, Payment.voucher_id == VoucherLine.voucher_id)
@@ -119,7 +121,7 @@ def live_day(session: Session, day: date) -> Cells:
     if refunds:
         for row in session.execute(
                 select(RefundLine.refund_id, VoucherLine.product_id, VoucherLine.brand_name,
-                       VoucherLine.product_name, Product.category_id, Category.name, RefundLine.quantity,
+                       _NAME, Product.category_id, Category.name, RefundLine.quantity,
                        RefundLine.amount)
                 .join(VoucherLine, RefundLine.voucher_line_id == VoucherLine.id)
                 .join(Product, VoucherLine.product_id == Product.id)
@@ -147,7 +149,7 @@ def live_day(session: Session, day: date) -> Cells:
 
 
 def _lines():
-    return (select(VoucherLine.product_id, VoucherLine.brand_name, VoucherLine.product_name, Product.category_id,
+    return (select(VoucherLine.product_id, VoucherLine.brand_name, _NAME, Product.category_id,
                    Category.name, VoucherLine.quantity, VoucherLine.amount)
             .join(Product, VoucherLine.product_id == Product.id)
             .outerjoin(Category, Product.category_id == Category.id))
@@ -158,6 +160,7 @@ def _put_line(put, room, row, sign: int, clerk: tuple[int | None, str] | None = 
     product_id, brand, name, category_id, category, quantity, amount = row[:7]
     if clerk is not None and clerk[0] is not None:
         put(room, "clerk", clerk[0], ZERO, sign * quantity, label=clerk[1])
+    name = name.strip()
     label = name if name.startswith(brand) else f"{brand} {name}".strip()  # 海信立柜式空调, not 海信 海信…
     put(room, "product", product_id, sign * amount, sign * quantity, label=label)
     put(room, "category", category_id if category_id is not None else "", sign * amount, sign * quantity,
