@@ -14,33 +14,23 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
-from bench.common import measure, on_both_databases, report
+from bench.common import bench_app, measure, on_both_databases, report
 
 N_SHIFT_PAYMENTS = 5000
 
 
 def _run_on(label: str, url: str | None, folder: Path) -> bool:
-    from pos import create_app
     from pos.cashier import services as cashier
     from pos.cashier.models import Payment, Shift, Tender
     from pos.catalog.models import Product
-    from pos.cli import upgrade_database
-    from pos.demo import load_demo
     from pos.extensions import db
     from pos.sales import services as sales
     from pos.shop.models import Station
     from pos.staff import services as staff
 
-    config = {"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-              "POS_MEDIA_DIR": str(folder / "media"), "POS_HASH_METHOD": "pbkdf2:sha256:1000"}
-    if url:
-        config["DATABASE_URL"] = url
-    app = create_app(config)
+    app = bench_app(url, folder)
     runs = 200
     with app.app_context():
-        upgrade_database()
-        load_demo(db.session)
-        db.session.commit()
         manager = staff.by_number(db.session, "M001")
         products = list(db.session.scalars(select(Product.id).limit(20)))
         numbers = []

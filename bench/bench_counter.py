@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
-from bench.common import measure, on_both_databases, report
+from bench.common import bench_app, measure, on_both_databases, report
 
 N_PRODUCTS = int(os.environ.get("POS_BENCH_PRODUCTS", "100000"))
 QUERIES = ["冰箱", "hebx", "bcd-1", "海尔 白", "美的 洗衣机 10公斤", "tv-7", "不存在的东西", "净水", "gl", "滤芯"]
@@ -60,20 +60,10 @@ def _fill(app) -> None:
 
 
 def _run_on(label: str, url: str | None, folder: Path) -> bool:
-    from pos import create_app
-    from pos.cli import upgrade_database
-    from pos.demo import load_demo
     from pos.extensions import db
 
-    config = {"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-              "POS_MEDIA_DIR": str(folder / "media"), "POS_HASH_METHOD": "pbkdf2:sha256:1000"}
-    if url:
-        config["DATABASE_URL"] = url
-    app = create_app(config)
+    app = bench_app(url, folder)
     with app.app_context():
-        upgrade_database()
-        load_demo(db.session)
-        db.session.commit()
         clerk_id = db.session.scalar(text("SELECT id FROM staff WHERE staff_no = 'C001'"))
         product_ids = list(db.session.scalars(text("SELECT id FROM product WHERE stock_on_hand > 0 LIMIT 50")))
     _fill(app)

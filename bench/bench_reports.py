@@ -16,14 +16,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import measure, on_both_databases, report
+from bench.common import bench_app, measure, on_both_databases, report
 
 
 def _run_on(label: str, url: str | None, folder: Path) -> bool:
     from bench.history import generate_history
-    from pos import create_app
-    from pos.cli import upgrade_database
-    from pos.demo import load_demo
     from pos.extensions import db
     from pos.reports import services
     from pos.reports.models import ZReport
@@ -32,18 +29,11 @@ def _run_on(label: str, url: str | None, folder: Path) -> bool:
     from pos.staff import services as staff
     from printing.escpos import render as to_escpos
 
-    config = {"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-              "POS_MEDIA_DIR": str(folder / "media"), "POS_HASH_METHOD": "pbkdf2:sha256:1000"}
-    if url:
-        config["DATABASE_URL"] = url
-    app = create_app(config)
+    app = bench_app(url, folder)
     size = {"days": int(os.environ.get("POS_BENCH_DAYS", 365)),
             "vouchers": int(os.environ.get("POS_BENCH_VOUCHERS", 500_000)),
             "lines": int(os.environ.get("POS_BENCH_LINES", 2_000_000))}
     with app.app_context():
-        upgrade_database()
-        load_demo(db.session)
-        db.session.commit()
         started = time.perf_counter()
         counts = generate_history(db.session, **size)
         db.session.commit()

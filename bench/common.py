@@ -60,3 +60,22 @@ def on_both_databases(run_on) -> bool:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
     return ok
+
+
+def bench_app(url: str | None, folder):
+    """The app on a fresh database (SQLite in ``folder``, or ``url``), migrated, with the demo data."""
+    from pos import create_app
+    from pos.cli import upgrade_database
+    from pos.demo import load_demo
+    from pos.extensions import db
+
+    config = {"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+              "POS_MEDIA_DIR": str(folder / "media"), "POS_HASH_METHOD": "pbkdf2:sha256:1000"}
+    if url:
+        config["DATABASE_URL"] = url
+    app = create_app(config)
+    with app.app_context():
+        upgrade_database()
+        load_demo(db.session)
+        db.session.commit()
+    return app

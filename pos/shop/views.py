@@ -69,34 +69,40 @@ def places():
     return _places()
 
 
+def _change_places(change, **typed):
+    """Run one change of the places screen: audited and committed, or the screen again with the error."""
+    try:
+        summary = change()
+        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(), summary=summary)
+    except DomainError as e:
+        db.session.rollback()
+        return _places(e.status, error=e.message, **typed)
+    db.session.commit()
+    return go(url_for("shop.places"))
+
+
 @bp.post("/manage/places/showrooms")
 @roles_required("manager")
 def add_showroom():
     form = request.form
-    try:
+
+    def change():
         room = services.add_showroom(db.session, form.get("code", ""), form.get("name", ""), form.get("address", ""))
-        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
-               summary=f"showroom {room.code} {room.name}")
-    except DomainError as e:
-        db.session.rollback()
-        return _places(e.status, error=e.message, typed_room=form)
-    db.session.commit()
-    return go(url_for("shop.places"))
+        return f"showroom {room.code} {room.name}"
+
+    return _change_places(change, typed_room=form)
 
 
 @bp.post("/manage/places/stations")
 @roles_required("manager")
 def add_station():
     form = request.form
-    try:
+
+    def change():
         station = services.add_station(db.session, form.get("code", ""), form.get("name", ""), form.get("showroom"))
-        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
-               summary=f"station {station.code} {station.name}")
-    except DomainError as e:
-        db.session.rollback()
-        return _places(e.status, error=e.message, typed_station=form)
-    db.session.commit()
-    return go(url_for("shop.places"))
+        return f"station {station.code} {station.name}"
+
+    return _change_places(change, typed_station=form)
 
 
 @bp.post("/manage/places/stations/<int:station_id>")
@@ -108,12 +114,9 @@ def station_showroom(station_id: int):
     station = db.session.get(Station, station_id)
     if station is None:
         raise NotFound(_("No such cash station."))
-    try:
+
+    def change():
         services.set_station_showroom(db.session, station, request.form.get("showroom"))
-        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
-               summary=f"station {station.code} → showroom {station.showroom_id or '-'}")
-    except DomainError as e:
-        db.session.rollback()
-        return _places(e.status, error=e.message)
-    db.session.commit()
-    return go(url_for("shop.places"))
+        return f"station {station.code} → showroom {station.showroom_id or '-'}"
+
+    return _change_places(change)
