@@ -57,3 +57,29 @@ def day_arg(name: str, errors: list[str]):
     except ValueError:
         errors.append(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20]))
         return None
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(stream, filename: str):
+    """An Excel workbook (a stream) as a download."""
+    from flask import send_file
+
+    return send_file(stream, as_attachment=True, download_name=filename, mimetype=XLSX)
+
+
+def attempt(change, refused):
+    """Run a rule that changes data, in the request's transaction, and commit it. If the rule refuses
+    (``DomainError``), roll back and answer ``refused(error)`` — the screen again with the message and
+    a 4xx. Returns ``(result, None)`` or ``(None, response)``."""
+    from .errors import DomainError
+    from .extensions import db
+
+    try:
+        result = change()
+    except DomainError as e:
+        db.session.rollback()
+        return None, refused(e)
+    db.session.commit()
+    return result, None

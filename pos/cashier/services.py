@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,6 +48,11 @@ from .models import (
 
 MAX_COUNT = 10_000  # notes of one denomination in one count
 OTHER_KINDS = ("card", "wechat", "alipay", "cheque")
+#: the ways of paying as the screens name them (printed documents use fixed Chinese: printing.TENDER_NAMES)
+TENDER_LABELS = {
+    "cash": _l("Cash"), "card": _l("Bank card"), "wechat": _l("WeChat Pay"), "alipay": _l("Alipay"),
+    "cheque": _l("Cheque"),
+}
 REJECT_REASONS = ("counterfeit", "damaged")
 
 

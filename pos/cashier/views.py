@@ -38,10 +38,6 @@ COPIES = {
     "stub": nav._l("Stub (存根联)"),
     "customer": nav._l("Customer copy (客户联)"),
 }
-TENDER_LABELS = {
-    "cash": nav._l("Cash"), "card": nav._l("Bank card"), "wechat": nav._l("WeChat Pay"),
-    "alipay": nav._l("Alipay"), "cheque": nav._l("Cheque"),
-}
 REJECT_LABELS = {"counterfeit": nav._l("Counterfeit"), "damaged": nav._l("Too damaged")}
 
 
@@ -60,7 +56,7 @@ def stamp_for(voucher: Voucher) -> Payment | None:
 def cashier_helpers():
     return {
         "payment_stamp": stamp_for, "denominations": DENOMINATIONS, "denomination_label": services.denomination_label,
-        "tender_labels": TENDER_LABELS, "reject_labels": REJECT_LABELS, "copies": COPIES,
+        "tender_labels": services.TENDER_LABELS, "reject_labels": REJECT_LABELS, "copies": COPIES,
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
@@ -16,7 +16,7 @@ from ..errors import DomainError
 from ..extensions import db, htmx
 from ..money import plain_number
 from ..staff.permissions import roles_required
-from ..web import go
+from ..web import go, xlsx_response
 from . import excel, services
 from .models import Product, ProductPicture
 
@@ -274,8 +274,7 @@ def manage_add_category():
 @roles_required("manager")
 def manage_export():
     data = excel.export_catalogue(db.session)
-    return send_file(data, as_attachment=True, download_name="catalogue.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(data, "catalogue.xlsx")
 
 
 @bp.route("/manage/products/import", methods=["GET", "POST"])

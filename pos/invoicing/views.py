@@ -3,7 +3,7 @@ the 数电票 number, print (receipt printer and A5 PDF), export for the tax pla
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, send_file, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import day_arg, go, pdf_response
+from ..web import day_arg, go, pdf_response, xlsx_response
 from . import services
 
 bp = Blueprint("invoicing", __name__)
@@ -162,5 +162,4 @@ def invoice_export():
             errors.append(e.message)
     if errors:
         return render_template("invoicing/list.html", invoices=[], errors=errors, args=request.args), 422
-    return send_file(data, as_attachment=True, download_name=f"invoices-{day_from}-{day_to}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(data, f"invoices-{day_from}-{day_to}.xlsx")

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..cashier.printing import TENDER_NAMES
+from ..cashier.services import TENDER_LABELS
 from ..errors import DomainError
 from ..shop import services as shop
 from ..shop.models import Showroom
@@ -93,7 +93,7 @@ def tender_label(kind: str) -> str:
         return _("Refunds")
     if kind == "bounced":
         return _("Bounced cheques")
-    return TENDER_NAMES.get(kind, kind)
+    return str(TENDER_LABELS.get(kind, kind))
 
 
 def build(session: Session, first: date, last: date, showroom: Showroom | None = None) -> Dashboard:

@@ -133,7 +133,7 @@ def set_thresholds(session: Session, achievement: str, collection_rate: str, new
             value = None
         if value is None or not value.is_finite() or not low <= value <= high or (
                 key == "kpi.new_customers_quarter" and value != value.to_integral_value()):
-            raise DomainError(_("%(what)s is a number from %(low)d to %(high)d.", what=_KPI_NAMES()[key],
+            raise DomainError(_("%(what)s is a number from %(low)d to %(high)d.", what=_kpi_names()[key],
                                 low=low, high=high), field=key)
         values[key] = value
     before = thresholds(session)
@@ -146,7 +146,7 @@ def set_thresholds(session: Session, achievement: str, collection_rate: str, new
     return after
 
 
-def _KPI_NAMES() -> dict[str, str]:
+def _kpi_names() -> dict[str, str]:
     return {"kpi.achievement": _("Target reached"), "kpi.collection_rate": _("Collection rate"),
             "kpi.new_customers_quarter": _("New customers per quarter")}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, render_template, request, send_file, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from ..errors import DomainError
 from ..extensions import db, refresh_statistics
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import day_arg, go, pdf_response
+from ..web import attempt, day_arg, go, pdf_response, xlsx_response
 from . import charts, quotas, services
 from . import dashboard as boards
 
@@ -51,13 +51,11 @@ def day():
 def review(shift_id: int):
     shift = cashier.get_shift(db.session, shift_id)
     day = shop.business_day(db.session, shift.opened_at)
-    try:
-        services.review_shift(db.session, shift, request.form.get("note", ""),
-                              manager=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        return _page(day, e.status, error=e.message, error_shift=shift_id)
-    db.session.commit()
+    _result, refused = attempt(lambda: services.review_shift(db.session, shift, request.form.get("note", ""),
+                                                       manager=current_user._get_current_object()),
+                         lambda e: _page(day, e.status, error=e.message, error_shift=shift_id))
+    if refused:
+        return refused
     return go(url_for("reports.day", day=day.isoformat()))
 
 
@@ -65,13 +63,11 @@ def review(shift_id: int):
 @roles_required("manager")
 def sign_off(day: str):
     the_day = _day(day)
-    try:
-        z = services.sign_off(db.session, the_day, manager=current_user._get_current_object(),
-                              note=request.form.get("note", ""))
-    except DomainError as e:
-        db.session.rollback()
-        return _page(the_day, e.status, error=e.message)
-    db.session.commit()
+    z, refused = attempt(lambda: services.sign_off(db.session, the_day, manager=current_user._get_current_object(),
+                                                   note=request.form.get("note", "")),
+                         lambda e: _page(the_day, e.status, error=e.message))
+    if refused:
+        return refused
     refresh_statistics(db.session)  # once a day, so SQLite's planner knows how the tables have grown
     db.session.commit()
     flash(_("%(day)s is signed off: Z report %(no)s.", day=the_day.isoformat(), no=f"Z{z.no:04d}"), "success")
@@ -133,13 +129,17 @@ def _chart_svgs(board) -> dict:
     }
 
 
+def _refused_filters(errors: list[str]):
+    return render_template("reports/dashboard.html", board=None, errors=errors, args=request.args,
+                           quick=boards.QUICK_RANGES), 422
+
+
 @bp.get("/reports/dashboard")
 @roles_required("manager")
 def dashboard():
     board, errors = _board_from_args()
     if board is None:
-        return render_template("reports/dashboard.html", board=None, errors=errors, args=request.args,
-                               quick=boards.QUICK_RANGES), 422
+        return _refused_filters(errors)
     return render_template("reports/dashboard.html", board=board, svgs=_chart_svgs(board), errors=[],
                            args=request.args, quick=boards.QUICK_RANGES, titles=boards.titles(),
                            headers=boards.headers(), tables=boards.TABLES, rows=boards.table_rows)
@@ -151,12 +151,10 @@ def dashboard_xlsx():
     board, errors = _board_from_args()
     table = request.args.get("table", "all")
     if board is None or (table != "all" and table not in boards.TABLES):
-        return render_template("reports/dashboard.html", board=None, args=request.args, quick=boards.QUICK_RANGES,
-                               errors=errors or [_("No such table: %(name)s.", name=table[:20])]), 422
+        return _refused_filters(errors or [_("No such table: %(name)s.", name=table[:20])])
     tables = boards.TABLES if table == "all" else (table,)
     name = f"takings-{board.first.isoformat()}-{board.last.isoformat()}{'' if table == 'all' else '-' + table}.xlsx"
-    return send_file(boards.to_xlsx(board, tables), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(boards.to_xlsx(board, tables), name)
 
 
 # ------------------------------------------------------------------ quotas
@@ -185,9 +183,7 @@ def quotas_xlsx():
         month = quotas.parse_month(db.session, request.args.get("month"))
     except DomainError as e:
         return _quota_page(None, 422, error=e.message)
-    return send_file(quotas.to_xlsx(quotas.board(db.session, month)), as_attachment=True,
-                     download_name=f"quotas-{month}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(quotas.to_xlsx(quotas.board(db.session, month)), f"quotas-{month}.xlsx")
 
 
 @bp.get("/reports/quotas")
@@ -199,28 +195,26 @@ def quotas_board():
 @bp.post("/reports/quotas/<month>/<int:staff_id>")
 @roles_required("manager")
 def set_quota(month: str, staff_id: int):
-    try:
-        the_month = quotas.parse_month(db.session, month)
-        quotas.set_quota(db.session, staff_id, the_month, request.form.get("amount", ""),
-                         request.form.get("units", ""), manager=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        return _quota_page(month, e.status, error=e.message,
-                           error_staff=staff_id, typed=request.form)
-    db.session.commit()
+    form = request.form
+    _result, refused = attempt(
+        lambda: quotas.set_quota(db.session, staff_id, quotas.parse_month(db.session, month), form.get("amount", ""),
+                                 form.get("units", ""), manager=current_user._get_current_object()),
+        lambda e: _quota_page(month, e.status, error=e.message, error_staff=staff_id, typed=form))
+    if refused:
+        return refused
     return go(url_for("reports.quotas_board", month=month))
 
 
 @bp.post("/reports/quotas/thresholds")
 @roles_required("manager")
 def set_thresholds():
-    month = request.form.get("month")
-    try:
-        quotas.set_thresholds(db.session, request.form.get("achievement", ""), request.form.get("collection_rate", ""),
-                              request.form.get("new_customers", ""), manager=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        return _quota_page(month, e.status, error=e.message, typed_kpi=request.form)
-    db.session.commit()
+    form = request.form
+    month = form.get("month")
+    _result, refused = attempt(
+        lambda: quotas.set_thresholds(db.session, form.get("achievement", ""), form.get("collection_rate", ""),
+                                      form.get("new_customers", ""), manager=current_user._get_current_object()),
+        lambda e: _quota_page(month, e.status, error=e.message, typed_kpi=form))
+    if refused:
+        return refused
     flash(_("KPI thresholds saved."), "success")
     return go(url_for("reports.quotas_board", month=month))

@@ -12,7 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..staff.models import ROLES
 from ..staff.permissions import roles_required
-from ..web import go
+from ..web import attempt, go
 from . import services
 
 bp = Blueprint("shop", __name__)
@@ -70,15 +70,12 @@ def places():
 
 
 def _change_places(change, **typed):
-    """Run one change of the places screen: audited and committed, or the screen again with the error."""
-    try:
-        summary = change()
-        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(), summary=summary)
-    except DomainError as e:
-        db.session.rollback()
-        return _places(e.status, error=e.message, **typed)
-    db.session.commit()
-    return go(url_for("shop.places"))
+    """One change of the places screen, audited; or the screen again with the error."""
+    def audited():
+        record(db.session, "shop.settings_changed", actor=current_user._get_current_object(), summary=change())
+
+    _result, refused = attempt(audited, lambda e: _places(e.status, error=e.message, **typed))
+    return refused or go(url_for("shop.places"))
 
 
 @bp.post("/manage/places/showrooms")
