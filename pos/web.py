@@ -69,6 +69,53 @@ def xlsx_response(stream, filename: str):
     return send_file(stream, as_attachment=True, download_name=filename, mimetype=XLSX)
 
 
+def transaction(refused=None):
+    """The request's transaction has one owner: this decorator (as Indico's request handler).
+
+    It runs the view; when the view returns a response below 400 it commits, otherwise (a 4xx
+    the view chose, e.g. a form that did not validate) it rolls back. On a ``DomainError`` it
+    rolls back and answers ``refused(error)`` — the same panel with the input kept and the
+    message, at the error's status unless ``refused`` returns ``(body, status)`` itself; without
+    ``refused`` the app's error page answers. Any other exception rolls back and propagates.
+    After a rollback, facts a service kept with ``pos.tx.keep_after_rollback`` (a failed PIN
+    attempt) are written in a transaction of their own. Views never commit or roll back.
+    """
+    import functools
+
+    from flask import current_app
+
+    from . import tx
+    from .errors import DomainError
+    from .extensions import db
+
+    def decorate(view):
+        @functools.wraps(view)
+        def run(*args, **kwargs):
+            try:
+                rv = view(*args, **kwargs)
+            except DomainError as e:
+                tx.rollback(db.session)
+                if refused is None:
+                    raise
+                answer = refused(e)
+                if not isinstance(answer, tuple):
+                    answer = (answer, e.status)
+                return current_app.make_response(answer)
+            except BaseException:
+                tx.rollback(db.session)
+                raise
+            response = current_app.make_response(rv)
+            if response.status_code < 400:
+                tx.commit(db.session)
+            else:
+                tx.rollback(db.session)
+            return response
+
+        return run
+
+    return decorate
+
+
 def attempt(change, refused):
     """Run a rule that changes data, in the request's transaction, and commit it. If the rule refuses
     (``DomainError``), roll back and answer ``refused(error)`` — the screen again with the message and
