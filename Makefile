@@ -63,8 +63,8 @@ translations: | $(BIN)/python
 
 # For developers: refresh the .pot and the catalogues after changing UI strings.
 messages: install-dev
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output -o pos/translations/messages.pot .
-	$(BIN)/pybabel update -q -i pos/translations/messages.pot -d pos/translations --no-location --omit-header
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output -o pos/translations/messages.pot .
+	$(BIN)/python -m pos.testing.translate
 
 lint:
 	$(BIN)/ruff check .
