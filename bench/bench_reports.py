@@ -24,7 +24,7 @@ def _run_on(label: str, url: str | None, folder: Path) -> bool:
     from pos.extensions import db
     from pos.reports import services
     from pos.reports.models import ZReport
-    from pos.reports.printing import z_document
+    from pos.reports.documents import z_document
     from pos.shop import services as shop
     from pos.staff import services as staff
     from printing.escpos import render as to_escpos

@@ -48,7 +48,7 @@ from .models import (
 
 MAX_COUNT = 10_000  # notes of one denomination in one count
 OTHER_KINDS = ("card", "wechat", "alipay", "cheque")
-#: the ways of paying as the screens name them (printed documents use fixed Chinese: printing.TENDER_NAMES)
+#: the ways of paying as the screens name them (printed documents use fixed Chinese: cashier.documents.TENDER_NAMES)
 TENDER_LABELS = {
     "cash": _l("Cash"), "card": _l("Bank card"), "wechat": _l("WeChat Pay"), "alipay": _l("Alipay"),
     "cheque": _l("Cheque"),
@@ -349,7 +349,7 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
     # the receipt goes to the station's printer (its drawer pulse opens the drawer for cash only);
     # queued in this transaction: printing never blocks or undoes the sale
     from ..printers import services as printers
-    from .printing import receipt_document
+    from .documents import receipt_document
 
     shop_name = getattr(shop.showroom(session), "name", "")
     printers.enqueue(session, receipt_document(payment, shop_name), kind="receipt", title=f"收款收据 {voucher.no}",

@@ -241,7 +241,7 @@ def _shop_name() -> str:
 def payment_print(payment_id: int, what: str):
     """Queue the receipt, or the three stamped copies, for the station's printer."""
     from ..printers import services as printers
-    from .printing import COPY_NAMES, copy_document, receipt_document
+    from .documents import COPY_NAMES, copy_document, receipt_document
 
     p = services.get_payment(db.session, payment_id)
     if what == "receipt":
@@ -280,7 +280,7 @@ def shift_pdf(shift_id: int):
 @roles_required("cashier")
 def shift_print(shift_id: int):
     from ..printers import services as printers
-    from .printing import shift_document
+    from .documents import shift_document
 
     shift = services.get_shift(db.session, shift_id)
     if shift.cashier_id != current_user.id and "manager" not in current_user.roles:

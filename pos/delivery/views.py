@@ -157,7 +157,7 @@ def slip_pdf(slip_id: int):
 @roles_required("delivery", "clerk")
 def slip_print(slip_id: int):
     from ..printers import services as printers
-    from .printing import slip_document
+    from .documents import slip_document
 
     s = services.get_slip(db.session, slip_id)
     services.check_may_see(s, me())

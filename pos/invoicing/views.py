@@ -139,7 +139,7 @@ def invoice_pdf(no: str):
 def invoice_print(no: str):
     from ..cashier.services import current_shift
     from ..printers import services as printers
-    from .printing import invoice_document
+    from .documents import invoice_document
 
     inv = services.get(db.session, no)
     shift = current_shift(db.session, me())

@@ -85,7 +85,7 @@ def z_report(no: int):
 @roles_required("manager")
 def z_print(no: int):
     from ..printers import services as printers
-    from .printing import z_document
+    from .documents import z_document
 
     z = services.get_z(db.session, no)
     document = z_document(services.day_summary(db.session, z.day), z, getattr(shop.showroom(db.session), "name", ""))

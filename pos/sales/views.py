@@ -318,7 +318,7 @@ def voucher_print(no: str):
     """Queue the sales voucher for the default printer (the customer takes it to the cashier)."""
     from ..printers import services as printers
     from ..shop import services as shop
-    from .printing import voucher_document
+    from .documents import voucher_document
 
     v = services.get_by_no(db.session, no)
     document = voucher_document(v, getattr(shop.showroom(db.session), "name", ""), copy_label="客户联")

@@ -165,7 +165,7 @@ def test_find(session, paid):
 
 
 def test_every_printed_line_adds_up_and_the_words_match(session, paid):
-    from pos.invoicing.printing import invoice_document
+    from pos.invoicing.documents import invoice_document
     from pos.money import amount_in_words, format_money
     from printing.documents import preview_text
 

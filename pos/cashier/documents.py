@@ -7,7 +7,7 @@ from printing.documents import QR, Cut, Document, DrawerPulse, KeyValue, Separat
 
 from ..clock import format_local
 from ..money import format_money
-from ..sales.printing import voucher_document
+from ..sales.documents import voucher_document
 from .models import Payment, Shift
 
 TENDER_NAMES = {"cash": "现金", "card": "银行卡", "wechat": "微信支付", "alipay": "支付宝", "cheque": "支票"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from printing.documents import Cut, Document, KeyValue, Separator, SignatureLine, Text, Title
 
-from ..cashier.printing import TENDER_NAMES
+from ..cashier.documents import TENDER_NAMES
 from ..clock import format_local
 from ..money import format_money
 
