@@ -7,8 +7,10 @@ renderer and the on-screen preview. Nothing here knows about printers or the app
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 COLUMNS = {58: 32, 80: 48}
 
@@ -135,40 +137,95 @@ class Document:
         return cls(blocks=blocks, copy_label=data.get("copy_label", ""), reprint=int(data.get("reprint", 0)))
 
 
+# ------------------------------------------------------------------ text the printer gets
+#: whitespace controls become a space; every other control or format character is dropped
+_SPACES = frozenset("\t\n\v\f\r\x85\u2028\u2029")
+
+
+@lru_cache(maxsize=4096)
+def _printable(ch: str) -> str:
+    """One character as it is printed: '' (dropped), ' ', '?' (no glyph on a GBK printer) or itself."""
+    if ch in _SPACES:
+        return " "
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cf"):  # C0/C1 controls (ESC @, GS V, DLE DC4 …), bidi and zero-width marks
+        return ""
+    if ch == "\u00a5":  # ¥ → ￥: GB printers print U+FFE5; U+00A5 is 4 bytes in GB18030
+        return "\uffe5"
+    if category in ("Co", "Cs", "Cn"):  # private use (GBK's user areas print garbage), lone surrogates
+        return "?"
+    try:
+        encoded = ch.encode("gbk")
+    except UnicodeEncodeError:
+        return "?"
+    if len(encoded) == 1:
+        return ch if 0x20 <= encoded[0] < 0x7F else ""
+    lead, trail = encoded
+    return ch if 0x81 <= lead <= 0xFE and 0x40 <= trail <= 0xFE and trail != 0x7F else "?"
+
+
+def clean(text: str) -> str:
+    """Text as the printer will get it: composed (NFC); control characters removed (a name or
+    address holding ``ESC @``, ``GS V``, ``DLE DC4`` or ``ESC p`` must not reset the printer, cut
+    the paper or open the drawer: the library emits its own commands, never the text's); ``¥``
+    printed as ``￥``; a character a GBK printer font lacks shown as ``?``."""
+    if not text:
+        return ""
+    return "".join(_printable(ch) for ch in unicodedata.normalize("NFC", str(text)))
+
+
 # ------------------------------------------------------------------ widths
 def char_width(ch: str) -> int:
-    if unicodedata.combining(ch):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    """Columns a (clean) character takes: the bytes the printer gets for it in GBK/GB18030 —
+    a character sent as two bytes prints double width, including the ones Unicode calls
+    "ambiguous" (× – — “ ” … · ± ÷ → ≥ §)."""
+    printed = _printable(ch)
+    return sum(len(c.encode("gbk")) for c in printed)
 
 
 def text_width(text: str) -> int:
-    return sum(char_width(ch) for ch in text)
+    return sum(char_width(ch) for ch in clean(text))
+
+
+#: what is never broken over two lines: an amount (￥1,234.50, -￥5.00, 12.5%), a number,
+#: a word or code in Latin letters (V20261122-0007, BCD-540WDPZU1)
+_ATOM = re.compile(r"[-+]?[￥$]?[-+]?\d[\d,.:/\-]*%?|[A-Za-z0-9][A-Za-z0-9_\-./#@:+]*|.", re.S)
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Break text into lines of at most ``width`` columns (never inside a character)."""
+    """Break text into lines of at most ``width`` columns: never inside a character, an amount,
+    a number or a Latin word (only one longer than the whole line is cut)."""
     width = max(width, 2)
     out: list[str] = []
-    for paragraph in (text or "").split("\n"):
+    for paragraph in (text or "").replace("\r\n", "\n").split("\n"):
+        paragraph = clean(paragraph)
         line, used = "", 0
-        for ch in paragraph:
-            w = char_width(ch)
-            if used + w > width:
-                out.append(line)
+        for atom in _ATOM.findall(paragraph):
+            w = text_width(atom)
+            if used + w > width and line:
+                out.append(line.rstrip())
                 line, used = "", 0
-                if ch == " ":
+                if atom == " ":
                     continue
-            line += ch
+            if w > width:  # longer than a line: cut by character
+                for ch in atom:
+                    cw = char_width(ch)
+                    if used + cw > width:
+                        out.append(line)
+                        line, used = "", 0
+                    line += ch
+                    used += cw
+                continue
+            line += atom
             used += w
-        out.append(line)
+        out.append(line.rstrip())
     return out
 
 
 def fit(text: str, width: int, align: str = "left") -> str:
     """Pad (or cut) one line to exactly ``width`` columns."""
     cut, used = "", 0
-    for ch in text:
+    for ch in clean(text):
         w = char_width(ch)
         if used + w > width:
             break
@@ -242,34 +299,39 @@ def layout(document: Document, paper_mm: int = 80) -> list[Line]:
         lines.append(Line("text", fit(f"[{document.copy_label}]", width, "right")))
     for block in document.blocks:
         if isinstance(block, Title):
+            # centred by padding only (the printer stays left-aligned: ESC a 1 on top of the
+            # padding would centre it twice)
             for part in wrap(block.text, width // 2):
-                lines.append(Line("text", fit(part, width // 2, "center").rstrip(), bold=True, double=True,
-                                  align="center"))
+                lines.append(Line("text", fit(part, width // 2, "center").rstrip(), bold=True, double=True))
         elif isinstance(block, Text):
             usable = width // 2 if block.double else width
             for part in wrap(block.text, usable):
-                lines.append(Line("text", part, bold=block.bold, double=block.double, align=block.align))
+                if block.align in ("center", "right"):
+                    part = fit(part, usable, block.align).rstrip()
+                lines.append(Line("text", part, bold=block.bold, double=block.double))
         elif isinstance(block, KeyValue):
-            usable = width // 2 if block.double else width
-            key_w = text_width(block.key)
-            value_w = text_width(block.value)
+            key, value, double = clean(block.key), clean(block.value), block.double
+            key_w, value_w = text_width(key), text_width(value)
+            if double and key_w + 1 + value_w > width // 2:
+                double = False  # too wide to enlarge: normal size rather than an amount split in two
+            usable = width // 2 if double else width
             if key_w + 1 + value_w <= usable:
-                lines.append(Line("text", block.key + fit(block.value, usable - key_w, "right"), bold=block.bold,
-                                  double=block.double))
+                lines.append(Line("text", key + fit(value, usable - key_w, "right"), bold=block.bold,
+                                  double=double))
             else:
-                for part in wrap(block.key, usable):
-                    lines.append(Line("text", part, bold=block.bold, double=block.double))
-                for part in wrap(block.value, usable):
-                    lines.append(Line("text", fit(part, usable, "right"), bold=block.bold, double=block.double))
+                for part in wrap(key, usable):
+                    lines.append(Line("text", part, bold=block.bold, double=double))
+                for part in wrap(value, usable):
+                    lines.append(Line("text", fit(part, usable, "right"), bold=block.bold, double=double))
         elif isinstance(block, Table):
             lines.extend(_table_lines(block, width))
         elif isinstance(block, Separator):
-            char = block.char if char_width(block.char) == 1 else "-"
+            char = block.char if len(block.char) == 1 and char_width(block.char) == 1 else "-"
             lines.append(Line("text", char * width))
         elif isinstance(block, QR):
-            lines.append(Line("qr", data=block.data, size=block.size, align="center"))
+            lines.append(Line("qr", data=clean(block.data), size=block.size, align="center"))
         elif isinstance(block, Barcode):
-            lines.append(Line("barcode", data=block.data, align="center"))
+            lines.append(Line("barcode", data=clean(block.data), align="center"))
         elif isinstance(block, Stamp):
             inner = min(width - 4, max((text_width(s) for s in block.lines), default=0) + 2)
             lines.append(Line("text", fit("+" + "-" * inner + "+", width, "center")))
@@ -278,9 +340,10 @@ def layout(document: Document, paper_mm: int = 80) -> list[Line]:
                     lines.append(Line("text", fit("|" + fit(part, inner, "center") + "|", width, "center"), bold=True))
             lines.append(Line("text", fit("+" + "-" * inner + "+", width, "center")))
         elif isinstance(block, SignatureLine):
-            label = block.label + "："
+            *first, label = wrap(block.label + "：", width - 4)
             lines.append(Line("feed"))
-            lines.append(Line("text", label + "_" * max(4, width - text_width(label))))
+            lines.extend(Line("text", part) for part in first)
+            lines.append(Line("text", label + "_" * (width - text_width(label))))
         elif isinstance(block, Feed):
             lines.extend(Line("feed") for _ in range(max(1, block.lines)))
         elif isinstance(block, Cut):

@@ -1,14 +1,25 @@
 """The cashier's printed documents: the payment receipt, the stamped voucher's three
-copies, and the shift report."""
+copies, the refund slip and the shift report."""
 
 from __future__ import annotations
 
-from printing.documents import QR, Cut, Document, DrawerPulse, KeyValue, Separator, Stamp, Text, Title
+from printing.documents import (
+    QR,
+    Cut,
+    Document,
+    DrawerPulse,
+    KeyValue,
+    Separator,
+    SignatureLine,
+    Stamp,
+    Text,
+    Title,
+)
 
 from ..clock import format_local
-from ..money import format_money
+from ..money import format_money, plain_number
 from ..sales.documents import voucher_document
-from .models import Payment, Shift
+from .models import Payment, Refund, Shift
 
 TENDER_NAMES = {"cash": "现金", "card": "银行卡", "wechat": "微信支付", "alipay": "支付宝", "cheque": "支票"}
 COPY_NAMES = {"finance": "财务联", "stub": "存根联", "customer": "客户联"}
@@ -79,4 +90,26 @@ def shift_document(shift: Shift, summary, shop_name: str) -> Document:
     if summary.rejected:
         blocks.append(Text(f"拒收钞票 {len(summary.rejected)} 张"))
     blocks += [KeyValue("开钱箱次数", str(summary.drawer_openings)), Cut()]
+    return Document(blocks=blocks)
+
+
+REFUND_METHODS = {"cash": "现金退款", "original": "原路退回"}
+
+
+def refund_document(refund: Refund, shop_name: str) -> Document:
+    """The refund slip (退款单): what came back, how the money went back, who approved it; the
+    customer signs. A cash refund opens the drawer first."""
+    v = refund.voucher
+    blocks: list = [DrawerPulse()] if refund.method == "cash" else []
+    blocks += [Title(shop_name), Text("退款单", align="center", bold=True), KeyValue("销售单", v.no),
+               KeyValue("时间", format_local(refund.at)), KeyValue("收银员", refund.cashier.full_name),
+               KeyValue("批准", refund.approved_by.full_name), Separator()]
+    for line in refund.lines:
+        vl = line.voucher_line
+        blocks.append(Text(f"{vl.position}. {vl.product_name} {vl.model}".strip()))
+        blocks.append(KeyValue(f"   退 {plain_number(line.quantity)}{vl.unit} × {format_money(vl.unit_price)}",
+                               format_money(line.amount)))
+    blocks += [Separator(), KeyValue("退款金额", format_money(refund.amount), bold=True, double=True),
+               KeyValue("退款方式", REFUND_METHODS.get(refund.method, refund.method)),
+               Text(f"原因：{refund.reason}"), SignatureLine("顾客签字"), Cut()]
     return Document(blocks=blocks)

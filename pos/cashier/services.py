@@ -500,7 +500,14 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     if all(after.get(line.id, Decimal("0")) >= line.quantity for line in voucher.lines):
         voucher.payment_state = "refunded"  # everything came back
     if method == "cash":
-        session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, refund_id=row.id, reason="refund"))
+        session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, refund_id=row.id, reason="refund",
+                                  sent_at=utcnow()))
+    # the refund slip (退款单) for the customer to sign; a cash refund's slip opens the drawer
+    from ..printers import services as printers
+    from .documents import refund_document
+
+    printers.enqueue(session, refund_document(row, getattr(shop.showroom(session), "name", "")), kind="refund",
+                     title=f"退款单 {voucher.no}", ref=voucher.no, station_id=shift.station_id, requested_by=cashier)
     record(session, "cashier.refund", actor=cashier, record=row, reason=reason,
            summary=f"{voucher.no} {format_money(total)} ({method}), approved by {approver.full_name}")
     return row
