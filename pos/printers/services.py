@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm import Session, scoped_session
 
 from printing.connectors import KINDS as CONNECTOR_KINDS
@@ -25,7 +25,7 @@ from printing.escpos import PrinterProfile, render
 
 from ..audit.services import record
 from ..dbtypes import utcnow
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, Forbidden, NotFound
 from .models import Printer, PrintJob
 
 log = logging.getLogger("pos.print")
@@ -140,10 +140,41 @@ def enqueue(session: Session, document: Document, *, kind: str, title: str = "",
     return job
 
 
-def get_job(session: Session, job_id: int) -> PrintJob:
+#: who may see a print job (its preview, reprint and retry), by what it prints: the cash desk's
+#: documents any cashier works with; a shift report (and any kind not named here) the manager and
+#: whoever printed it (a cashier may print only their own shift's report); the Z report and test
+#: pages the manager only. A domain that prints a new kind of document names it here.
+CASH_DESK_KINDS = frozenset({"voucher", "receipt", "refund", "invoice", "slip"})
+MANAGER_KINDS = frozenset({"z", "test"})
+
+
+def may_see(job: PrintJob, staff) -> bool:
+    roles = set(getattr(staff, "roles", ()) or ())
+    if "manager" in roles:
+        return True
+    if job.kind in MANAGER_KINDS:
+        return False
+    if job.kind in CASH_DESK_KINDS:
+        return "cashier" in roles
+    return job.requested_by_id is not None and job.requested_by_id == getattr(staff, "id", None)
+
+
+def visible_to(staff):
+    """The same rule as :func:`may_see`, as a filter on a query of jobs."""
+    roles = set(getattr(staff, "roles", ()) or ())
+    if "manager" in roles:
+        return true()
+    own = and_(PrintJob.kind.not_in(CASH_DESK_KINDS | MANAGER_KINDS), PrintJob.requested_by_id == staff.id)
+    return or_(PrintJob.kind.in_(CASH_DESK_KINDS), own) if "cashier" in roles else own
+
+
+def get_job(session: Session, job_id: int, viewer=None) -> PrintJob:
+    """A job by id; with ``viewer``, only one that person may see (else Forbidden)."""
     job = session.get(PrintJob, job_id)
     if job is None:
         raise NotFound(_("No such print job."))
+    if viewer is not None and not may_see(job, viewer):
+        raise Forbidden(_("This printout is not yours to see: ask the manager."))
     return job
 
 
@@ -185,10 +216,12 @@ def problems(session: Session, printer: Printer | None = None) -> list[PrintJob]
     return list(session.scalars(stmt.order_by(PrintJob.id.desc()).limit(50)))
 
 
-def recent_jobs(session: Session, printer: Printer | None = None, limit: int = 50) -> list[PrintJob]:
+def recent_jobs(session: Session, printer: Printer | None = None, limit: int = 50, viewer=None) -> list[PrintJob]:
     stmt = select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)
     if printer is not None:
         stmt = stmt.where(PrintJob.printer_id == printer.id)
+    if viewer is not None:
+        stmt = stmt.where(visible_to(viewer))
     return list(session.scalars(stmt))
 
 

@@ -59,14 +59,15 @@ def jobs():
 def _jobs_page(status: int = 200, **extra):
     printer = None if "manager" in current_user.roles else _station_printer()
     db.session.commit()
-    return render_template("printers/jobs.html", jobs=services.recent_jobs(db.session, printer), printer=printer,
+    return render_template("printers/jobs.html", jobs=services.recent_jobs(
+        db.session, printer, viewer=current_user._get_current_object()), printer=printer,
                            **extra), status
 
 
 @bp.get("/printers/jobs/<int:job_id>")
 @roles_required("cashier")
 def preview(job_id: int):
-    job = services.get_job(db.session, job_id)
+    job = services.get_job(db.session, job_id, viewer=current_user._get_current_object())
     lines = layout(services.document_of(job), job.printer.paper_mm)
     return render_template("printers/preview.html", job=job, lines=lines, qr_svg=qr_svg)
 
@@ -74,7 +75,7 @@ def preview(job_id: int):
 @bp.post("/printers/jobs/<int:job_id>/retry")
 @roles_required("cashier")
 def retry(job_id: int):
-    job = services.get_job(db.session, job_id)
+    job = services.get_job(db.session, job_id, viewer=current_user._get_current_object())
     try:
         services.retry(db.session, job, actor=current_user._get_current_object())
     except DomainError as e:
@@ -88,7 +89,7 @@ def retry(job_id: int):
 @bp.post("/printers/jobs/<int:job_id>/reprint")
 @roles_required("cashier")
 def reprint(job_id: int):
-    job = services.get_job(db.session, job_id)
+    job = services.get_job(db.session, job_id, viewer=current_user._get_current_object())
     new = services.reprint(db.session, job, requested_by=current_user._get_current_object())
     db.session.commit()
     flash(_("Reprint queued (重印 %(n)d).", n=new.reprint_no), "success")
