@@ -52,6 +52,7 @@ def _import_models() -> None:
     from .delivery import models as _delivery  # noqa: F401
     from .invoicing import models as _invoicing  # noqa: F401
     from .printers import models as _printers  # noqa: F401
+    from .property import models as _property  # noqa: F401
     from .reports import models as _reports  # noqa: F401
     from .sales import models as _sales  # noqa: F401
     from .shop import models as _shop  # noqa: F401

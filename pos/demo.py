@@ -196,6 +196,10 @@ def load_demo(session: Session, *, media_dir: Path | None = None) -> dict:
             session.add(Customer(name=name, phone=phone, address=address))
             added["customers"] += 1
     session.flush()
+
+    from .property.demo import load_property_demo
+
+    added["units"] = load_property_demo(session)
     return added
 
 
