@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from .config import LOCALES, load_settings
 from .errors import DomainError
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
+from .files import private_dir, private_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,9 +71,10 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_dir(instance_path)  # database, secret key, backups: the server's user only (0700)
     overrides = {k: v for k, v in (config or {}).items() if k != "INSTANCE_PATH"}
     app.config.update(load_settings(instance_path, overrides))
+    _private_database(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["POS_LOCALES"] = LOCALES
 
     _import_models()
@@ -149,6 +151,15 @@ def _init_login(app: Flask) -> None:
         return redirect(target)
 
 
+def _private_database(uri: str) -> None:
+    """A SQLite database file is created 0600 before SQLite creates it 0644."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite":
+        private_sqlite(url.database)
+
+
 def _idle_logout():
     """Log out a person idle longer than ``POS_IDLE_LOGOUT_MINUTES`` (shared tablets)."""
     if request.endpoint in (None, "static"):
@@ -170,6 +181,9 @@ def _idle_logout():
         flash(_("You were logged out after %(m)d minutes without use.",
                 m=current_app.config["POS_IDLE_LOGOUT_MINUTES"]), "info")
         return None  # the permission check that follows sends them to the login screen
+    view = current_app.view_functions.get(request.endpoint)
+    if last is not None and getattr(view, "pos_background", False):
+        return None  # polling is not activity: it must not defeat the idle logout
     session["last_seen"] = now
     return None
 

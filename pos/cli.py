@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from .errors import DomainError
 from .extensions import db
+from .files import private_dir, private_file
 
 
 def _create_app(*args, **kwargs):
@@ -130,8 +131,7 @@ def _safe_db_url() -> str:
 def backup_database(target_dir: Path | None = None) -> Path:
     """SQLite: online backup API; PostgreSQL: pg_dump. Returns the file written."""
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    target_dir = Path(target_dir or current_app.config["POS_BACKUP_DIR"])
-    target_dir.mkdir(parents=True, exist_ok=True)
+    target_dir = private_dir(target_dir or current_app.config["POS_BACKUP_DIR"])  # 0700: customers' data
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if url.get_backend_name() == "sqlite":
         target = target_dir / f"pos-{stamp}.sqlite3"
@@ -139,6 +139,7 @@ def backup_database(target_dir: Path | None = None) -> Path:
         while target.exists():
             target = target_dir / f"pos-{stamp}-{n}.sqlite3"
             n += 1
+        private_file(target)  # 0600 before SQLite writes it
         source = sqlite3.connect(url.database)
         try:
             dest = sqlite3.connect(target)
@@ -152,7 +153,7 @@ def backup_database(target_dir: Path | None = None) -> Path:
         pg_dump = shutil.which("pg_dump")
         if not pg_dump:
             raise click.ClickException("pg_dump not found: apt-get install postgresql-client")
-        target = target_dir / f"pos-{stamp}.sql"
+        target = private_file(target_dir / f"pos-{stamp}.sql")  # pg_dump writes into it, keeping 0600
         env = dict(os.environ)
         if url.password:
             env["PGPASSWORD"] = url.password

@@ -22,11 +22,15 @@ def _secret_key(instance_path: Path) -> str:
         return from_env
     key_file = instance_path / "secret_key"
     if key_file.exists():
+        from .files import private_file
+
+        private_file(key_file)  # a key left readable by others is tightened to 0600
         key = key_file.read_text().strip()
         if key:
             return key
+        key_file.unlink()
     key = secrets.token_hex(32)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, key.encode())

@@ -14,7 +14,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..qr import qr_svg
 from ..shop import services as shop
-from ..staff.permissions import roles_required
+from ..staff.permissions import background, roles_required
 from ..web import go
 from . import services
 
@@ -43,6 +43,7 @@ def _station_printer():
 # ------------------------------------------------------------------ cashier: jobs and status
 @bp.get("/printers/status")
 @roles_required("cashier")
+@background
 def status():
     """The printer badge on the cash desk (polled by htmx)."""
     printer = _station_printer()

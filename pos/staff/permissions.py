@@ -38,6 +38,13 @@ def roles_required(*roles: str):
     return mark
 
 
+def background(view):
+    """A request the page makes by itself (the printer badge's polling): it does not count as
+    the person's activity, so it never keeps an idle tablet logged in."""
+    view.pos_background = True
+    return view
+
+
 def public(view):
     view.pos_roles = PUBLIC
     return view
