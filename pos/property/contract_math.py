@@ -214,7 +214,7 @@ def withdrawal_refund(payments: Sequence[tuple[date, Decimal]], *, annual_rate: 
     (《人民币利率管理规定》第二十条). Returns (amount paid, interest)."""
     if isinstance(annual_rate, float) or not isinstance(annual_rate, Decimal) or not annual_rate.is_finite() \
             or not 0 <= annual_rate <= Decimal("0.24"):
-        raise DomainError(_("The interest rate must be 0 to 24 %."), field="annual_rate")
+        raise DomainError(_("The interest rate must be between 0 and 24 per cent."), field="annual_rate")
     paid = ZERO
     interest = Decimal(0)
     for day, amount in payments:

@@ -98,10 +98,6 @@ def _fen(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def _method_name(method: str) -> str:
-    return {EQUAL_INSTALMENT: _("equal instalment"), EQUAL_PRINCIPAL: _("equal principal")}.get(method, method)
-
-
 def check_principal(principal, *, field: str = "principal") -> Decimal:
     """The loan amount: a ``Decimal`` in whole fen, ¥10,000.00 to ¥100,000,000.00."""
     if isinstance(principal, float | bool) or not isinstance(principal, Decimal | int):
@@ -126,7 +122,7 @@ def check_rate(annual_rate, *, field: str = "annual_rate") -> Decimal:
         raise TypeError("the annual rate must be a Decimal fraction such as Decimal('0.049') (never a float)")
     rate = Decimal(annual_rate)
     if not rate.is_finite() or rate <= 0:
-        raise DomainError(_("The interest rate must be more than 0 %."), field=field)
+        raise DomainError(_("The interest rate must be more than zero."), field=field)
     if rate > MAX_ANNUAL_RATE:
         if 1 <= rate <= 100:
             # somebody passed per cent: say how the figure is written
@@ -147,7 +143,7 @@ def check_months(months, *, field: str = "months") -> int:
 
 def check_method(method) -> str:
     if method not in METHODS:
-        raise DomainError(_("Choose equal instalment (等额本息) or equal principal (等额本金)."), field="method")
+        raise DomainError(_("Choose equal instalment or equal principal."), field="method")
     return method
 
 
@@ -177,7 +173,7 @@ def parse_percent(text, *, field: str = "annual_rate") -> Decimal:
     if pct != pct.quantize(Decimal("0.0001")):
         raise DomainError(_("The interest rate has at most four decimals."), field=field)
     if pct <= 0:
-        raise DomainError(_("The interest rate must be more than 0 %."), field=field)
+        raise DomainError(_("The interest rate must be more than zero."), field=field)
     if pct > MAX_ANNUAL_RATE * 100:
         raise DomainError(_too_high(), field=field)
     return check_rate(pct / 100, field=field)
