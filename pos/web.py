@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import redirect, render_template
+from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 
+from .errors import DomainError
 from .extensions import htmx
 
 
@@ -22,11 +24,6 @@ def form_errors(form) -> list[str]:
         for message in field_errors:
             out.append(str(message))
     return out
-
-
-def panel(template: str, status: int = 200, **context):
-    """Render a page, or only its panel when htmx asked (templates check ``partial``)."""
-    return render_template(template, partial=bool(htmx), **context), status
 
 
 def pdf_response(template: str, filename: str, **context):
@@ -49,14 +46,23 @@ def day_arg(name: str, errors: list[str]):
     from flask import request
     from flask_babel import gettext as _
 
-    raw = (request.args.get(name) or "").strip()
+    from .text import EARLIEST_DAY, LATEST_DAY, plain
+
+    raw = plain(request.args.get(name))
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw) if len(raw) == 10 else None
     except ValueError:
+        day = None
+    if day is None:
         errors.append(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20]))
         return None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:  # 0001-01-01 and 9999-12-31 overflow the arithmetic around them
+        errors.append(_("%(day)s is out of range (%(a)s to %(b)s).", day=raw, a=EARLIEST_DAY.isoformat(),
+                        b=LATEST_DAY.isoformat()))
+        return None
+    return day
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,6 +73,47 @@ def xlsx_response(stream, filename: str):
     from flask import send_file
 
     return send_file(stream, as_attachment=True, download_name=filename, mimetype=XLSX)
+
+
+class InvalidForm(DomainError):
+    """A form did not validate (a count that is not a number, a missing field): refused like a rule
+    that said no — at 422, nothing saved — with every message of the form in ``messages``."""
+
+    def __init__(self, form):
+        self.messages = form_errors(form)
+        self.form = form
+        super().__init__(self.messages[0] if self.messages else _("Check what was typed."),
+                         field=next(iter(form.errors), None))
+
+
+def valid(form):
+    """The form, validated (parsed, types checked); else :class:`InvalidForm` refuses the request."""
+    if not form.validate():
+        raise InvalidForm(form)
+    return form
+
+
+def form_again(error: DomainError, form_class):
+    """The form to show with a refusal: the one that did not validate (its fields carry their
+    errors), else the form as typed."""
+    return error.form if isinstance(error, InvalidForm) else form_class()
+
+
+def messages(error: DomainError) -> list[str]:
+    """All the messages of a refusal (a form may have several)."""
+    return getattr(error, "messages", None) or [error.message]
+
+
+def refuse_with(template: str, context=None):
+    """The usual ``refused=`` of :func:`transaction`: ``template`` again with the message (``error``)
+    and the field it is about (``field``), plus ``context()`` — called after the rollback, so the rows
+    it reads are fresh — which carries what the person typed back into the form."""
+
+    def refused(error):
+        return render_template(template, error=error.message, errors=messages(error), field=error.field,
+                               **(context() if context else {}))
+
+    return refused
 
 
 def transaction(refused=None):
@@ -115,18 +162,3 @@ def transaction(refused=None):
 
     return decorate
 
-
-def attempt(change, refused):
-    """Run a rule that changes data, in the request's transaction, and commit it. If the rule refuses
-    (``DomainError``), roll back and answer ``refused(error)`` — the screen again with the message and
-    a 4xx. Returns ``(result, None)`` or ``(None, response)``."""
-    from .errors import DomainError
-    from .extensions import db
-
-    try:
-        result = change()
-    except DomainError as e:
-        db.session.rollback()
-        return None, refused(e)
-    db.session.commit()
-    return result, None

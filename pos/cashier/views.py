@@ -21,7 +21,8 @@ from ..sales.views import managers
 from ..shop import services as shop
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
-from ..web import go, pdf_response
+from ..text import parse_id
+from ..web import go, pdf_response, transaction
 from . import services
 from .models import DENOMINATIONS, Payment
 
@@ -67,7 +68,7 @@ def station():
     shift = services.current_shift(db.session, me())
     if shift is None:
         return render_template("cashier/open_shift.html", stations=shop.stations(db.session),
-                               chosen=request.cookies.get(STATION_COOKIE, type=int), counts={})
+                               chosen=request.cookies.get(STATION_COOKIE, type=parse_id), counts={})
     return render_template("cashier/station.html", shift=shift, summary=services.summarise(db.session, shift),
                            no=request.args.get("no", ""))
 
@@ -76,19 +77,19 @@ def _counts(prefix: str = "count_") -> dict[int, int]:
     return services.parse_counts({d: request.form.get(f"{prefix}{d}", "0") for d in DENOMINATIONS})
 
 
+def _typed_counts() -> dict[int, str]:
+    """The counts as typed, to show them again after a refusal."""
+    return {d: request.form.get(f"count_{d}", "") for d in DENOMINATIONS}
+
+
 @bp.post("/cashier/shift/open")
 @roles_required("cashier")
+@transaction(refused=lambda e: render_template(
+    "cashier/open_shift.html", stations=shop.stations(db.session), chosen=request.form.get("station", type=parse_id),
+    counts=_typed_counts(), error=e.message))
 def shift_open():
-    station_id = request.form.get("station", type=int)
-    try:
-        counts = _counts()
-        shift = services.open_shift(db.session, cashier=me(), station_id=station_id, counts=counts)
-    except DomainError as e:
-        db.session.rollback()
-        raw = {d: request.form.get(f"count_{d}", "") for d in DENOMINATIONS}
-        return render_template("cashier/open_shift.html", stations=shop.stations(db.session), chosen=station_id,
-                               counts=raw, error=e.message), e.status
-    db.session.commit()
+    shift = services.open_shift(db.session, cashier=me(), station_id=request.form.get("station", type=parse_id),
+                                counts=_counts())
     response = make_response(go(url_for("cashier.station")))
     response.set_cookie(STATION_COOKIE, str(shift.station_id), max_age=3600 * 24 * 365, samesite="Lax",
                         httponly=True)
@@ -97,6 +98,9 @@ def shift_open():
 
 @bp.route("/cashier/shift/close", methods=["GET", "POST"])
 @roles_required("cashier")
+@transaction(refused=lambda e: render_template(
+    "cashier/close_shift.html", shift=services.current_shift(db.session, me()), counts=_typed_counts(),
+    error=e.message))
 def shift_close():
     shift = services.current_shift(db.session, me())
     if shift is None:
@@ -104,13 +108,7 @@ def shift_close():
         return redirect(url_for("cashier.station"))
     if request.method == "GET":
         return render_template("cashier/close_shift.html", shift=shift, counts={})
-    try:
-        services.close_shift(db.session, shift, _counts(), actor=me(), note=request.form.get("note", ""))
-    except DomainError as e:
-        db.session.rollback()
-        raw = {d: request.form.get(f"count_{d}", "") for d in DENOMINATIONS}
-        return render_template("cashier/close_shift.html", shift=shift, counts=raw, error=e.message), e.status
-    db.session.commit()
+    services.close_shift(db.session, shift, _counts(), actor=me(), note=request.form.get("note", ""))
     return go(url_for("cashier.shift_report", shift_id=shift.id))
 
 
@@ -130,12 +128,11 @@ def _tender_input():
     plain = (request.form.get("cash_amount") or "").strip() or None
     rejected: list[services.Rejected] = []
     serials = [s.strip() for s in (request.form.get("serials") or "").replace("，", ",").split(",") if s.strip()]
-    for d in DENOMINATIONS:
-        raw = (request.form.get(f"rej_{d}") or "0").strip() or "0"
-        if not raw.isdigit():
-            raise DomainError(_("A count is a whole number of notes, not %(value)s.", value=raw[:10]))
+    rejected_counts = services.parse_rejected_counts({d: request.form.get(f"rej_{d}") for d in DENOMINATIONS},
+                                                     counts)
+    for d, n in rejected_counts.items():
         reason = request.form.get(f"rej_reason_{d}", "counterfeit")
-        for _i in range(int(raw)):
+        for _i in range(n):
             rejected.append(services.Rejected(d, reason, serials.pop(0) if serials else ""))
     others = []
     for kind in services.OTHER_KINDS:
@@ -147,9 +144,9 @@ def _tender_input():
     return counts, plain, rejected, others
 
 
-def _pay_page(voucher: Voucher, status: int = 200, **extra):
+def _pay_page(voucher: Voucher, **extra):
     return render_template("cashier/pay.html", voucher=voucher, once_key=extra.pop("once_key", uuid.uuid4().hex),
-                           form=request.form if request.method == "POST" else {}, **extra), status
+                           form=request.form if request.method == "POST" else {}, **extra)
 
 
 @bp.get("/cashier/pay")
@@ -167,8 +164,7 @@ def pay_open():
     except DomainError as e:
         return render_template("cashier/station.html", shift=shift, summary=services.summarise(db.session, shift),
                                no=no, error=e.message), e.status
-    tally = services.tally(voucher.total)
-    return _pay_page(voucher, tally=tally)
+    return _pay_page(voucher, tally=services.tally(voucher.total))
 
 
 @bp.post("/cashier/pay/<no>/tally")
@@ -185,28 +181,29 @@ def pay_tally(no: str):
     return render_template("cashier/_tally.html", voucher=voucher, tally=tally, error=error)
 
 
+def _pay_refused(e: DomainError):
+    """The payment was refused: the pay screen again with what was counted and the message; the
+    error page when the voucher itself cannot be paid any more."""
+    try:
+        voucher = services.check_voucher(db.session, request.view_args["no"])
+    except DomainError:
+        return render_template("errors/_error.html" if htmx else "errors/error.html", status=e.status,
+                               title=_("That cannot be done"), message=e.message)
+    try:
+        c, p, r, o = _tender_input()
+        tally = services.tally(voucher.total, counts=c, plain_cash=p, rejected=r, others=o)
+    except DomainError:
+        tally = services.tally(voucher.total)
+    return _pay_page(voucher, error=e.message, tally=tally, once_key=request.form.get("once_key", ""))
+
+
 @bp.post("/cashier/pay/<no>")
 @roles_required("cashier")
+@transaction(refused=_pay_refused)
 def pay(no: str):
-    once_key = request.form.get("once_key", "")
-    try:
-        counts, plain, rejected, others = _tender_input()
-        payment = services.take_payment(db.session, no, cashier=me(), once_key=once_key, counts=counts,
-                                        plain_cash=plain, rejected=rejected, others=others)
-    except DomainError as e:
-        db.session.rollback()
-        try:
-            voucher = services.check_voucher(db.session, no)
-        except DomainError:
-            return render_template("errors/_error.html" if htmx else "errors/error.html", status=e.status,
-                                   title=_("That cannot be done"), message=e.message), e.status
-        try:
-            c, p, r, o = _tender_input()
-            tally = services.tally(voucher.total, counts=c, plain_cash=p, rejected=r, others=o)
-        except DomainError:
-            tally = services.tally(voucher.total)
-        return _pay_page(voucher, e.status, error=e.message, tally=tally, once_key=once_key)
-    db.session.commit()
+    counts, plain, rejected, others = _tender_input()
+    payment = services.take_payment(db.session, no, cashier=me(), once_key=request.form.get("once_key", ""),
+                                    counts=counts, plain_cash=plain, rejected=rejected, others=others)
     return go(url_for("cashier.payment", payment_id=payment.id))
 
 
@@ -238,6 +235,7 @@ def _shop_name() -> str:
 
 @bp.post("/cashier/payments/<int:payment_id>/print/<what>")
 @roles_required("cashier")
+@transaction()
 def payment_print(payment_id: int, what: str):
     """Queue the receipt, or the three stamped copies, for the station's printer."""
     from ..printers import services as printers
@@ -278,6 +276,7 @@ def shift_pdf(shift_id: int):
 
 @bp.post("/cashier/shifts/<int:shift_id>/print")
 @roles_required("cashier")
+@transaction()
 def shift_print(shift_id: int):
     from ..printers import services as printers
     from .documents import shift_document
@@ -300,15 +299,11 @@ def cheques():
 
 @bp.post("/cashier/cheques/<int:tender_id>")
 @roles_required("manager")
+@transaction(refused=lambda e: render_template("cashier/cheques.html", cheques=services.pending_cheques(db.session),
+                                               error=e.message, error_for=request.view_args["tender_id"]))
 def cheque_outcome(tender_id: int):
     outcome = request.form.get("outcome", "")
-    try:
-        tender = services.clear_cheque(db.session, tender_id, outcome, manager=me(), note=request.form.get("note", ""))
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("cashier/cheques.html", cheques=services.pending_cheques(db.session),
-                               error=e.message, error_for=tender_id), e.status
-    db.session.commit()
+    tender = services.clear_cheque(db.session, tender_id, outcome, manager=me(), note=request.form.get("note", ""))
     if outcome == "cleared":
         flash(_("Cheque %(no)s cleared: the goods may be picked up.", no=tender.reference), "success")
     else:
@@ -317,11 +312,11 @@ def cheque_outcome(tender_id: int):
 
 
 # ------------------------------------------------------------------ refunds
-def _refund_page(voucher: Voucher, status: int = 200, **extra):
+def _refund_page(voucher: Voucher, **extra):
     already = services.refunded_quantities(db.session, voucher)
     return render_template("cashier/refund.html", voucher=voucher, already=already, managers=managers(),
                            once_key=extra.pop("once_key", uuid.uuid4().hex),
-                           form=request.form if request.method == "POST" else {}, **extra), status
+                           form=request.form if request.method == "POST" else {}, **extra)
 
 
 @bp.get("/cashier/refund")
@@ -336,20 +331,16 @@ def refund_open():
 
 @bp.post("/cashier/refund/<no>")
 @roles_required("cashier")
+@transaction(refused=lambda e: _refund_page(sales.get_by_no(db.session, request.view_args["no"]), error=e.message,
+                                            once_key=request.form.get("once_key", "")))
 def refund(no: str):
     voucher = sales.get_by_no(db.session, no)
     quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
-    manager_id = request.form.get("manager_id", type=int)
+    manager_id = request.form.get("manager_id", type=parse_id)
     approval = sales.Approval(manager_id, request.form.get("manager_pin", "")) if manager_id else None
-    once_key = request.form.get("once_key", "")
-    try:
-        row = services.refund(db.session, no, quantities, method=request.form.get("method", ""),
-                              reason=request.form.get("reason", ""), cashier=me(), approval=approval,
-                              once_key=once_key)
-    except DomainError as e:
-        db.session.rollback()
-        return _refund_page(sales.get_by_no(db.session, no), e.status, error=e.message, once_key=once_key)
-    db.session.commit()
+    row = services.refund(db.session, no, quantities, method=request.form.get("method", ""),
+                          reason=request.form.get("reason", ""), cashier=me(), approval=approval,
+                          once_key=request.form.get("once_key", ""))
     flash(_("Refunded %(amount)s on voucher %(no)s.", amount=format_money(row.amount), no=voucher.no), "success")
     return go(url_for("cashier.station"))
 

@@ -9,16 +9,17 @@ from pathlib import Path
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from PIL import Image, UnidentifiedImageError
 
 from .. import nav
 from ..errors import DomainError
 from ..extensions import db, htmx
 from ..money import plain_number
 from ..staff.permissions import roles_required
-from ..web import go, xlsx_response
+from ..text import parse_id
+from ..web import go, refuse_with, transaction, xlsx_response
 from . import excel, services
 from .models import Product, ProductPicture
+from .pictures import check_picture
 
 bp = Blueprint("catalog", __name__)
 
@@ -32,16 +33,15 @@ IMPORT_OUTCOMES = {"created": nav._l("added"), "updated": nav._l("updated"), "un
 @bp.app_context_processor
 def catalog_labels():
     return {"import_outcomes": IMPORT_OUTCOMES}
-PICTURE_TYPES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 
 
 def _filters():
     return {
         "q": (request.args.get("q") or "").strip()[: services.MAX_QUERY],
-        "category": request.args.get("category", type=int),
-        "brand": request.args.get("brand", type=int),
+        "category": request.args.get("category", type=parse_id),
+        "brand": request.args.get("brand", type=parse_id),
         "in_stock": request.args.get("in_stock") == "1",
-        "page": max(1, request.args.get("page", 1, type=int) or 1),
+        "page": max(1, request.args.get("page", 1, type=parse_id) or 1),
     }
 
 
@@ -91,9 +91,7 @@ def product(product_id: int):
     item = services.get_product(db.session, product_id)
     voucher = _open_voucher()
     customer = voucher.customer if voucher else None
-    if customer is not None:
-        sales.record_interest(db.session, customer, item, actor=current_user._get_current_object())
-        db.session.commit()
+    # the customer's interest is recorded by a POST the page sends once shown (a GET writes nothing)
     from ..sales.views import managers
 
     return render_template(
@@ -110,11 +108,11 @@ def manage_products():
     return _list_page()
 
 
-def _list_page(status: int = 200, **extra):
+def _list_page(**extra):
     f = _filters()
     result = _search(f, include_inactive=True, limit=50)
     return render_template("catalog/manage_list.html", result=result, f=f, brands=services.brands(db.session),
-                           categories=services.categories(db.session), **extra), status
+                           categories=services.categories(db.session), **extra)
 
 
 def _input_from_form() -> services.ProductInput:
@@ -142,15 +140,8 @@ def _save_picture(product: Product) -> None:
     upload = request.files.get("picture")
     if upload is None or not upload.filename:
         return
-    try:
-        with Image.open(upload.stream) as img:
-            kind = img.format
-            img.verify()
-    except (UnidentifiedImageError, OSError):
-        raise DomainError(_("The picture must be a JPEG, PNG or WebP image."), field="picture") from None
-    if kind not in PICTURE_TYPES:
-        raise DomainError(_("The picture must be a JPEG, PNG or WebP image."), field="picture")
-    rel = f"products/{uuid.uuid4().hex}{PICTURE_TYPES[kind]}"
+    suffix = check_picture(upload.stream)  # a JPEG/PNG/WebP of sane size (no decompression bomb)
+    rel = f"products/{uuid.uuid4().hex}{suffix}"
     target = Path(current_app.config["POS_MEDIA_DIR"]) / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     upload.stream.seek(0)
@@ -160,113 +151,122 @@ def _save_picture(product: Product) -> None:
         pic.position = index
 
 
-def _form_page(template_product, data, status=200, error=None, field=None, **extra):
+def _form_page(template_product, data, error=None, field=None, **extra):
     return render_template(
         "catalog/manage_form.html", product=template_product, data=data, error=error, field=field, **extra,
         brands=services.brands(db.session), categories=services.categories(db.session), units=services.UNITS,
         accessories=services.relations(db.session, template_product, "accessory") if template_product else [],
         alternatives=services.relations(db.session, template_product, "alternative") if template_product else [],
-    ), status
+    )
 
 
-@bp.route("/manage/products/new", methods=["GET", "POST"])
+def _edited() -> Product | None:
+    """The product of a manage route (None on the new-product screen); read again after a refusal."""
+    product_id = request.view_args.get("product_id")
+    return services.get_product(db.session, product_id) if product_id else None
+
+
+def _product_refused(e: DomainError):
+    """The product form again with what was typed and the message."""
+    return _form_page(_edited(), _input_from_form(), e.message, e.field)
+
+
+def _panel_refused(error: str, **typed):
+    """A panel of the product's page (stock, suggestions) refused: the page with the product as
+    saved and the message in that panel (template variable ``error``; ``typed`` gives the input)."""
+    def refused(e: DomainError):
+        item = _edited()
+        return _form_page(item, _input_from_product(item), **{error: e.message},
+                          **{name: value() for name, value in typed.items()})
+
+    return refused
+
+
+@bp.get("/manage/products/new")
 @roles_required("manager")
 def manage_new():
-    if request.method == "GET":
-        return _form_page(None, services.ProductInput())
-    data = _input_from_form()
-    try:
-        item = services.create_product(db.session, data, actor=current_user._get_current_object())
-        _save_picture(item)
-    except DomainError as e:
-        db.session.rollback()
-        return _form_page(None, data, e.status, e.message, e.field)
-    db.session.commit()
+    return _form_page(None, services.ProductInput())
+
+
+@bp.post("/manage/products/new")
+@roles_required("manager")
+@transaction(refused=_product_refused)
+def manage_create():
+    item = services.create_product(db.session, _input_from_form(), actor=current_user._get_current_object())
+    _save_picture(item)
     flash(_("%(name)s was added.", name=item.name), "success")
     return go(url_for("catalog.manage_edit", product_id=item.id))
 
 
-@bp.route("/manage/products/<int:product_id>", methods=["GET", "POST"])
+@bp.get("/manage/products/<int:product_id>")
 @roles_required("manager")
 def manage_edit(product_id: int):
     item = services.get_product(db.session, product_id)
-    if request.method == "GET":
-        return _form_page(item, _input_from_product(item))
-    data = _input_from_form()
-    try:
-        services.update_product(db.session, item, data, actor=current_user._get_current_object())
-        _save_picture(item)
-    except DomainError as e:
-        db.session.rollback()
-        return _form_page(services.get_product(db.session, product_id), data, e.status, e.message, e.field)
-    db.session.commit()
+    return _form_page(item, _input_from_product(item))
+
+
+@bp.post("/manage/products/<int:product_id>")
+@roles_required("manager")
+@transaction(refused=_product_refused)
+def manage_save(product_id: int):
+    item = services.get_product(db.session, product_id)
+    services.update_product(db.session, item, _input_from_form(), actor=current_user._get_current_object())
+    _save_picture(item)
     flash(_("%(name)s was saved.", name=item.name), "success")
     return go(url_for("catalog.manage_edit", product_id=item.id))
 
 
 @bp.post("/manage/products/<int:product_id>/stock")
 @roles_required("manager")
+@transaction(refused=_panel_refused(error="stock_error"))
 def manage_stock(product_id: int):
     item = services.get_product(db.session, product_id)
-    try:
-        services.adjust_stock(db.session, item, request.form.get("quantity", ""), request.form.get("reason", ""),
-                              actor=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        item = services.get_product(db.session, product_id)
-        return _form_page(item, _input_from_product(item), e.status, stock_error=e.message)
-    db.session.commit()
+    services.adjust_stock(db.session, item, request.form.get("quantity", ""), request.form.get("reason", ""),
+                          actor=current_user._get_current_object())
     flash(_("Stock of %(name)s set to %(qty)s.", name=item.name, qty=plain_number(item.stock_on_hand)), "success")
     return go(url_for("catalog.manage_edit", product_id=item.id))
 
 
 @bp.post("/manage/products/<int:product_id>/relations/<kind>")
 @roles_required("manager")
+@transaction(refused=_panel_refused(error="relations_error", relations_input=lambda: {
+    request.view_args["kind"]: request.form.get("barcodes", "")}))
 def manage_relations(product_id: int, kind: str):
     item = services.get_product(db.session, product_id)
-    raw = request.form.get("barcodes", "")
-    try:
-        ids = []
-        for code in raw.replace("，", ",").replace("\n", ",").split(","):
-            code = code.strip()
-            if not code:
-                continue
-            found = services.search_products(db.session, code, include_inactive=True, limit=1).exact_barcode
-            if found is None:
-                raise DomainError(_("No product with barcode %(code)s.", code=code[:40]))
-            ids.append(found.id)
-        services.set_relations(db.session, item, kind, ids, actor=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        item = services.get_product(db.session, product_id)
-        return _form_page(item, _input_from_product(item), e.status, relations_error=e.message,
-                          relations_input={kind: raw})
-    db.session.commit()
+    ids = []
+    for code in request.form.get("barcodes", "").replace("，", ",").replace("\n", ",").split(","):
+        code = code.strip()
+        if not code:
+            continue
+        found = services.search_products(db.session, code, include_inactive=True, limit=1).exact_barcode
+        if found is None:
+            raise DomainError(_("No product with barcode %(code)s.", code=code[:40]))
+        ids.append(found.id)
+    services.set_relations(db.session, item, kind, ids, actor=current_user._get_current_object())
     flash(_("Suggestions saved."), "success")
     return go(url_for("catalog.manage_edit", product_id=item.id))
 
 
-def _add_named(add, done_message: str):
-    try:
-        row = add(db.session, request.form.get("name", ""), actor=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        return _list_page(e.status, errors=[e.message], name=request.form.get("name", ""))
-    db.session.commit()
-    flash(done_message % {"name": row.name}, "success")
-    return go(url_for("catalog.manage_products"))
+def _name_refused(e: DomainError):
+    return _list_page(errors=[e.message], name=request.form.get("name", ""))
 
 
 @bp.post("/manage/brands")
 @roles_required("manager")
+@transaction(refused=_name_refused)
 def manage_add_brand():
-    return _add_named(services.add_brand, _("Brand %(name)s added."))
+    row = services.add_brand(db.session, request.form.get("name", ""), actor=current_user._get_current_object())
+    flash(_("Brand %(name)s added.", name=row.name), "success")
+    return go(url_for("catalog.manage_products"))
 
 
 @bp.post("/manage/categories")
 @roles_required("manager")
+@transaction(refused=_name_refused)
 def manage_add_category():
-    return _add_named(services.add_category, _("Category %(name)s added."))
+    row = services.add_category(db.session, request.form.get("name", ""), actor=current_user._get_current_object())
+    flash(_("Category %(name)s added.", name=row.name), "success")
+    return go(url_for("catalog.manage_products"))
 
 
 # ------------------------------------------------------------------ Excel
@@ -277,21 +277,19 @@ def manage_export():
     return xlsx_response(data, "catalogue.xlsx")
 
 
-@bp.route("/manage/products/import", methods=["GET", "POST"])
+@bp.get("/manage/products/import")
 @roles_required("manager")
 def manage_import():
-    if request.method == "GET":
-        return render_template("catalog/import.html")
+    return render_template("catalog/import.html")
+
+
+@bp.post("/manage/products/import")
+@roles_required("manager")
+@transaction(refused=refuse_with("catalog/import.html"))
+def manage_import_run():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("catalog/import.html", error=_("Choose an .xlsx file.")), 422
-    try:
-        report = excel.import_catalogue(db.session, upload.stream, actor=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("catalog/import.html", error=e.message), e.status
-    if report.errors:
-        db.session.rollback()
-        return render_template("catalog/import.html", report=report), 422
-    db.session.commit()
-    return render_template("catalog/import.html", report=report)
+        raise DomainError(_("Choose an .xlsx file."))
+    report = excel.import_catalogue(db.session, upload.stream, actor=current_user._get_current_object())
+    # a wrong row refuses the whole file: the 422 rolls the rows read so far back
+    return render_template("catalog/import.html", report=report), 422 if report.errors else 200

@@ -4,7 +4,6 @@ manager's assignments, the slip in print, and the cashier receiving delivery cas
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,10 +16,12 @@ from ..extensions import db
 from ..money import format_money
 from ..qr import qr_svg
 from ..sales import pickup
+from ..sales.pickup_views import pickup_page
 from ..shop import services as shop
 from ..staff.models import Staff, StaffRole
 from ..staff.permissions import roles_required
-from ..web import go, pdf_response
+from ..text import parse_day, parse_id
+from ..web import go, pdf_response, refuse_with, transaction
 from . import services
 from .models import SlipStatus
 
@@ -60,28 +61,18 @@ def drivers() -> list[Staff]:
 # ------------------------------------------------------------------ the clerk asks for delivery
 @bp.post("/delivery/request/<no>")
 @roles_required("clerk")
+@transaction(refused=lambda e: pickup_page(pickup.find_for_pickup(db.session, request.view_args["no"]),
+                                           delivery_error=e.message))
 def request_delivery(no: str):
     voucher = pickup.find_for_pickup(db.session, no)
     quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
     raw_day = (request.form.get("window_day") or "").strip()
-    try:
-        try:
-            day = date.fromisoformat(raw_day) if raw_day else None
-        except ValueError:
-            raise DomainError(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw_day[:20]),
-                              field="window_day") from None
-        slip = services.request_delivery(
-            db.session, no, quantities, clerk=me(), once_key=request.form.get("once_key", ""),
-            name=request.form.get("name", ""), phone=request.form.get("phone", ""),
-            address=request.form.get("address", ""), window_day=day, window=request.form.get("window", ""),
-            notes=request.form.get("notes", ""))
-    except DomainError as e:
-        db.session.rollback()
-        from ..sales.views import _pickup_page
-
-        return _pickup_page(pickup.find_for_pickup(db.session, no), e.status, delivery_error=e.message,
-                            once_key=request.form.get("once_key", ""))
-    db.session.commit()
+    day = parse_day(raw_day, label=_("Delivery day"), field="window_day") if raw_day else None
+    slip = services.request_delivery(
+        db.session, no, quantities, clerk=me(), once_key=request.form.get("once_key", ""),
+        name=request.form.get("name", ""), phone=request.form.get("phone", ""),
+        address=request.form.get("address", ""), window_day=day, window=request.form.get("window", ""),
+        notes=request.form.get("notes", ""))
     flash(_("Dispatch slip %(no)s created for the delivery staff.", no=slip.no), "success")
     return go(url_for("delivery.slip", slip_id=slip.id))
 
@@ -102,46 +93,53 @@ def slip(slip_id: int):
     return render_template("delivery/slip.html", s=s, qr=qr_svg(s.no), drivers=drivers())
 
 
-def _driver_action(slip_id: int, action):
-    s = services.get_slip(db.session, slip_id)
-    try:
-        action(s)
-    except DomainError as e:
-        db.session.rollback()
-        s = services.get_slip(db.session, slip_id)
-        services.check_may_see(s, me())
-        return render_template("delivery/slip.html", s=s, qr=qr_svg(s.no), drivers=drivers(), error=e.message,
-                               form=request.form), e.status
-    db.session.commit()
-    return go(url_for("delivery.slip", slip_id=slip_id) if s.status != SlipStatus.OPEN or s.driver_id
+def _slip_refused(e: DomainError):
+    """A driver's step was refused: the slip again with the message and what was typed."""
+    s = services.get_slip(db.session, request.view_args["slip_id"])
+    services.check_may_see(s, me())
+    return render_template("delivery/slip.html", s=s, qr=qr_svg(s.no), drivers=drivers(), error=e.message,
+                           form=request.form)
+
+
+def _after_step(s):
+    """Back to the slip, or to the queue when the slip went back to the pool."""
+    return go(url_for("delivery.slip", slip_id=s.id) if s.status != SlipStatus.OPEN or s.driver_id
               else url_for("delivery.queue"))
 
 
 @bp.post("/delivery/slips/<int:slip_id>/pull")
 @roles_required("delivery")
+@transaction(refused=_slip_refused)
 def pull(slip_id: int):
-    return _driver_action(slip_id, lambda s: services.pull(db.session, s.id, driver=me()))
+    return _after_step(services.pull(db.session, slip_id, driver=me()))
 
 
 @bp.post("/delivery/slips/<int:slip_id>/out")
 @roles_required("delivery")
+@transaction(refused=_slip_refused)
 def out(slip_id: int):
-    return _driver_action(slip_id, lambda s: services.mark_out(db.session, s, driver=me()))
+    s = services.get_slip(db.session, slip_id)
+    services.mark_out(db.session, s, driver=me())
+    return _after_step(s)
 
 
 @bp.post("/delivery/slips/<int:slip_id>/delivered")
 @roles_required("delivery")
+@transaction(refused=_slip_refused)
 def delivered(slip_id: int):
-    return _driver_action(slip_id, lambda s: services.mark_delivered(
-        db.session, s, request.form.get("received_by", ""), driver=me(),
-        collected=request.form.get("collected") == "1"))
+    s = services.get_slip(db.session, slip_id)
+    services.mark_delivered(db.session, s, request.form.get("received_by", ""), driver=me(),
+                            collected=request.form.get("collected") == "1")
+    return _after_step(s)
 
 
 @bp.post("/delivery/slips/<int:slip_id>/failed")
 @roles_required("delivery")
+@transaction(refused=_slip_refused)
 def failed(slip_id: int):
-    return _driver_action(slip_id, lambda s: services.mark_failed(db.session, s, request.form.get("reason", ""),
-                                                                  driver=me()))
+    s = services.get_slip(db.session, slip_id)
+    services.mark_failed(db.session, s, request.form.get("reason", ""), driver=me())
+    return _after_step(s)
 
 
 @bp.get("/delivery/slips/<int:slip_id>.pdf")
@@ -155,6 +153,7 @@ def slip_pdf(slip_id: int):
 
 @bp.post("/delivery/slips/<int:slip_id>/print")
 @roles_required("delivery", "clerk")
+@transaction()
 def slip_print(slip_id: int):
     from ..printers import services as printers
     from .documents import slip_document
@@ -175,15 +174,11 @@ def manage():
 
 @bp.post("/delivery/slips/<int:slip_id>/assign")
 @roles_required("manager")
+@transaction(refused=refuse_with("delivery/manage.html", lambda: {"slips": services.all_slips(db.session),
+                                                                  "drivers": drivers()}))
 def assign(slip_id: int):
     s = services.get_slip(db.session, slip_id)
-    try:
-        services.assign(db.session, s, request.form.get("driver_id", type=int), manager=me())
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("delivery/manage.html", slips=services.all_slips(db.session), drivers=drivers(),
-                               error=e.message), e.status
-    db.session.commit()
+    services.assign(db.session, s, request.form.get("driver_id", type=parse_id), manager=me())
     return go(url_for("delivery.manage"))
 
 
@@ -197,14 +192,9 @@ def cash():
 
 @bp.post("/cashier/delivery-cash/<int:cash_id>")
 @roles_required("cashier")
+@transaction(refused=refuse_with("delivery/cash.html", lambda: {"rows": services.cash_to_receive(db.session)}))
 def receive_cash(cash_id: int):
-    try:
-        row = services.receive_cash(db.session, cash_id, cashier_staff=me())
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("delivery/cash.html", rows=services.cash_to_receive(db.session),
-                               error=e.message), e.status
-    db.session.commit()
+    row = services.receive_cash(db.session, cash_id, cashier_staff=me())
     flash(_("Received %(amount)s from %(name)s; voucher %(no)s is paid.", amount=format_money(row.amount),
             name=row.driver.full_name, no=row.slip.voucher.no), "success")
     return go(url_for("delivery.cash"))

@@ -12,7 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import day_arg, go, pdf_response, xlsx_response
+from ..web import day_arg, go, pdf_response, transaction, xlsx_response
 from . import services
 
 bp = Blueprint("invoicing", __name__)
@@ -45,49 +45,67 @@ def _numbers(raw: str) -> list[str]:
     return [n for n in raw.replace("，", ",").replace(" ", ",").split(",") if n.strip()]
 
 
-def _new_page(status=200, **context):
-    return render_template("invoicing/new.html", **context), status
-
-
-@bp.route("/invoices/new", methods=["GET", "POST"])
-@roles_required("cashier")
-def invoice_new():
+def _replaced_and_raw():
+    """The invoice being reissued (or None) and the voucher numbers asked for, as typed."""
     replaces = services.get(db.session, request.values["replaces"]) if request.values.get("replaces") else None
     raw = request.values.get("vouchers", "")
     if replaces is not None and not raw:
         raw = ",".join(v.no for v in replaces.vouchers)
-    if request.method == "GET":
-        vouchers, error = [], None
-        try:
-            vouchers = services.check_vouchers(db.session, _numbers(raw)) if raw else []
-        except DomainError as e:
-            error = e.message
-        source = replaces or (vouchers[0].customer if vouchers and vouchers[0].customer else None)
-        buyer = {"name": getattr(source, "buyer_name", None) or getattr(source, "name", ""),
-                 "phone": getattr(source, "buyer_phone", None) or getattr(source, "phone", ""),
-                 "address": getattr(source, "buyer_address", None) or getattr(source, "address", ""),
-                 "tax_no": getattr(source, "buyer_tax_no", "")}
-        return _new_page(422 if error else 200, vouchers=vouchers, raw=raw, buyer=buyer, error=error,
-                         replaces=replaces, vat=services.vat_enabled(db.session))
-    buyer = services.Buyer(request.form.get("name", ""), request.form.get("phone", ""),
-                           request.form.get("address", ""), request.form.get("tax_no", ""))
+    return replaces, raw
+
+
+def _buyer_typed() -> services.Buyer:
+    return services.Buyer(request.form.get("name", ""), request.form.get("phone", ""),
+                          request.form.get("address", ""), request.form.get("tax_no", ""))
+
+
+def _issue_refused(e: DomainError):
+    """The invoice was refused: the form again with the vouchers and the buyer as typed."""
+    replaces, raw = _replaced_and_raw()
     try:
-        invoice = services.issue(db.session, _numbers(raw), buyer, preparer=me(), replaces=replaces)
+        vouchers = services.check_vouchers(db.session, _numbers(raw))
+    except DomainError:
+        vouchers = []
+    return render_template("invoicing/new.html", vouchers=vouchers, raw=raw, buyer=_buyer_typed().__dict__,
+                           error=e.message, replaces=replaces, vat=services.vat_enabled(db.session))
+
+
+@bp.get("/invoices/new")
+@roles_required("cashier")
+def invoice_new():
+    replaces, raw = _replaced_and_raw()
+    vouchers, error = [], None
+    try:
+        vouchers = services.check_vouchers(db.session, _numbers(raw)) if raw else []
     except DomainError as e:
-        db.session.rollback()
-        try:
-            vouchers = services.check_vouchers(db.session, _numbers(raw))
-        except DomainError:
-            vouchers = []
-        return _new_page(e.status, vouchers=vouchers, raw=raw, buyer=buyer.__dict__, error=e.message,
-                         replaces=replaces, vat=services.vat_enabled(db.session))
-    db.session.commit()
+        error = e.message
+    source = replaces or (vouchers[0].customer if vouchers and vouchers[0].customer else None)
+    buyer = {"name": getattr(source, "buyer_name", None) or getattr(source, "name", ""),
+             "phone": getattr(source, "buyer_phone", None) or getattr(source, "phone", ""),
+             "address": getattr(source, "buyer_address", None) or getattr(source, "address", ""),
+             "tax_no": getattr(source, "buyer_tax_no", "")}
+    return render_template("invoicing/new.html", vouchers=vouchers, raw=raw, buyer=buyer, error=error,
+                           replaces=replaces, vat=services.vat_enabled(db.session)), 422 if error else 200
+
+
+@bp.post("/invoices/new")
+@roles_required("cashier")
+@transaction(refused=_issue_refused)
+def invoice_issue():
+    replaces, raw = _replaced_and_raw()
+    invoice = services.issue(db.session, _numbers(raw), _buyer_typed(), preparer=me(), replaces=replaces)
     flash(_("Invoice %(no)s issued.", no=invoice.no), "success")
     return go(url_for("invoicing.invoice", no=invoice.no))
 
 
-def _invoice_page(invoice, status=200, **extra):
-    return render_template("invoicing/invoice.html", inv=invoice, chain=services.chain(invoice), **extra), status
+def _invoice_page(invoice, **extra):
+    return render_template("invoicing/invoice.html", inv=invoice, chain=services.chain(invoice), **extra)
+
+
+def _invoice_refused(error: str, typed: str):
+    """A form on the invoice's page refused: the page with the message in that form and its input."""
+    return lambda e: _invoice_page(services.get(db.session, request.view_args["no"]),
+                                   **{error: e.message, typed: request.form.get(typed, "")})
 
 
 @bp.get("/invoices/<no>")
@@ -98,30 +116,20 @@ def invoice(no: str):
 
 @bp.post("/invoices/<no>/void")
 @roles_required("cashier")
+@transaction(refused=_invoice_refused("void_error", "reason"))
 def invoice_void(no: str):
     inv = services.get(db.session, no)
-    try:
-        services.void(db.session, inv, request.form.get("reason", ""), actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        return _invoice_page(services.get(db.session, no), e.status, void_error=e.message,
-                             reason=request.form.get("reason", ""))
-    db.session.commit()
+    services.void(db.session, inv, request.form.get("reason", ""), actor=me())
     flash(_("Invoice %(no)s is void. Issue the corrected one now.", no=inv.no), "info")
     return go(url_for("invoicing.invoice_new", replaces=inv.no))
 
 
 @bp.post("/invoices/<no>/platform")
 @roles_required("cashier")
+@transaction(refused=_invoice_refused("platform_error", "number"))
 def invoice_platform(no: str):
     inv = services.get(db.session, no)
-    try:
-        services.link_platform(db.session, inv, request.form.get("number", ""), actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        return _invoice_page(services.get(db.session, no), e.status, platform_error=e.message,
-                             number=request.form.get("number", ""))
-    db.session.commit()
+    services.link_platform(db.session, inv, request.form.get("number", ""), actor=me())
     flash(_("数电票 number recorded."), "success")
     return go(url_for("invoicing.invoice", no=inv.no))
 
@@ -136,6 +144,7 @@ def invoice_pdf(no: str):
 
 @bp.post("/invoices/<no>/print")
 @roles_required("cashier")
+@transaction()
 def invoice_print(no: str):
     from ..cashier.services import current_shift
     from ..printers import services as printers

@@ -10,12 +10,11 @@ from flask_login import current_user
 from printing.documents import layout
 
 from .. import nav
-from ..errors import DomainError
 from ..extensions import db
 from ..qr import qr_svg
 from ..shop import services as shop
 from ..staff.permissions import background, roles_required
-from ..web import go
+from ..web import go, refuse_with, transaction
 from . import services
 
 bp = Blueprint("printers", __name__)
@@ -34,10 +33,12 @@ def printer_labels():
 
 
 def _station_printer():
+    """The printer of this cashier's station as configured, or None before any printer exists
+    (read only: the on-screen preview printer is made by the first print, not by a screen)."""
     from ..cashier.services import current_shift
 
     shift = current_shift(db.session, current_user._get_current_object())
-    return services.printer_for(db.session, shift.station_id if shift else None)
+    return services.find_printer_for(db.session, shift.station_id if shift else None)
 
 
 # ------------------------------------------------------------------ cashier: jobs and status
@@ -47,8 +48,8 @@ def _station_printer():
 def status():
     """The printer badge on the cash desk (polled by htmx)."""
     printer = _station_printer()
-    db.session.commit()
-    return render_template("printers/_badge.html", printer=printer, problems=services.problems(db.session, printer))
+    return render_template("printers/_badge.html", printer=printer, preview_name=services.PREVIEW_NAME,
+                           problems=services.problems(db.session, printer))
 
 
 @bp.get("/printers/jobs")
@@ -57,12 +58,13 @@ def jobs():
     return _jobs_page()
 
 
-def _jobs_page(status: int = 200, **extra):
-    printer = None if "manager" in current_user.roles else _station_printer()
-    db.session.commit()
-    return render_template("printers/jobs.html", jobs=services.recent_jobs(
-        db.session, printer, viewer=current_user._get_current_object()), printer=printer,
-                           **extra), status
+def _jobs_page(**extra):
+    """The manager sees every printer's jobs; a cashier their station's printer's (none before it exists)."""
+    every = "manager" in current_user.roles
+    printer = None if every else _station_printer()
+    jobs = (services.recent_jobs(db.session, printer, viewer=current_user._get_current_object())
+            if every or printer is not None else [])
+    return render_template("printers/jobs.html", jobs=jobs, printer=printer, **extra)
 
 
 @bp.get("/printers/jobs/<int:job_id>")
@@ -75,24 +77,20 @@ def preview(job_id: int):
 
 @bp.post("/printers/jobs/<int:job_id>/retry")
 @roles_required("cashier")
+@transaction(refused=lambda e: _jobs_page(errors=[e.message]))
 def retry(job_id: int):
     job = services.get_job(db.session, job_id, viewer=current_user._get_current_object())
-    try:
-        services.retry(db.session, job, actor=current_user._get_current_object())
-    except DomainError as e:
-        db.session.rollback()
-        return _jobs_page(e.status, errors=[e.message])
-    db.session.commit()
+    services.retry(db.session, job, actor=current_user._get_current_object())
     flash(_("Sent to the printer again."), "success")
     return go(url_for("printers.jobs"))
 
 
 @bp.post("/printers/jobs/<int:job_id>/reprint")
 @roles_required("cashier")
+@transaction()
 def reprint(job_id: int):
     job = services.get_job(db.session, job_id, viewer=current_user._get_current_object())
     new = services.reprint(db.session, job, requested_by=current_user._get_current_object())
-    db.session.commit()
     flash(_("Reprint queued (重印 %(n)d).", n=new.reprint_no), "success")
     return go(url_for("printers.preview", job_id=new.id))
 
@@ -106,52 +104,51 @@ def _form_values():
             "is_default": f.get("is_default") == "1", "active": f.get("active") == "1"}
 
 
-@bp.route("/manage/printers", methods=["GET", "POST"])
+@bp.get("/manage/printers")
 @roles_required("manager")
 def manage():
-    if request.method == "GET":
-        return render_template("printers/manage.html", printers=services.printers(db.session),
-                               stations=shop.stations(db.session), values={"paper_mm": 80, "native_qr": True,
-                                                                           "active": True, "connector": "network"})
-    values = _form_values()
-    try:
-        printer = services.save_printer(db.session, None, actor=current_user._get_current_object(), **values)
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("printers/manage.html", printers=services.printers(db.session),
-                               stations=shop.stations(db.session), values=values, error=e.message), e.status
-    db.session.commit()
+    return render_template("printers/manage.html", printers=services.printers(db.session),
+                           stations=shop.stations(db.session), values={"paper_mm": 80, "native_qr": True,
+                                                                       "active": True, "connector": "network"})
+
+
+@bp.post("/manage/printers")
+@roles_required("manager")
+@transaction(refused=refuse_with("printers/manage.html", lambda: {
+    "printers": services.printers(db.session), "stations": shop.stations(db.session), "values": _form_values()}))
+def add():
+    printer = services.save_printer(db.session, None, actor=current_user._get_current_object(), **_form_values())
     flash(_("Printer %(name)s saved.", name=printer.name), "success")
     return go(url_for("printers.manage"))
 
 
-@bp.route("/manage/printers/<int:printer_id>", methods=["GET", "POST"])
+@bp.get("/manage/printers/<int:printer_id>")
 @roles_required("manager")
 def edit(printer_id: int):
     printer = services.get_printer(db.session, printer_id)
-    if request.method == "GET":
-        values = {k: getattr(printer, k) for k in ("name", "connector", "address", "paper_mm", "native_qr",
-                                                   "encoding", "station_id", "is_default", "active")}
-        return render_template("printers/edit.html", printer=printer, stations=shop.stations(db.session),
-                               values=values)
-    values = _form_values()
-    try:
-        services.save_printer(db.session, printer, actor=current_user._get_current_object(), **values)
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("printers/edit.html", printer=services.get_printer(db.session, printer_id),
-                               stations=shop.stations(db.session), values=values, error=e.message), e.status
-    db.session.commit()
+    values = {k: getattr(printer, k) for k in ("name", "connector", "address", "paper_mm", "native_qr",
+                                               "encoding", "station_id", "is_default", "active")}
+    return render_template("printers/edit.html", printer=printer, stations=shop.stations(db.session), values=values)
+
+
+@bp.post("/manage/printers/<int:printer_id>")
+@roles_required("manager")
+@transaction(refused=refuse_with("printers/edit.html", lambda: {
+    "printer": services.get_printer(db.session, request.view_args["printer_id"]),
+    "stations": shop.stations(db.session), "values": _form_values()}))
+def save(printer_id: int):
+    printer = services.get_printer(db.session, printer_id)
+    services.save_printer(db.session, printer, actor=current_user._get_current_object(), **_form_values())
     flash(_("Printer %(name)s saved.", name=printer.name), "success")
     return go(url_for("printers.manage"))
 
 
 @bp.post("/manage/printers/<int:printer_id>/test")
 @roles_required("manager")
+@transaction()
 def test_print(printer_id: int):
     printer = services.get_printer(db.session, printer_id)
     job = services.enqueue(db.session, services.test_document(printer), kind="test", title=f"打印测试 {printer.name}",
                            printer=printer, requested_by=current_user._get_current_object())
-    db.session.commit()
     flash(_("Test page queued for %(name)s.", name=printer.name), "success")
     return go(url_for("printers.preview", job_id=job.id))

@@ -14,7 +14,8 @@ from ..errors import DomainError
 from ..extensions import db, refresh_statistics
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import attempt, day_arg, go, pdf_response, xlsx_response
+from ..text import parse_day
+from ..web import day_arg, go, pdf_response, transaction, xlsx_response
 from . import charts, quotas, services
 from . import dashboard as boards
 
@@ -28,16 +29,13 @@ nav.register(nav.NavItem("reports.quotas", nav._l("Quotas"), "manager", icon="st
 def _day(raw: str | None) -> date:
     if not raw:
         return shop.business_today(db.session)
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise DomainError(_("Not a date: %(value)s (use YYYY-MM-DD).", value=raw[:20])) from None
+    return parse_day(raw, label=_("Day"))  # 0001-01-01 / 9999-12-31 would overflow the day's arithmetic
 
 
-def _page(day: date, status: int = 200, **extra):
+def _page(day: date, **extra):
     return render_template("reports/day.html", s=services.day_summary(db.session, day),
                            summaries={sh.id: cashier.summarise(db.session, sh)
-                                      for sh in services.shifts_of_day(db.session, day)}, **extra), status
+                                      for sh in services.shifts_of_day(db.session, day)}, **extra)
 
 
 @bp.get("/reports/day")
@@ -46,30 +44,29 @@ def day():
     return _page(_day(request.args.get("day")))
 
 
+def _shift_day(shift_id: int) -> date:
+    return shop.business_day(db.session, cashier.get_shift(db.session, shift_id).opened_at)
+
+
 @bp.post("/reports/shifts/<int:shift_id>/review")
 @roles_required("manager")
+@transaction(refused=lambda e: _page(_shift_day(request.view_args["shift_id"]), error=e.message,
+                                     error_shift=request.view_args["shift_id"]))
 def review(shift_id: int):
     shift = cashier.get_shift(db.session, shift_id)
     day = shop.business_day(db.session, shift.opened_at)
-    _result, refused = attempt(lambda: services.review_shift(db.session, shift, request.form.get("note", ""),
-                                                       manager=current_user._get_current_object()),
-                         lambda e: _page(day, e.status, error=e.message, error_shift=shift_id))
-    if refused:
-        return refused
+    services.review_shift(db.session, shift, request.form.get("note", ""), manager=current_user._get_current_object())
     return go(url_for("reports.day", day=day.isoformat()))
 
 
 @bp.post("/reports/day/<day>/sign-off")
 @roles_required("manager")
+@transaction(refused=lambda e: _page(_day(request.view_args["day"]), error=e.message))
 def sign_off(day: str):
     the_day = _day(day)
-    z, refused = attempt(lambda: services.sign_off(db.session, the_day, manager=current_user._get_current_object(),
-                                                   note=request.form.get("note", "")),
-                         lambda e: _page(the_day, e.status, error=e.message))
-    if refused:
-        return refused
+    z = services.sign_off(db.session, the_day, manager=current_user._get_current_object(),
+                          note=request.form.get("note", ""))
     refresh_statistics(db.session)  # once a day, so SQLite's planner knows how the tables have grown
-    db.session.commit()
     flash(_("%(day)s is signed off: Z report %(no)s.", day=the_day.isoformat(), no=f"Z{z.no:04d}"), "success")
     return go(url_for("reports.z_report", no=z.no))
 
@@ -83,6 +80,7 @@ def z_report(no: int):
 
 @bp.post("/reports/z/<int:no>/print")
 @roles_required("manager")
+@transaction()
 def z_print(no: int):
     from ..printers import services as printers
     from .documents import z_document
@@ -162,7 +160,7 @@ def _quota_page(month_raw: str | None, status: int = 200, **extra):
     try:
         month = quotas.parse_month(db.session, month_raw)
     except DomainError as e:
-        month, status, extra = quotas.parse_month(db.session, None), 422, {**extra, "error": e.message}
+        month, status, extra = quotas.parse_month(db.session, None), e.status, {**extra, "error": e.message}
     board = quotas.board(db.session, month)
     return render_template("reports/quotas.html", board=board, month=month, chart=_quota_chart(board),
                            **extra), status
@@ -194,27 +192,22 @@ def quotas_board():
 
 @bp.post("/reports/quotas/<month>/<int:staff_id>")
 @roles_required("manager")
+@transaction(refused=lambda e: _quota_page(request.view_args["month"], e.status, error=e.message,
+                                           error_staff=request.view_args["staff_id"], typed=request.form))
 def set_quota(month: str, staff_id: int):
     form = request.form
-    _result, refused = attempt(
-        lambda: quotas.set_quota(db.session, staff_id, quotas.parse_month(db.session, month), form.get("amount", ""),
-                                 form.get("units", ""), manager=current_user._get_current_object()),
-        lambda e: _quota_page(month, e.status, error=e.message, error_staff=staff_id, typed=form))
-    if refused:
-        return refused
+    quotas.set_quota(db.session, staff_id, quotas.parse_month(db.session, month), form.get("amount", ""),
+                     form.get("units", ""), manager=current_user._get_current_object())
     return go(url_for("reports.quotas_board", month=month))
 
 
 @bp.post("/reports/quotas/thresholds")
 @roles_required("manager")
+@transaction(refused=lambda e: _quota_page(request.form.get("month"), e.status, error=e.message,
+                                           typed_kpi=request.form))
 def set_thresholds():
     form = request.form
-    month = form.get("month")
-    _result, refused = attempt(
-        lambda: quotas.set_thresholds(db.session, form.get("achievement", ""), form.get("collection_rate", ""),
-                                      form.get("new_customers", ""), manager=current_user._get_current_object()),
-        lambda e: _quota_page(month, e.status, error=e.message, typed_kpi=form))
-    if refused:
-        return refused
+    quotas.set_thresholds(db.session, form.get("achievement", ""), form.get("collection_rate", ""),
+                          form.get("new_customers", ""), manager=current_user._get_current_object())
     flash(_("KPI thresholds saved."), "success")
-    return go(url_for("reports.quotas_board", month=month))
+    return go(url_for("reports.quotas_board", month=form.get("month")))

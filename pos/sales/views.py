@@ -3,6 +3,8 @@ phone orders with their read-back, and the manager's order review."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +17,8 @@ from ..extensions import db, htmx
 from ..qr import qr_svg
 from ..staff.models import Staff, StaffRole
 from ..staff.permissions import roles_required
-from ..web import go, pdf_response
+from ..text import parse_id
+from ..web import go, pdf_response, refuse_with, transaction
 from . import services
 from .models import Voucher, VoucherStatus
 
@@ -59,9 +62,17 @@ def me() -> Staff:
 
 
 def current_voucher() -> Voucher:
+    """The clerk's open voucher, to change (a POST): made on the first change."""
     voucher = services.open_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
     session[SESSION_KEY] = voucher.id
     return voucher
+
+
+def shown_voucher() -> Voucher:
+    """The clerk's open voucher, to show (a GET, a refusal): never saved here. With no draft yet,
+    an empty one that the first change (:func:`current_voucher`) saves."""
+    return (services.find_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
+            or Voucher(clerk=me(), status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0")))
 
 
 def managers() -> list[Staff]:
@@ -72,7 +83,7 @@ def managers() -> list[Staff]:
 
 
 def _approval_from_form() -> services.Approval | None:
-    manager_id = request.form.get("manager_id", type=int)
+    manager_id = request.form.get("manager_id", type=parse_id)
     pin = request.form.get("manager_pin", "")
     if manager_id and pin:
         return services.Approval(manager_id, pin)
@@ -89,16 +100,25 @@ def panel_context(voucher: Voucher, **extra) -> dict:
     }
 
 
-def render_panel(voucher: Voucher, status: int = 200, **extra):
-    return render_template("sales/_voucher_panel.html", oob=True, **panel_context(voucher, **extra)), status
+def render_panel(voucher: Voucher, **extra):
+    return render_template("sales/_voucher_panel.html", oob=True, **panel_context(voucher, **extra))
+
+
+def panel_refused(e: DomainError):
+    """A change of the open voucher was refused: the panel again with the message."""
+    return render_panel(shown_voucher(), error=e.message)
+
+
+def _changed(voucher: Voucher, **extra):
+    """A change of the open voucher was made: the panel (htmx) or the counter."""
+    return render_panel(voucher, **extra) if htmx else redirect(url_for("sales.counter"))
 
 
 # ------------------------------------------------------------------ the open voucher
 @bp.get("/counter")
 @roles_required("clerk")
 def counter():
-    voucher = current_voucher()
-    db.session.commit()
+    voucher = shown_voucher()
     results = catalog.search_products(db.session, request.args.get("q", ""), limit=8)
     return render_template("sales/counter.html", result=results, q=request.args.get("q", ""),
                            drafts=services.drafts_of(db.session, me()), **panel_context(voucher))
@@ -116,145 +136,132 @@ def switch_draft(voucher_id: int):
 
 @bp.post("/counter/new")
 @roles_required("clerk")
+@transaction()
 def new_draft():
     voucher = Voucher(clerk=me(), status=VoucherStatus.DRAFT, channel="counter")
     db.session.add(voucher)
-    db.session.commit()
+    db.session.flush()
     session[SESSION_KEY] = voucher.id
     return go(url_for("sales.counter"))
 
 
+def _line_refused(e: DomainError):
+    """Adding or changing a line was refused: the form again with what was typed (and the
+    manager's PIN asked for when the discount needs it)."""
+    form = request.form
+    product_id = form.get("product_id", type=parse_id)
+    pending = {"product_id": product_id, "quantity": form.get("quantity", "1"),
+               "unit_price": form.get("unit_price") or "", "line_id": request.view_args.get("line_id")}
+    needs = isinstance(e, services.NeedsApproval) or bool(form.get("manager_id"))
+    if form.get("return_to") == "product":
+        product = catalog.get_product(db.session, product_id) if product_id else None
+        return render_template("catalog/_add_form.html", product=product, error=e.message, needs_approval=needs,
+                               pending=pending, managers=managers(), voucher=shown_voucher())
+    return render_panel(shown_voucher(), error=e.message, needs_approval=needs, pending=pending)
+
+
 @bp.post("/counter/lines")
 @roles_required("clerk")
+@transaction(refused=_line_refused)
 def add_line():
     voucher = current_voucher()
-    from_product = request.form.get("return_to") == "product"
-    product_id = request.form.get("product_id", type=int)
-    quantity = request.form.get("quantity", "1")
-    unit_price = request.form.get("unit_price") or None
-    try:
-        if not product_id:
-            raise DomainError(_("Choose a product."))
-        line = services.add_line(db.session, voucher, product_id, quantity, unit_price, actor=me(),
-                                 approval=_approval_from_form())
-    except DomainError as e:
-        db.session.rollback()
-        voucher = current_voucher()
-        pending = {"product_id": product_id, "quantity": quantity, "unit_price": unit_price or ""}
-        needs = isinstance(e, services.NeedsApproval) or request.form.get("manager_id")
-        if from_product:
-            product = catalog.get_product(db.session, product_id) if product_id else None
-            return render_template("catalog/_add_form.html", product=product, error=e.message,
-                                   needs_approval=needs, pending=pending, managers=managers(),
-                                   voucher=voucher), e.status
-        return render_panel(voucher, e.status, error=e.message, needs_approval=needs, pending=pending)
-    db.session.commit()
-    if from_product:
+    product_id = request.form.get("product_id", type=parse_id)
+    if not product_id:
+        raise DomainError(_("Choose a product."))
+    line = services.add_line(db.session, voucher, product_id, request.form.get("quantity", "1"),
+                             request.form.get("unit_price") or None, actor=me(), approval=_approval_from_form())
+    if request.form.get("return_to") == "product":
         if not htmx:
             flash(_("%(name)s added to the voucher.", name=line.product_name), "success")
             return redirect(url_for("catalog.product", product_id=product_id))
         return render_template("catalog/_add_form.html", product=line.product, voucher=voucher, managers=managers(),
                                added=line, pending={"quantity": "1", "unit_price": ""})
-    if not htmx:
-        return redirect(url_for("sales.counter"))
-    return render_panel(voucher)
+    return _changed(voucher)
 
 
 @bp.post("/counter/scan")
 @roles_required("clerk")
+@transaction(refused=panel_refused)
 def scan():
     """A USB scanner typed a barcode into the counter's search box and pressed Enter: add one."""
     voucher = current_voucher()
     code = (request.form.get("q") or "").strip()
     found = catalog.search_products(db.session, code, limit=1).exact_barcode if code else None
-    try:
-        if found is None:
-            raise DomainError(_("No product with barcode %(code)s: tap + beside a result to add it.",
-                                code=code[:40]))
-        services.add_line(db.session, voucher, found.id, "1", actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        return render_panel(current_voucher(), e.status, error=e.message)
-    db.session.commit()
-    return render_panel(voucher, scanned=True) if htmx else redirect(url_for("sales.counter"))
+    if found is None:
+        raise DomainError(_("No product with barcode %(code)s: tap + beside a result to add it.", code=code[:40]))
+    services.add_line(db.session, voucher, found.id, "1", actor=me())
+    return _changed(voucher, scanned=True)
 
 
 @bp.post("/counter/lines/<int:line_id>")
 @roles_required("clerk")
+@transaction(refused=_line_refused)
 def update_line(line_id: int):
     voucher = current_voucher()
-    quantity = request.form.get("quantity", "")
-    unit_price = request.form.get("unit_price", "")
-    try:
-        services.update_line(db.session, voucher, line_id, quantity, unit_price, actor=me(),
-                             approval=_approval_from_form())
-    except DomainError as e:
-        db.session.rollback()
-        voucher = current_voucher()
-        needs = isinstance(e, services.NeedsApproval) or request.form.get("manager_id")
-        return render_panel(voucher, e.status, error=e.message, needs_approval=needs,
-                            pending={"line_id": line_id, "quantity": quantity, "unit_price": unit_price})
-    db.session.commit()
-    return render_panel(voucher) if htmx else redirect(url_for("sales.counter"))
+    services.update_line(db.session, voucher, line_id, request.form.get("quantity", ""),
+                         request.form.get("unit_price", ""), actor=me(), approval=_approval_from_form())
+    return _changed(voucher)
 
 
 @bp.post("/counter/lines/<int:line_id>/remove")
 @roles_required("clerk")
+@transaction(refused=panel_refused)
 def remove_line(line_id: int):
     voucher = current_voucher()
-    try:
-        services.remove_line(db.session, voucher, line_id, actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        return render_panel(current_voucher(), e.status, error=e.message)
-    db.session.commit()
-    return render_panel(voucher) if htmx else redirect(url_for("sales.counter"))
+    services.remove_line(db.session, voucher, line_id, actor=me())
+    return _changed(voucher)
 
 
 @bp.post("/counter/customer")
 @roles_required("clerk")
+@transaction(refused=lambda e: render_panel(
+    shown_voucher(), customer_error=e.message,
+    customer_input={"phone": request.form.get("phone", ""), "name": request.form.get("name", "")}))
 def set_customer():
     voucher = current_voucher()
-    phone, name = request.form.get("phone", ""), request.form.get("name", "")
-    try:
-        services.set_customer(db.session, voucher, phone=phone, name=name, actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        return render_panel(current_voucher(), e.status, customer_error=e.message,
-                            customer_input={"phone": phone, "name": name})
-    db.session.commit()
-    return render_panel(voucher) if htmx else redirect(url_for("sales.counter"))
+    services.set_customer(db.session, voucher, phone=request.form.get("phone", ""),
+                          name=request.form.get("name", ""), actor=me())
+    return _changed(voucher)
 
 
 @bp.post("/counter/customer/clear")
 @roles_required("clerk")
+@transaction(refused=panel_refused)
 def clear_customer():
     voucher = current_voucher()
     services.clear_customer(db.session, voucher, actor=me())
-    db.session.commit()
-    return render_panel(voucher) if htmx else redirect(url_for("sales.counter"))
+    return _changed(voucher)
+
+
+@bp.post("/counter/interest/<int:product_id>")
+@roles_required("clerk")
+@transaction()
+def record_interest(product_id: int):
+    """The product page was shown to the open voucher's customer: remember their interest
+    (posted by the page once it has loaded, so that opening the page itself writes nothing)."""
+    voucher = services.find_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
+    if voucher is not None and voucher.customer is not None:
+        services.record_interest(db.session, voucher.customer, catalog.get_product(db.session, product_id),
+                                 actor=me())
+    return "", 204
 
 
 @bp.post("/counter/write-up")
 @roles_required("clerk")
+@transaction(refused=panel_refused)
 def write_up():
     voucher = current_voucher()
-    try:
-        services.write_up(db.session, voucher, actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        return render_panel(current_voucher(), e.status, error=e.message)
-    db.session.commit()
+    services.write_up(db.session, voucher, actor=me())
     session.pop(SESSION_KEY, None)
     return go(url_for("sales.voucher", no=voucher.no))
 
 
 @bp.post("/counter/discard")
 @roles_required("clerk")
+@transaction(refused=panel_refused)
 def discard():
     voucher = current_voucher()
     services.discard_draft(db.session, voucher, actor=me())
-    db.session.commit()
     session.pop(SESSION_KEY, None)
     flash(_("The draft was thrown away."), "info")
     return go(url_for("sales.counter"))
@@ -281,19 +288,18 @@ def voucher(no: str):
                            and (v.clerk_id == current_user.id or "manager" in current_user.roles))
 
 
+def _cancel_refused(e: DomainError):
+    v = services.get_by_no(db.session, request.view_args["no"])
+    return render_template("sales/voucher.html", v=v, qr=qr_svg(v.no), problems=services.verify(v),
+                           may_cancel=True, cancel_error=e.message, reason=request.form.get("reason", ""))
+
+
 @bp.post("/vouchers/<no>/cancel")
 @roles_required("clerk")
+@transaction(refused=_cancel_refused)
 def voucher_cancel(no: str):
     v = services.get_by_no(db.session, no)
-    reason = request.form.get("reason", "")
-    try:
-        services.cancel(db.session, v, reason, actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        v = services.get_by_no(db.session, no)
-        return render_template("sales/voucher.html", v=v, qr=qr_svg(v.no), problems=services.verify(v),
-                               may_cancel=True, cancel_error=e.message, reason=reason), e.status
-    db.session.commit()
+    services.cancel(db.session, v, request.form.get("reason", ""), actor=me())
     flash(_("Voucher %(no)s was cancelled.", no=v.no), "success")
     return go(url_for("sales.voucher", no=v.no))
 
@@ -314,6 +320,7 @@ def voucher_pdf(no: str):
 
 @bp.post("/vouchers/<no>/print")
 @roles_required("clerk")
+@transaction()
 def voucher_print(no: str):
     """Queue the sales voucher for the default printer (the customer takes it to the cashier)."""
     from ..printers import services as printers
@@ -328,18 +335,21 @@ def voucher_print(no: str):
 
 
 # ------------------------------------------------------------------ phone orders
-@bp.route("/phone-orders/new", methods=["GET", "POST"])
+def _phone_order_data() -> dict:
+    return {k: request.form.get(k, "") for k in ("name", "phone", "address", "notes")}
+
+
+@bp.get("/phone-orders/new")
 @roles_required("clerk")
 def phone_order_new():
-    data = {k: request.form.get(k, "") for k in ("name", "phone", "address", "notes")}
-    if request.method == "GET":
-        return render_template("sales/phone_order_new.html", data=data)
-    try:
-        voucher = services.start_phone_order(db.session, actor=me(), **data)
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("sales/phone_order_new.html", data=data, error=e.message, field=e.field), e.status
-    db.session.commit()
+    return render_template("sales/phone_order_new.html", data=_phone_order_data())
+
+
+@bp.post("/phone-orders/new")
+@roles_required("clerk")
+@transaction(refused=refuse_with("sales/phone_order_new.html", lambda: {"data": _phone_order_data()}))
+def phone_order_start():
+    voucher = services.start_phone_order(db.session, actor=me(), **_phone_order_data())
     session[SESSION_KEY] = voucher.id
     return go(url_for("sales.counter"))
 
@@ -354,18 +364,18 @@ def read_back(voucher_id: int):
     return render_template("sales/read_back.html", voucher=voucher, script=services.read_back_script(voucher))
 
 
+def _read_back_refused(e: DomainError):
+    voucher = services.get_voucher(db.session, request.view_args["voucher_id"])
+    return render_template("sales/read_back.html", voucher=voucher, error=e.message,
+                           script=services.read_back_script(voucher))
+
+
 @bp.post("/phone-orders/<int:voucher_id>/confirm")
 @roles_required("clerk")
+@transaction(refused=_read_back_refused)
 def confirm_read_back(voucher_id: int):
     voucher = services.get_voucher(db.session, voucher_id)
-    try:
-        services.confirm_read_back(db.session, voucher, actor=me())
-    except DomainError as e:
-        db.session.rollback()
-        voucher = services.get_voucher(db.session, voucher_id)
-        return render_template("sales/read_back.html", voucher=voucher, error=e.message,
-                               script=services.read_back_script(voucher)), e.status
-    db.session.commit()
+    services.confirm_read_back(db.session, voucher, actor=me())
     if session.get(SESSION_KEY) == voucher.id:
         session.pop(SESSION_KEY)
     flash(_("The order of %(name)s was sent to the manager for review.", name=voucher.customer_name), "success")
@@ -378,98 +388,44 @@ def review_list():
     return render_template("sales/review_list.html", queue=services.review_queue(db.session))
 
 
-def _review_page(voucher: Voucher, status: int = 200, **extra):
+def _review_page(voucher: Voucher, **extra):
     history = services.customer_history(db.session, voucher.customer, limit=10)
     return render_template("sales/review.html", voucher=voucher, shortages=services.stock_shortages(voucher),
-                           history=history, **extra), status
+                           history=history, **extra)
+
+
+def _reviewed() -> Voucher:
+    """The voucher of a review route (after a refusal, read again)."""
+    return services.get_voucher(db.session, request.view_args["voucher_id"])
 
 
 @bp.get("/reviews/<int:voucher_id>")
 @roles_required("manager")
 def review(voucher_id: int):
-    return _review_page(services.get_voucher(db.session, voucher_id))
+    return _review_page(_reviewed())
 
 
 @bp.post("/reviews/<int:voucher_id>/approve")
 @roles_required("manager")
+@transaction(refused=lambda e: _review_page(_reviewed(), error=e.message))
 def review_approve(voucher_id: int):
     voucher = services.get_voucher(db.session, voucher_id)
-    try:
-        services.approve_phone_order(db.session, voucher, manager=me(),
-                                     pay_on_delivery=request.form.get("pay_on_delivery") == "1")
-    except DomainError as e:
-        db.session.rollback()
-        return _review_page(services.get_voucher(db.session, voucher_id), e.status, error=e.message)
-    db.session.commit()
+    services.approve_phone_order(db.session, voucher, manager=me(),
+                                 pay_on_delivery=request.form.get("pay_on_delivery") == "1")
     flash(_("Approved: voucher %(no)s.", no=voucher.no), "success")
     return go(url_for("sales.voucher", no=voucher.no))
 
 
 @bp.post("/reviews/<int:voucher_id>/reject")
 @roles_required("manager")
+@transaction(refused=lambda e: _review_page(_reviewed(), reject_error=e.message,
+                                             reason=request.form.get("reason", "")))
 def review_reject(voucher_id: int):
     voucher = services.get_voucher(db.session, voucher_id)
-    reason = request.form.get("reason", "")
-    try:
-        services.reject_phone_order(db.session, voucher, reason, manager=me())
-    except DomainError as e:
-        db.session.rollback()
-        return _review_page(services.get_voucher(db.session, voucher_id), e.status, reject_error=e.message,
-                            reason=reason)
-    db.session.commit()
+    services.reject_phone_order(db.session, voucher, request.form.get("reason", ""), manager=me())
     flash(_("The order of %(name)s was rejected.", name=voucher.customer_name), "info")
     return go(url_for("sales.review_list"))
 
 
-# ------------------------------------------------------------------ pickup (取货)
-nav.register(nav.NavItem("sales.pickup_find", nav._l("Pickup"), "clerk", icon="box", order=35))
-
-
-def _pickup_page(voucher: Voucher, status: int = 200, **extra):
-    import uuid
-
-    from . import pickup
-
-    refusal = None
-    try:
-        pickup.check_can_hand_over(voucher, for_delivery=voucher.pay_on_delivery)
-    except DomainError as e:
-        refusal = e.message
-    return render_template("sales/pickup.html", v=voucher, left=pickup.remaining(db.session, voucher),
-                           done=pickup.picked(db.session, voucher), history=pickup.pickups_of(db.session, voucher),
-                           refusal=refusal, once_key=extra.pop("once_key", uuid.uuid4().hex),
-                           form=request.form if request.method == "POST" else {}, **extra), status
-
-
-@bp.get("/pickup")
-@roles_required("clerk")
-def pickup_find():
-    no = (request.args.get("no") or "").strip()
-    if not no:
-        return render_template("sales/pickup_find.html")
-    from . import pickup
-
-    try:
-        voucher = pickup.find_for_pickup(db.session, no)
-    except DomainError as e:
-        return render_template("sales/pickup_find.html", error=e.message, no=no), e.status
-    return _pickup_page(voucher)
-
-
-@bp.post("/pickup/<no>")
-@roles_required("clerk")
-def pickup_hand_over(no: str):
-    from . import pickup
-
-    voucher = pickup.find_for_pickup(db.session, no)
-    quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
-    once_key = request.form.get("once_key", "")
-    try:
-        pickup.hand_over(db.session, no, quantities, clerk=me(), once_key=once_key,
-                         shop_copy=request.form.get("shop_copy") == "1")
-    except DomainError as e:
-        db.session.rollback()
-        return _pickup_page(pickup.find_for_pickup(db.session, no), e.status, error=e.message, once_key=once_key)
-    db.session.commit()
-    flash(_("Handed over. Thank the customer and see them off."), "success")
-    return go(url_for("sales.pickup_find", no=voucher.no))
+# the pickup screens (取货) are in their own module, on this blueprint
+from . import pickup_views  # noqa: E402,F401

@@ -13,7 +13,7 @@ from .. import nav
 from ..audit.services import record
 from ..errors import DomainError
 from ..extensions import db, htmx
-from ..web import form_errors, go
+from ..web import form_again, go, messages, transaction, valid
 from . import services
 from .forms import (
     DeactivateForm,
@@ -71,53 +71,58 @@ def keypad(staff_id: int):
     return render_template(template, staff=staff, form=form, next=_safe_next(request.args.get("next")))
 
 
+def _keypad_refused(e: DomainError):
+    """A wrong or badly typed PIN: the keypad again, empty, with the message (the failed attempt
+    was kept by the service; it survives the rollback)."""
+    staff = services.get(db.session, request.view_args["staff_id"])
+    template = "staff/_keypad.html" if htmx else "staff/keypad_page.html"
+    form = form_again(e, lambda: PinLoginForm(formdata=None))
+    return render_template(template, staff=staff, form=form, errors=messages(e),
+                           next=_safe_next(request.form.get("next")))
+
+
 @bp.post("/login/<int:staff_id>")
 @public
+@transaction(refused=_keypad_refused)
 def pin_login(staff_id: int):
-    staff = services.get(db.session, staff_id)
-    form = PinLoginForm()
-    next_url = _safe_next(request.form.get("next"))
-    template = "staff/_keypad.html" if htmx else "staff/keypad_page.html"
-    if not form.validate():
-        return render_template(template, staff=staff, form=form, errors=form_errors(form), next=next_url), 422
-    try:
-        staff = services.attempt_pin_login(db.session, staff_id, form.pin.data)
-    except DomainError as e:
-        db.session.refresh(staff)
-        return render_template(template, staff=staff, form=PinLoginForm(formdata=None), errors=[e.message],
-                               next=next_url), e.status
-    db.session.commit()
+    services.get(db.session, staff_id)
+    form = valid(PinLoginForm())
+    staff = services.attempt_pin_login(db.session, staff_id, form.pin.data)
     _start_session(staff)
-    return go(next_url or url_for("staff.home"))
+    return go(_safe_next(request.form.get("next")) or url_for("staff.home"))
 
 
-@bp.route("/login/password", methods=["GET", "POST"])
+def _password_refused(e: DomainError):
+    form = PasswordLoginForm()
+    form.password.data = ""
+    return render_template("staff/password_login.html", form=form, errors=messages(e))
+
+
+@bp.get("/login/password")
 @public
 def password_login():
-    form = PasswordLoginForm()
-    if request.method == "GET":
-        return render_template("staff/password_login.html", form=form)
-    if not form.validate():
-        return render_template("staff/password_login.html", form=form, errors=form_errors(form)), 422
-    try:
-        staff = services.attempt_password_login(db.session, form.staff_no.data, form.password.data)
-    except DomainError as e:
-        form.password.data = ""
-        return render_template("staff/password_login.html", form=form, errors=[e.message]), e.status
-    db.session.commit()
+    return render_template("staff/password_login.html", form=PasswordLoginForm())
+
+
+@bp.post("/login/password")
+@public
+@transaction(refused=_password_refused)
+def password_login_check():
+    form = valid(PasswordLoginForm())
+    staff = services.attempt_password_login(db.session, form.staff_no.data, form.password.data)
     _start_session(staff)
     return go(_safe_next(request.args.get("next")) or url_for("staff.home"))
 
 
 @bp.post("/logout")
 @any_staff
+@transaction()
 def logout():
     """Switch user: one tap ends this person's session and shows the name tiles."""
     form = EmptyForm()
     if not form.validate():
         abort(400)
     record(db.session, "staff.logout", actor=current_user._get_current_object(), record=current_user)
-    db.session.commit()
     lang = session.get("lang")
     logout_user()
     session.clear()
@@ -175,29 +180,27 @@ def staff_list():
     return render_template("staff/list.html", people=services.all_staff(db.session))
 
 
-@bp.route("/staff/new", methods=["GET", "POST"])
+@bp.get("/staff/new")
 @roles_required("manager")
 def staff_new():
-    form = StaffForm()
-    if request.method == "GET":
-        return render_template("staff/new.html", form=form)
-    if not form.validate():
-        return render_template("staff/new.html", form=form, errors=form_errors(form)), 422
-    try:
-        staff = services.create_staff(
-            db.session, staff_no=form.staff_no.data, full_name=form.full_name.data,
-            roles=form.roles.data or [], pin=form.pin.data, password=form.password.data or None,
-            actor=current_user._get_current_object(),
-        )
-    except DomainError as e:
-        db.session.rollback()
-        return render_template("staff/new.html", form=form, errors=[e.message]), e.status
-    db.session.commit()
+    return render_template("staff/new.html", form=StaffForm())
+
+
+@bp.post("/staff/new")
+@roles_required("manager")
+@transaction(refused=lambda e: render_template("staff/new.html", form=form_again(e, StaffForm), errors=messages(e)))
+def staff_create():
+    form = valid(StaffForm())
+    staff = services.create_staff(
+        db.session, staff_no=form.staff_no.data, full_name=form.full_name.data,
+        roles=form.roles.data or [], pin=form.pin.data, password=form.password.data or None,
+        actor=current_user._get_current_object(),
+    )
     flash(_("%(name)s was added.", name=staff.full_name), "success")
     return go(url_for("staff.staff_detail", staff_id=staff.id))
 
 
-def _detail(staff, status=200, errors=None, **forms):
+def _detail(staff, errors=None, **forms):
     context = {
         "pin_form": ResetPinForm(formdata=None),
         "password_form": PasswordForm(formdata=None),
@@ -206,7 +209,7 @@ def _detail(staff, status=200, errors=None, **forms):
         "empty_form": EmptyForm(formdata=None),
     }
     context.update(forms)
-    return render_template("staff/detail.html", staff=staff, errors=errors or [], **context), status
+    return render_template("staff/detail.html", staff=staff, errors=errors or [], **context)
 
 
 @bp.get("/staff/<int:staff_id>")
@@ -215,69 +218,62 @@ def staff_detail(staff_id: int):
     return _detail(services.get(db.session, staff_id))
 
 
-def _staff_action(staff_id: int, form, form_name: str, action, done_message):
-    staff = services.get(db.session, staff_id)
-    if not form.validate():
-        return _detail(staff, 422, form_errors(form), **{form_name: form})
-    try:
-        action(staff, form)
-    except DomainError as e:
-        db.session.rollback()
-        staff = services.get(db.session, staff_id)
-        return _detail(staff, e.status, [e.message], **{form_name: form})
-    db.session.commit()
-    flash(done_message(staff), "success")
+def _detail_refused(form_name: str, form_class):
+    """A change on a staff member's page refused: the page with the form as typed and the messages."""
+    return lambda e: _detail(services.get(db.session, request.view_args["staff_id"]), messages(e),
+                             **{form_name: form_again(e, form_class)})
+
+
+def _changed(staff, message: str):
+    flash(message, "success")
     return go(url_for("staff.staff_detail", staff_id=staff.id))
+
+
+def me():
+    return current_user._get_current_object()
 
 
 @bp.post("/staff/<int:staff_id>/pin")
 @roles_required("manager")
+@transaction(refused=_detail_refused("pin_form", ResetPinForm))
 def staff_reset_pin(staff_id: int):
-    return _staff_action(
-        staff_id, ResetPinForm(), "pin_form",
-        lambda s, f: services.reset_pin(db.session, s, f.pin.data, actor=current_user._get_current_object()),
-        lambda s: _("New PIN set for %(name)s.", name=s.full_name),
-    )
+    staff, form = services.get(db.session, staff_id), valid(ResetPinForm())
+    services.reset_pin(db.session, staff, form.pin.data, actor=me())
+    return _changed(staff, _("New PIN set for %(name)s.", name=staff.full_name))
 
 
 @bp.post("/staff/<int:staff_id>/password")
 @roles_required("manager")
+@transaction(refused=_detail_refused("password_form", PasswordForm))
 def staff_set_password(staff_id: int):
-    return _staff_action(
-        staff_id, PasswordForm(), "password_form",
-        lambda s, f: services.set_password(db.session, s, f.password.data,
-                                           actor=current_user._get_current_object()),
-        lambda s: _("New password set for %(name)s.", name=s.full_name),
-    )
+    staff, form = services.get(db.session, staff_id), valid(PasswordForm())
+    services.set_password(db.session, staff, form.password.data, actor=me())
+    return _changed(staff, _("New password set for %(name)s.", name=staff.full_name))
 
 
 @bp.post("/staff/<int:staff_id>/roles")
 @roles_required("manager")
+@transaction(refused=_detail_refused("roles_form", RolesForm))
 def staff_roles(staff_id: int):
-    return _staff_action(
-        staff_id, RolesForm(), "roles_form",
-        lambda s, f: services.change_roles(db.session, s, f.roles.data or [],
-                                           actor=current_user._get_current_object()),
-        lambda s: _("Roles of %(name)s saved.", name=s.full_name),
-    )
+    staff, form = services.get(db.session, staff_id), valid(RolesForm())
+    services.change_roles(db.session, staff, form.roles.data or [], actor=me())
+    return _changed(staff, _("Roles of %(name)s saved.", name=staff.full_name))
 
 
 @bp.post("/staff/<int:staff_id>/deactivate")
 @roles_required("manager")
+@transaction(refused=_detail_refused("deactivate_form", DeactivateForm))
 def staff_deactivate(staff_id: int):
-    return _staff_action(
-        staff_id, DeactivateForm(), "deactivate_form",
-        lambda s, f: services.deactivate(db.session, s, actor=current_user._get_current_object(),
-                                         reason=f.reason.data or ""),
-        lambda s: _("%(name)s was deactivated.", name=s.full_name),
-    )
+    staff, form = services.get(db.session, staff_id), valid(DeactivateForm())
+    services.deactivate(db.session, staff, actor=me(), reason=form.reason.data or "")
+    return _changed(staff, _("%(name)s was deactivated.", name=staff.full_name))
 
 
 @bp.post("/staff/<int:staff_id>/reactivate")
 @roles_required("manager")
+@transaction(refused=_detail_refused("empty_form", EmptyForm))
 def staff_reactivate(staff_id: int):
-    return _staff_action(
-        staff_id, EmptyForm(), "empty_form",
-        lambda s, f: services.reactivate(db.session, s, actor=current_user._get_current_object()),
-        lambda s: _("%(name)s is active again.", name=s.full_name),
-    )
+    staff = services.get(db.session, staff_id)
+    valid(EmptyForm())
+    services.reactivate(db.session, staff, actor=me())
+    return _changed(staff, _("%(name)s is active again.", name=staff.full_name))

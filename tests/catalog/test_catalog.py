@@ -74,8 +74,14 @@ def test_product_page_remembers_interest_of_a_known_customer(as_clerk, session):
     as_clerk.get("/counter")
     as_clerk.post("/counter/customer", data={"phone": "13800138001"}, headers={"HX-Request": "true"})
     product = services.search_products(session, "电视").products[0]
-    as_clerk.get(f"/catalog/products/{product.id}")
     customer = sales.find_customer(session, "13800138001")
+    page = text(as_clerk.get(f"/catalog/products/{product.id}"))
+    # the page itself writes nothing; once shown it posts the interest (htmx, on load)
+    assert product not in sales.customer_history(session, customer)
+    interest_url = f"/counter/interest/{product.id}"
+    assert f'hx-post="{interest_url}"' in page and 'hx-trigger="load"' in page
+    assert as_clerk.post(interest_url, headers={"HX-Request": "true"}).status_code == 204
+    session.expire_all()
     assert product in sales.customer_history(session, customer)
 
 

@@ -27,10 +27,16 @@ def draft_of(session, staff_no):
                           .order_by(Voucher.id.desc()))
 
 
-def test_counter_page_opens_a_draft(as_clerk, session):
-    resp = as_clerk.get("/counter")
-    assert resp.status_code == 200 and "当前销售单" in text(resp) and "开单" in text(resp)
-    assert draft_of(session, "C001") is not None
+def test_counter_page_opens_a_draft_saved_by_the_first_change(as_clerk, session, products):
+    for _twice in range(2):  # opening the counter writes nothing: the empty voucher is not saved yet
+        resp = as_clerk.get("/counter")
+        assert resp.status_code == 200 and "当前销售单" in text(resp) and "开单" in text(resp)
+        assert draft_of(session, "C001") is None
+    resp = as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
+    assert resp.status_code == 200
+    draft = draft_of(session, "C001")
+    assert draft is not None and len(draft.lines) == 1
+    assert as_clerk.get("/counter").status_code == 200 and draft_of(session, "C001").id == draft.id
 
 
 def test_add_line_from_the_counter(as_clerk, session, products):
