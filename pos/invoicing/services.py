@@ -17,11 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
 from ..cashier import services as cashier_services
-from ..clock import local_today
 from ..customers.models import Customer
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..money import FEN, format_money
@@ -29,9 +29,10 @@ from ..sales import services as sales
 from ..sales.models import Voucher, VoucherStatus
 from ..shop import services as shop
 from ..staff.models import Staff
+from ..text import plain
 from .models import Invoice, InvoiceLine, InvoicePlatformLink, InvoiceVoid, InvoiceVoucher
 
-PLATFORM_NO = re.compile(r"^\d{20}$")
+PLATFORM_NO = re.compile(r"[0-9]{20}")  # ASCII digits only (\d takes any script's digits)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def check_vouchers(session: Session, numbers: list[str], *, lock: bool = False) 
 def _check_buyer(buyer: Buyer) -> Buyer:
     name = (buyer.name or "").strip()
     address = (buyer.address or "").strip()
-    tax_no = (buyer.tax_no or "").strip().upper()
+    tax_no = re.sub(r"[\s-]", "", plain(buyer.tax_no)).upper()  # full-width letters and digits as ASCII
     if not name:
         raise DomainError(_("Enter the customer's full name."), field="name")
     if len(name) > 60:
@@ -122,10 +123,15 @@ def _check_buyer(buyer: Buyer) -> Buyer:
 def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff,
           replaces: Invoice | None = None) -> Invoice:
     """Issue an invoice for paid vouchers; with ``replaces``, the reissue of a void one."""
-    today = local_today()  # the invoice's date is the calendar date of issue
-    if shop.day_signed_off(session, shop.business_today(session)):
+    # One definition of "the day" for the date and for 补开: the business day (the shop's day,
+    # boundary e.g. 04:00), as for vouchers, takings and the Z report. A sale at 23:00 invoiced at
+    # 01:00 is the same day; one at 02:00 invoiced at 10:00 belongs to the day before: 补开.
+    today = shop.business_today(session)
+    if shop.day_signed_off(session, today):
         raise DomainError(_("Today has been signed off: no more invoices can be dated into it."))
     buyer = _check_buyer(buyer)
+    if replaces is not None:
+        lock(session, replaces)  # two reissues of one void invoice at once: one wins (before the vouchers' locks)
     if replaces is not None and not replaces.is_void:
         raise DomainError(_("Only a void invoice can be reissued."))
     if replaces is not None and replaces.replaced_by is not None:
@@ -148,7 +154,7 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
         no=f"{series}-{seq:06d}", series=series, seq=seq, issue_date=today, customer=customer,
         buyer_name=buyer.name, buyer_phone=buyer.phone, buyer_address=buyer.address, buyer_tax_no=buyer.tax_no,
         # 补开: issued on a later business day than the sale
-        remark="补开" if shop.business_today(session) > sale_day else "", vat=vat, total=Decimal("0.00"),
+        remark="补开" if today > sale_day else "", vat=vat, total=Decimal("0.00"),
         preparer=preparer,
         cashier_name=payment.cashier.full_name if payment else "", replaces=replaces,
     )
@@ -176,6 +182,14 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
     return invoice
 
 
+def lock(session: Session, invoice: Invoice) -> Invoice:
+    """Take the invoice's row lock and read it again (its void and 数电票 link included): two
+    tablets voiding or linking one invoice at once — the second sees what the first did."""
+    session.flush()
+    session.refresh(invoice, with_for_update={"of": Invoice})
+    return invoice
+
+
 def get(session: Session, no: str) -> Invoice:
     invoice = session.scalar(select(Invoice).where(Invoice.no == (no or "").strip().upper()))
     if invoice is None:
@@ -185,6 +199,7 @@ def get(session: Session, no: str) -> Invoice:
 
 def void(session: Session, invoice: Invoice, reason: str, *, actor: Staff) -> InvoiceVoid:
     """作废: kept, marked void with the reason. An invoice of an earlier day needs a manager."""
+    lock(session, invoice)
     if invoice.is_void:
         raise Conflict(_("Invoice %(no)s is already void.", no=invoice.no))
     if shop.day_signed_off(session, shop.business_today(session)):
@@ -194,12 +209,16 @@ def void(session: Session, invoice: Invoice, reason: str, *, actor: Staff) -> In
         raise DomainError(_("Say why the invoice is void."), field="reason")
     if len(reason) > 200:
         raise DomainError(_("A reason has at most %(n)d characters.", n=200), field="reason")
-    if invoice.issue_date < local_today() and "manager" not in actor.roles:
+    if invoice.issue_date < shop.business_today(session) and "manager" not in actor.roles:
         raise Forbidden(_("Invoice %(no)s is from %(day)s: only a manager can void it.", no=invoice.no,
                           day=invoice.issue_date.isoformat()))
-    row = InvoiceVoid(invoice=invoice, reason=reason, by=actor)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # the unique index is the last word; under the lock it says yes
+            row = InvoiceVoid(invoice=invoice, reason=reason, by=actor)
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(_("Invoice %(no)s is already void.", no=invoice.no)) from None
     record(session, "invoicing.voided", actor=actor, record=invoice, reason=reason,
            summary=f"{invoice.no} {format_money(invoice.total)}")
     return row
@@ -207,9 +226,11 @@ def void(session: Session, invoice: Invoice, reason: str, *, actor: Staff) -> In
 
 def link_platform(session: Session, invoice: Invoice, number: str, *, actor: Staff) -> InvoicePlatformLink:
     """Record the 20-digit number of the 数电票 issued on the tax platform for this invoice."""
-    number = re.sub(r"\s", "", number or "")
-    if not PLATFORM_NO.match(number):
+    # one spelling for validation and uniqueness: full-width or other scripts' digits become ASCII
+    number = re.sub(r"[\s-]", "", plain(number))
+    if not PLATFORM_NO.fullmatch(number):
         raise DomainError(_("A 数电票 number is exactly 20 digits."), field="number")
+    lock(session, invoice)
     if invoice.is_void:
         raise DomainError(_("Invoice %(no)s is void.", no=invoice.no))
     if invoice.platform is not None:
@@ -218,9 +239,13 @@ def link_platform(session: Session, invoice: Invoice, number: str, *, actor: Sta
     other = session.scalar(select(InvoicePlatformLink).where(InvoicePlatformLink.number == number))
     if other is not None:
         raise Conflict(_("That 数电票 number is already recorded for another invoice."), field="number")
-    link = InvoicePlatformLink(invoice_id=invoice.id, number=number, by=actor)
-    session.add(link)
-    session.flush()
+    try:
+        with session.begin_nested():  # another invoice took this number at the same moment: the index says no
+            link = InvoicePlatformLink(invoice_id=invoice.id, number=number, by=actor)
+            session.add(link)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(_("That 数电票 number is already recorded for another invoice."), field="number") from None
     session.refresh(invoice)
     record(session, "invoicing.platform_linked", actor=actor, record=invoice, summary=f"{invoice.no} → {number}")
     return link

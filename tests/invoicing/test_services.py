@@ -52,6 +52,40 @@ def test_issued_later_says_buchai(session, paid):
     assert inv.remark == "补开"
 
 
+def _at_local(monkeypatch, day, hour):
+    """Move the shop's clock to ``hour``:00 local time on ``day`` (the business day reads it)."""
+    from datetime import UTC, datetime, time
+
+    from pos.clock import shop_zone
+
+    instant = datetime.combine(day, time(hour, 0), tzinfo=shop_zone()).astimezone(UTC)
+    monkeypatch.setattr("pos.shop.services.utcnow", lambda: instant)
+
+
+def test_invoice_date_and_buchai_use_the_business_day_late_evening(session, paid, monkeypatch):
+    """Sold at 23:00, invoiced at 01:00 the next calendar day: the same business day (boundary 04:00),
+    so the invoice is dated that day and is not 补开."""
+    day = local_today() - timedelta(days=1)
+    v = paid("100.00")
+    v.business_day = day  # written up and paid at 23:00 on ``day``
+    session.commit()
+    _at_local(monkeypatch, day + timedelta(days=1), 1)
+    inv = services.issue(session, [v.no], BUYER, preparer=staff_by_no("S001"))
+    assert inv.issue_date == day and inv.remark == ""
+
+
+def test_invoice_date_and_buchai_use_the_business_day_small_hours(session, paid, monkeypatch):
+    """Sold at 02:00 (still the previous business day), invoiced at 10:00 the same calendar day:
+    a later business day, so 补开, dated the day of issue."""
+    today = local_today()
+    v = paid("100.00")
+    v.business_day = today - timedelta(days=1)  # 02:00 today belongs to yesterday's business day
+    session.commit()
+    _at_local(monkeypatch, today, 10)
+    inv = services.issue(session, [v.no], BUYER, preparer=staff_by_no("S001"))
+    assert inv.issue_date == today and inv.remark == "补开"
+
+
 @pytest.mark.parametrize(("buyer", "message"), [
     (services.Buyer("", "13800138001", "地址"), "full name"),
     (services.Buyer("周", "12", "地址"), "digits"),
