@@ -90,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     # A request may run inside an app context pushed earlier (tests, CLI): start it
     # with a fresh locale rather than one cached outside the request.
     app.before_request(_start_request)
+    app.before_request(_refuse_hostile_input)
     app.before_request(_idle_logout)
     app.before_request(enforce)
     csrf.init_app(app)
@@ -113,6 +114,15 @@ def _start_request():
         # (BEGIN IMMEDIATE), so what it reads cannot change before it writes.
         # Reads stay concurrent (WAL). PostgreSQL uses row locks instead.
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def _refuse_hostile_input():
+    """No view sees a NUL, a control character or an oversized field (pos.text): a 400, nothing saved."""
+    from .text import BadRequestInput, request_problem
+
+    problem = request_problem(request)
+    if problem:
+        raise BadRequestInput(problem)
 
 
 def _select_locale() -> str:

@@ -9,6 +9,7 @@ from .. import nav
 from ..extensions import db
 from ..staff import services as staff_services
 from ..staff.permissions import roles_required
+from ..text import parse_id
 from ..web import day_arg
 from . import services
 
@@ -23,11 +24,11 @@ PAGE = 100
 @roles_required("manager")
 def audit_log():
     errors: list[str] = []
-    staff_id = request.args.get("staff", type=int)
+    staff_id = request.args.get("staff", type=parse_id)
     kind = (request.args.get("kind") or "").strip()[:40] or None
     day_from = day_arg("from", errors)
     day_to = day_arg("to", errors)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=parse_id) or 1)
     if day_from and day_to and day_from > day_to:
         errors.append(_("The start date is after the end date."))
     entries = [] if errors else services.search(

@@ -32,6 +32,7 @@ from ..shop import services as shop
 from ..shop.models import Station
 from ..staff import services as staff_services
 from ..staff.models import Staff
+from ..text import INT_RE, plain
 from .models import (
     DENOMINATIONS,
     CashCount,
@@ -99,8 +100,8 @@ def parse_counts(raw: dict) -> dict[int, int]:
     counts: dict[int, int] = {}
     for denomination in DENOMINATIONS:
         value = raw.get(denomination, raw.get(str(denomination), 0))
-        text = str(value if value is not None else "").strip() or "0"
-        if not text.isdigit():
+        text = plain(value) or "0"
+        if not INT_RE.fullmatch(text) or len(text) > 12 or int(text) < 0:  # '²' passes isdigit, fails int
             raise DomainError(_("A count is a whole number of notes, not %(value)s.", value=text[:10]),
                               field="counts")
         count = int(text)
@@ -109,6 +110,29 @@ def parse_counts(raw: dict) -> dict[int, int]:
         if count:
             counts[denomination] = count
     return counts
+
+
+def parse_rejected_counts(raw: dict, counts: dict[int, int]) -> dict[int, int]:
+    """Rejected notes (拒收) per denomination, from what the form sent, checked before anything is
+    built from them: a whole number, at most ``MAX_COUNT``, and — when the notes were counted — no
+    more than were counted of that denomination."""
+    out: dict[int, int] = {}
+    for denomination in DENOMINATIONS:
+        value = raw.get(denomination, raw.get(str(denomination), 0))
+        text = plain(value) or "0"
+        if not INT_RE.fullmatch(text) or len(text) > 12 or int(text) < 0:
+            raise DomainError(_("A count is a whole number of notes, not %(value)s.", value=text[:10]),
+                              field="rejected")
+        n = int(text)
+        if n > MAX_COUNT:
+            raise DomainError(_("%(n)d notes of one kind? Check the count.", n=n), field="rejected")
+        if counts and n > counts.get(denomination, 0):
+            raise DomainError(_("%(n)d rejected %(d)s notes, but only %(c)d were counted.", n=n,
+                                d=denomination_label(denomination), c=counts.get(denomination, 0)),
+                              field="rejected")
+        if n:
+            out[denomination] = n
+    return out
 
 
 def counts_total(counts: dict[int, int]) -> Decimal:
@@ -220,7 +244,8 @@ def _check_others(others: list[OtherTender]) -> list[tuple[OtherTender, Decimal]
 
 
 def tally(due: Decimal, *, counts: dict[int, int] | None = None, plain_cash=None,
-          rejected: list[Rejected] | None = None, others: list[OtherTender] | None = None) -> Tally:
+          rejected: list[Rejected] | None = None, others: list[OtherTender] | None = None,
+          max_cash: Decimal = Decimal(shop.DEFAULTS["cash.max_tendered"])) -> Tally:
     """Add up the tenders against what is due. Raises for input that is wrong in itself
     (negative, not a number, more rejected notes than counted); a shortfall is not an
     error here — it is shown as ``short`` until the customer hands over more."""
@@ -238,6 +263,9 @@ def tally(due: Decimal, *, counts: dict[int, int] | None = None, plain_cash=None
             raise DomainError(_("An amount cannot be negative."), field="cash")
     else:
         result.cash_counted = counts_total(counts)
+    if result.cash_counted > max_cash:  # no drawer holds ￥999,999,999,999.99: a typing slip
+        raise DomainError(_("%(cash)s in cash? One payment takes at most %(max)s in cash; check the amount.",
+                            cash=format_money(result.cash_counted), max=format_money(max_cash)), field="cash")
     rejected_by_denomination: dict[int, int] = {}
     for note in rejected:
         if note.denomination not in DENOMINATIONS:
@@ -306,7 +334,8 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
     if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off: no more payments can be taken into it."))
     voucher = check_voucher(session, no, lock=True)
-    result = tally(voucher.total, counts=counts, plain_cash=plain_cash, rejected=rejected, others=others)
+    result = tally(voucher.total, counts=counts, plain_cash=plain_cash, rejected=rejected, others=others,
+                   max_cash=shop.max_cash_tendered(session))
     if result.problems:
         raise DomainError(result.problems[0])
     if result.received <= 0:

@@ -4,9 +4,9 @@ row-by-row report. An import with any bad row saves nothing."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -14,9 +14,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import text
 from ..errors import DomainError
 from .models import Product
-from .services import ProductInput, create_product, update_product
+from .services import ProductInput, check_stock, create_product, update_product
 
 # column header → ProductInput field (the Chinese header is what the shop sees)
 COLUMNS = [
@@ -26,6 +27,13 @@ COLUMNS = [
     ("功能", "functions"), ("库存", "stock"),
 ]
 MAX_ROWS = 20_000
+#: refused before parsing: the workbook's members uncompressed (the XML openpyxl would read) …
+MAX_UNCOMPRESSED = 64 * 1024 * 1024
+#: … or a sheet with more rows than an import takes (counted in the XML, before openpyxl reads it)
+MAX_MEMBERS = 200
+MAX_COLUMNS = 40  # cells read per row (the catalogue has 16 columns)
+MAX_CELL = 4000  # characters in one cell
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
 YES = {"是", "y", "yes", "true", "1", "启用"}
 NO = {"否", "n", "no", "false", "0", "停用", ""}
 
@@ -85,15 +93,76 @@ def _flag(value: str, header: str) -> bool:
     raise DomainError(_("%(col)s must be 是 or 否, not %(value)s.", col=header, value=value[:10]))
 
 
+def _not_xlsx() -> DomainError:
+    return DomainError(_("That is not an Excel .xlsx file (or it is damaged): save it again from Excel or WPS."))
+
+
+def check_workbook_size(stream) -> None:
+    """Refuse, before openpyxl parses anything, a workbook that would take too much memory: more than
+    ``MAX_UNCOMPRESSED`` bytes once its members are unpacked (311 KB of shared strings can unpack to
+    hundreds of MB), a DTD (entity expansion), or a sheet with more than ``MAX_ROWS`` rows. The zip's
+    declared sizes bound what is read (zipfile stops at them), and each sheet's rows are counted by
+    streaming its XML in chunks. Leaves ``stream`` at its start."""
+    too_big = DomainError(_("This workbook is too large to import (at most %(rows)d rows and %(mb)d MB "
+                            "unpacked); split it into smaller files.", rows=MAX_ROWS,
+                            mb=MAX_UNCOMPRESSED // (1024 * 1024)))
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNCOMPRESSED:
+                raise too_big
+            for member in members:
+                if not member.filename.endswith((".xml", ".rels")):
+                    continue
+                is_sheet = member.filename.startswith("xl/worksheets/")
+                rows, tail = 0, b""
+                with archive.open(member) as data:
+                    while chunk := data.read(1 << 16):
+                        window = tail + chunk
+                        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                            raise _not_xlsx()
+                        if is_sheet:  # a match ending inside the tail was counted with the chunk before
+                            rows += sum(1 for m in ROW_TAG.finditer(window) if m.end() > len(tail))
+                            if rows > MAX_ROWS + 1:
+                                raise too_big
+                        tail = window[-24:]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise _not_xlsx() from None
+    finally:
+        stream.seek(0)
+
+
+def _rows(ws):
+    """The sheet's rows as tuples of at most ``MAX_COLUMNS`` values; a damaged sheet says so."""
+    try:
+        yield from ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+    except DomainError:
+        raise
+    except Exception:  # openpyxl raises whatever its XML parser or type conversion raised
+        raise _not_xlsx() from None
+
+
 def import_catalogue(session: Session, stream, *, actor) -> ImportReport:
     """Check every row; create products whose barcode is new, update the others.
-    The caller commits only when ``report.errors`` is empty."""
+    The caller commits only when ``report.errors`` is empty. The workbook is checked for size
+    first, then read in openpyxl's read-only (streaming) mode, row by row."""
+    check_workbook_size(stream)
     try:
         wb = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise DomainError(_("That is not an Excel .xlsx file.")) from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, TypeError,
+            AttributeError, IndexError):
+        # SyntaxError: xml.etree's ParseError (broken workbook XML)
+        raise _not_xlsx() from None
+    try:
+        return _import_rows(session, wb, actor=actor)
+    finally:
+        wb.close()
+
+
+def _import_rows(session: Session, wb, *, actor) -> ImportReport:
+    if not wb.worksheets:
+        raise DomainError(_("The workbook has no sheet."))
+    rows = _rows(wb.worksheets[0])
     try:
         header = [_cell(c) for c in next(rows)]
     except StopIteration:
@@ -114,8 +183,13 @@ def import_catalogue(session: Session, stream, *, actor) -> ImportReport:
         if values is None or all(v is None or str(v).strip() == "" for v in values):
             continue
         cells = {key: _cell(values[i]) if i < len(values) else "" for key, i in index.items()}
-        barcode = cells.get("barcode", "")
+        barcode = cells.get("barcode", "")[:40]
         try:
+            for value in cells.values():
+                if len(value) > MAX_CELL:
+                    raise DomainError(_("A cell holds at most %(n)d characters.", n=MAX_CELL))
+                if text.has_control(value):
+                    raise DomainError(_("A cell contains control characters."))
             if not barcode:
                 raise DomainError(_("条码 (barcode) is required to match the product."))
             if barcode in seen:
@@ -137,13 +211,7 @@ def import_catalogue(session: Session, stream, *, actor) -> ImportReport:
                     product = create_product(session, data, actor=actor)
                     stock = cells.get("stock", "")
                     if stock:
-                        try:
-                            qty = Decimal(stock)
-                        except InvalidOperation:
-                            raise DomainError(_("库存 is not a number: %(v)s", v=stock[:20])) from None
-                        if not qty.is_finite() or qty < 0:
-                            raise DomainError(_("库存 cannot be negative."))
-                        product.stock_on_hand = qty
+                        product.stock_on_hand = check_stock(product, stock, label="库存")
                     report.rows.append(RowResult(number, barcode, "created"))
                 else:
                     changes = update_product(session, product, data, actor=actor)
@@ -151,5 +219,4 @@ def import_catalogue(session: Session, stream, *, actor) -> ImportReport:
                                                  ", ".join(sorted(changes))))
         except DomainError as e:
             report.rows.append(RowResult(number, barcode, "error", e.message))
-    wb.close()
     return report

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import record
 from ..errors import DomainError, NotFound
 from ..money import format_money, parse_money, plain_number
+from ..text import parse_decimal, plain
 from . import search_index
 from .models import Brand, Category, Product, ProductRelation
 
@@ -70,7 +71,7 @@ def search_products(
 ) -> SearchResult:
     """Search as you type: every word must appear (name, brand, model, spec, colour,
     barcode or pinyin initials). A scanned barcode finds its product at once."""
-    query = (query or "").strip()[:MAX_QUERY].lower()
+    query = plain((query or "")[:MAX_QUERY * 2])[:MAX_QUERY].lower()  # a full-width barcode is the barcode
     if query and BARCODE_RE.match(query) and query.isdigit() and len(query) >= 8:
         product = session.scalar(select(Product).where(Product.barcode == query))
         if product is not None and (product.active or include_inactive):
@@ -295,18 +296,23 @@ def update_product(session: Session, product: Product, data: ProductInput, *, ac
     return changes
 
 
-def adjust_stock(session: Session, product: Product, new_quantity, reason: str, *, actor) -> None:
-    """Set stock on hand after a count (盘点). Pickups reduce stock themselves."""
-    reason = _text(reason, 200, _("Reason"), required=True, field="reason")
-    try:
-        qty = Decimal(str(new_quantity).strip())
-    except InvalidOperation:
-        raise DomainError(_("Not a quantity: %(value)s", value=str(new_quantity)[:20]), field="quantity") from None
-    if not qty.is_finite() or qty < 0 or qty > 10_000_000:
-        raise DomainError(_("Stock is a number from 0 up."), field="quantity")
+MAX_STOCK = Decimal("10000000")
+
+
+def check_stock(product: Product, value, *, label=None) -> Decimal:
+    """A stock count as typed (any script's digits): from 0 to ``MAX_STOCK``, whole units for a
+    whole-unit product, at most three decimals (what the database keeps) for the others."""
+    qty = parse_decimal(value, label=label or _("Stock"), places=3, maximum=MAX_STOCK, field="quantity")
     if product.whole_units_only and qty != qty.to_integral_value():
         raise DomainError(_("%(name)s is counted in whole %(unit)s.", name=product.name, unit=product.unit),
                           field="quantity")
+    return qty.quantize(Decimal("0.001"))
+
+
+def adjust_stock(session: Session, product: Product, new_quantity, reason: str, *, actor) -> None:
+    """Set stock on hand after a count (盘点). Pickups reduce stock themselves."""
+    reason = _text(reason, 200, _("Reason"), required=True, field="reason")
+    qty = check_stock(product, new_quantity)
     old = product.stock_on_hand
     product.stock_on_hand = qty
     record(session, "catalog.stock_adjusted", actor=actor, record=product, reason=reason,

@@ -3,7 +3,7 @@ the manager's assignments, and the cash collected on delivery."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -28,6 +28,10 @@ def _event(session: Session, slip: DispatchSlip, kind: str, by: Staff, note: str
     session.add(DeliveryEvent(slip=slip, kind=kind, by_id=by.id, note=note[:200]))
 
 
+#: the furthest ahead a delivery is booked (9999-12-31 is a typing slip)
+MAX_DELIVERY_AHEAD = timedelta(days=366)
+
+
 def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staff, once_key: str, name: str,
                      phone: str, address: str, window_day: date | None, window: str = "",
                      notes: str = "") -> DispatchSlip:
@@ -50,6 +54,9 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
     window_day = window_day or today
     if window_day < today:
         raise DomainError(_("The delivery day cannot be in the past."), field="window_day")
+    if window_day > today + MAX_DELIVERY_AHEAD:
+        raise DomainError(_("A delivery is booked at most a year ahead (until %(day)s).",
+                            day=(today + MAX_DELIVERY_AHEAD).isoformat()), field="window_day")
     voucher = pickups.find_for_pickup(session, no)
     pickups.check_can_hand_over(voucher, for_delivery=True)
     customer = sales.find_or_register_customer(session, phone=phone, name=name, address=address, actor=clerk)

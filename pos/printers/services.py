@@ -26,6 +26,7 @@ from printing.escpos import PrinterProfile, render
 from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import DomainError, Forbidden, NotFound
+from ..text import parse_id
 from .models import Printer, PrintJob
 
 log = logging.getLogger("pos.print")
@@ -90,7 +91,15 @@ def save_printer(session: Session, printer: Printer | None, *, name: str, connec
     clash = session.scalar(select(Printer).where(Printer.name == name, Printer.id != (printer.id if printer else 0)))
     if clash is not None:
         raise DomainError(_("A printer called %(name)s exists already.", name=name), field="name")
-    station_id = int(station_id) if station_id else None
+    if station_id not in (None, ""):
+        from ..shop.models import Station  # printers sit beside shop
+
+        chosen = parse_id(station_id)
+        if chosen is None or session.get(Station, chosen) is None:
+            raise DomainError(_("Choose a cash station from the list (or none)."), field="station")
+        station_id = chosen
+    else:
+        station_id = None
     if station_id:
         other = session.scalar(select(Printer).where(Printer.station_id == station_id,
                                                      Printer.id != (printer.id if printer else 0)))

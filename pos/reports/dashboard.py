@@ -16,6 +16,7 @@ from ..cashier.services import TENDER_LABELS
 from ..errors import DomainError
 from ..shop import services as shop
 from ..shop.models import Showroom
+from ..text import parse_id
 from . import facts
 
 MAX_DAYS = 366
@@ -62,9 +63,9 @@ def parse_range(session: Session, first: date | None, last: date | None, days: s
     nothing: the last 30 days. Reversed, longer than a year or outside 2000–next year: refused."""
     today = shop.business_today(session)
     if days:
-        if not days.isdigit() or int(days) not in QUICK_RANGES:
+        if parse_id(days) not in QUICK_RANGES:  # '²' passes isdigit and fails int
             raise DomainError(_("Choose 7, 30, 90 or 365 days."), field="days")
-        return today - timedelta(days=int(days) - 1), today
+        return today - timedelta(days=parse_id(days) - 1), today
     last = last or today
     first = first or last - timedelta(days=29)
     for day in (first, last):
@@ -82,7 +83,7 @@ def parse_range(session: Session, first: date | None, last: date | None, days: s
 def showroom_arg(session: Session, raw: str | None) -> Showroom | None:
     if not raw:
         return None
-    room = session.get(Showroom, int(raw)) if raw.isdigit() else None
+    room = session.get(Showroom, parse_id(raw)) if parse_id(raw) else None
     if room is None:
         raise DomainError(_("No such showroom."), field="showroom")
     return room

@@ -20,6 +20,7 @@ from ..money import format_money, parse_money
 from ..sales.models import Voucher, VoucherStatus
 from ..shop import services as shop
 from ..staff.models import Staff, StaffRole
+from ..text import DECIMAL_RE, INT_RE, parse_id, parse_int, plain
 from . import facts
 from .models import Quota
 
@@ -61,7 +62,7 @@ def parse_month(session: Session, raw: str | None) -> Month:
     if not raw:
         return Month(today.year, today.month)
     try:
-        year, month = (int(x) for x in raw.strip().split("-"))
+        year, month = (int(x) for x in plain(raw).split("-") if INT_RE.fullmatch(x) and len(x) <= 4)
         if not 1 <= month <= 12:
             raise ValueError
     except ValueError:
@@ -87,9 +88,10 @@ def set_quota(session: Session, staff_id: int, month: Month, amount: str, units:
         raise DomainError(_("A monthly target is below %(max)s.", max=format_money(MAX_TARGET)), field="amount")
     pieces = None
     if (units or "").strip():
-        if not units.strip().isdigit() or int(units) > MAX_UNITS:
-            raise DomainError(_("Units are a whole number from 0 to %(max)d.", max=MAX_UNITS), field="units")
-        pieces = int(units)
+        try:  # any script's digits; '²' passes isdigit and fails int
+            pieces = parse_int(units, minimum=0, maximum=MAX_UNITS)
+        except DomainError:
+            raise DomainError(_("Units are a whole number from 0 to %(max)d.", max=MAX_UNITS), field="units") from None
     quota = session.scalar(select(Quota).where(Quota.staff_id == person.id, Quota.month == str(month)))
     before = "" if quota is None else f"{format_money(quota.amount)} / {quota.units or '—'} → "
     if quota is None:
@@ -128,7 +130,7 @@ def set_thresholds(session: Session, achievement: str, collection_rate: str, new
                                 ("kpi.collection_rate", collection_rate, 0, 100),
                                 ("kpi.new_customers_quarter", new_customers, 0, 10000)):
         try:
-            value = Decimal((raw or "").strip())
+            value = Decimal(plain(raw)) if DECIMAL_RE.fullmatch(plain(raw)) else None
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite() or not low <= value <= high or (
@@ -201,7 +203,7 @@ def board(session: Session, month: Month) -> Board:
     by_clerk = facts.range_sums(session, month.first, last).by["clerk"] if last >= month.first else {}
     quotas = {q.staff_id: q for q in session.scalars(select(Quota).where(Quota.month == str(month)))}
     clerks = set(session.scalars(select(StaffRole.staff_id).where(StaffRole.role == "clerk")))
-    ids = clerks | set(quotas) | {int(k) for k in by_clerk if k.isdigit()}
+    ids = clerks | set(quotas) | {parse_id(k) for k in by_clerk if parse_id(k)}
     people = [p for p in session.scalars(select(Staff).where(Staff.id.in_(ids)).order_by(Staff.staff_no))
               if p.active or p.id in quotas or str(p.id) in by_clerk]
     written = (Voucher.business_day >= month.first) & (Voucher.business_day <= month.last) & (

@@ -28,6 +28,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import effective_roles
 from .models import Voucher, VoucherLine, VoucherStatus
+from ..text import phone as normalised_phone
 
 MAX_QUANTITY = Decimal("9999")
 MAX_LINES = 100
@@ -264,11 +265,9 @@ def stock_shortages(voucher: Voucher) -> dict[int, Decimal]:
 
 # ------------------------------------------------------------------ customers
 def check_phone(phone: str) -> str:
-    digits = "".join(ch for ch in (phone or "") if ch.isdigit() or ch in "+-")
-    plain = digits.replace("-", "").replace("+", "")
-    if not plain.isdigit() or not PHONE_MIN <= len(plain) <= PHONE_MAX:
-        raise DomainError(_("A phone number has %(a)d to %(b)d digits.", a=PHONE_MIN, b=PHONE_MAX), field="phone")
-    return plain
+    """The phone as stored and compared (pos.text.phone): ``+86 138-0013-8001``, ``１３８００１３８００１``
+    and ``13800138001`` are one customer; anything but a mobile or a landline with its area code is refused."""
+    return normalised_phone(phone)
 
 
 def find_customer(session: Session, phone: str) -> Customer | None:

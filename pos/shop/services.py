@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..clock import shop_zone, to_local
 from ..dbtypes import utcnow
 from ..errors import DomainError
+from ..text import parse_id
 from .models import Counter, DaySignOff, Setting, Showroom, Station
 
 NO_DAY = date(2000, 1, 1)
@@ -31,6 +32,7 @@ DEFAULTS = {
     "kpi.achievement": "100",
     "kpi.collection_rate": "90",
     "kpi.new_customers_quarter": "10",
+    "cash.max_tendered": "1000000",  # the most cash one payment may hand over (what a drawer can hold)
 }
 
 
@@ -47,6 +49,15 @@ def set_setting(session: Session, key: str, value: str) -> None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
+
+
+def max_cash_tendered(session: Session) -> Decimal:
+    """The most cash one payment may hand over (setting ``cash.max_tendered``, yuan)."""
+    try:
+        value = Decimal(get_setting(session, "cash.max_tendered"))
+    except InvalidOperation:
+        value = Decimal(DEFAULTS["cash.max_tendered"])
+    return value if value.is_finite() and value > 0 else Decimal(DEFAULTS["cash.max_tendered"])
 
 
 def discount_limit(session: Session, roles) -> Decimal:
@@ -187,7 +198,7 @@ def set_station_showroom(session: Session, station: Station, showroom_id: str | 
     if showroom_id in (None, ""):
         station.showroom_id = None
         return
-    room = session.get(Showroom, int(showroom_id)) if str(showroom_id).isdigit() else None
+    room = session.get(Showroom, parse_id(showroom_id)) if parse_id(showroom_id) else None
     if room is None:
         raise DomainError(_("No such showroom."), field="showroom")
     station.showroom_id = room.id
