@@ -97,25 +97,53 @@ def login_as(client, staff_no: str) -> None:
     """Log a test client in as a member of staff (skipping the keypad)."""
     staff = staff_by_no(staff_no)
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(staff.id)
+        sess["_user_id"] = staff.get_id()
         sess["_fresh"] = True
+
+
+# ------------------------------------------------------------------ the demo staff (see pos/demo.py)
+CLERK, CASHIER, MANAGER, DRIVER = "C001", "S001", "M001", "D001"
+
+
+@pytest.fixture
+def clerk(app):
+    """The demo clerk (a Staff row)."""
+    return staff_by_no(CLERK)
+
+
+@pytest.fixture
+def cashier_staff(app):
+    """The demo cashier (a Staff row; ``cashier`` is the logged-in cash desk in some test modules)."""
+    return staff_by_no(CASHIER)
+
+
+@pytest.fixture
+def manager(app):
+    """The demo manager (a Staff row)."""
+    return staff_by_no(MANAGER)
+
+
+@pytest.fixture
+def driver(app):
+    """The demo delivery driver (a Staff row)."""
+    return staff_by_no(DRIVER)
 
 
 @pytest.fixture
 def as_manager(client):
-    login_as(client, "M001")
+    login_as(client, MANAGER)
     return client
 
 
 @pytest.fixture
 def as_clerk(client):
-    login_as(client, "C001")
+    login_as(client, CLERK)
     return client
 
 
 @pytest.fixture
 def as_cashier(client):
-    login_as(client, "S001")
+    login_as(client, CASHIER)
     return client
 
 
@@ -179,14 +207,35 @@ def station(session):
 
 @pytest.fixture
 def write_up(session):
-    """Write up a voucher for a given total-ish: one product at a chosen unit price."""
+    """Write up a voucher for a given total-ish: one product at a chosen unit price (through the
+    sales rules: draft, line, customer when a phone is given, write-up)."""
 
-    def make(price="168.00", qty="1", clerk_no="M001"):
+    def make(price="168.00", qty="1", clerk_no=MANAGER, customer_phone=None):
         clerk = staff_by_no(clerk_no)
         product = session.scalar(select(Product).where(Product.list_price > 1000).order_by(Product.id).limit(1))
         v = sales.open_draft(session, clerk)
         sales.add_line(session, v, product.id, qty, price, actor=clerk)  # the manager may price freely
+        if customer_phone:
+            sales.set_customer(session, v, phone=customer_phone, actor=clerk)
         sales.write_up(session, v, actor=clerk)
+        session.commit()
+        return v
+
+    return make
+
+
+@pytest.fixture
+def paid(session, write_up, open_shift):
+    """A paid voucher (cash at the demo cashier's open shift), by default for the demo customer
+    with phone 13800138001 (周先生); made through the rules, as the shop would make it."""
+    from pos.cashier import services as cashier
+
+    open_shift()
+
+    def make(price="1130.00", qty="1", customer_phone="13800138001", once=None):
+        v = write_up(price, qty, customer_phone=customer_phone)
+        cashier.take_payment(session, v.no, cashier=staff_by_no(CASHIER), once_key=once or f"k-{v.no}",
+                             plain_cash=str(v.total))
         session.commit()
         return v
 
@@ -197,7 +246,7 @@ def write_up(session):
 def open_shift(session, station):
     from pos.cashier import services
 
-    def make(cashier_no="S001", counts=None, station_obj=None):
+    def make(cashier_no=CASHIER, counts=None, station_obj=None):
         shift = services.open_shift(session, cashier=staff_by_no(cashier_no),
                                     station_id=(station_obj or station).id, counts=counts or {10000: 2, 1000: 5})
         session.commit()
