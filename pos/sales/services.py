@@ -21,7 +21,7 @@ from ..catalog import services as catalog
 from ..catalog.models import Product
 from ..customers.models import Customer, CustomerInterest
 from ..dbtypes import utcnow
-from ..errors import DomainError, Forbidden, NotFound
+from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..money import FEN, format_money, plain_number
 from ..shop import services as shop
 from ..staff import services as staff_services
@@ -374,7 +374,67 @@ def _number(session: Session, voucher: Voucher) -> None:
     voucher.checksum = compute_checksum(voucher)
 
 
-def write_up(session: Session, voucher: Voucher, *, actor: Staff) -> Voucher:
+class NotAsShown(DomainError):
+    """The screen shows a change the voucher does not hold (a price waiting for a manager's PIN):
+    ``pending`` is that change, to show it again with the message."""
+
+    def __init__(self, message: str, *, line: ShownLine | None = None, product_id: int | None = None,
+                 approval: bool = False):
+        super().__init__(message, field="unit_price" if approval or product_id else "quantity")
+        self.needs_approval = approval or product_id is not None
+        self.pending = ({"line_id": line.line_id, "quantity": line.quantity, "unit_price": line.unit_price}
+                        if line else {"product_id": product_id})
+
+
+@dataclass(frozen=True)
+class ShownLine:
+    """A line as the clerk's screen showed it when 开单 was tapped: the quantity and unit price
+    in its boxes (a price waiting for a manager's PIN is on the screen but not saved)."""
+
+    line_id: int
+    quantity: str
+    unit_price: str
+
+
+def check_as_shown(session: Session, voucher: Voucher, shown: list[ShownLine] | None,
+                   pending_product_id: int | None = None) -> None:
+    """Refuse to freeze a voucher at a price the clerk did not see: a product or a line whose price
+    waits for the manager's PIN, or a box changed on the screen but not saved, names its line."""
+    if pending_product_id:
+        product = session.get(Product, pending_product_id)
+        raise NotAsShown(_("%(name)s waits for a manager's PIN to approve its price: approve it or cancel "
+                           "it before writing up.", name=product.name if product else "?"),
+                         product_id=pending_product_id)
+    if shown is None:
+        return
+    lines = {line.id: line for line in voucher.lines}
+    if {s.line_id for s in shown} != set(lines):
+        raise Conflict(_("The voucher was changed on another screen: check the lines and write up again."))
+    for s in shown:
+        line = lines[s.line_id]
+        try:
+            price = catalog.check_price(s.unit_price, field="unit_price")
+        except DomainError:
+            price = None
+        if price != line.unit_price:
+            raise NotAsShown(_("Line %(n)d, %(name)s: the price %(shown)s on the screen is not saved (the "
+                                "voucher still says %(saved)s) — it waits for a manager's PIN. Approve it, or "
+                                "put the price back, before writing up.", n=line.position, name=line.product_name,
+                                shown=(s.unit_price or "").strip()[:20] or "—",
+                                saved=format_money(line.unit_price)), line=s, approval=True)
+        try:
+            qty = Decimal(str(s.quantity).strip())
+        except InvalidOperation:
+            qty = None
+        if qty != line.quantity:
+            raise NotAsShown(_("Line %(n)d, %(name)s: the quantity %(shown)s on the screen is not saved (the "
+                                "voucher still says %(saved)s). Check it before writing up.", n=line.position,
+                                name=line.product_name, shown=(s.quantity or "").strip()[:20] or "—",
+                                saved=plain_number(line.quantity)), line=s)
+
+
+def write_up(session: Session, voucher: Voucher, *, actor: Staff, shown: list[ShownLine] | None = None,
+             pending_product_id: int | None = None) -> Voucher:
     """Freeze the voucher: it gets its number and QR and goes to the cashier's queue."""
     check_owner(voucher, actor)
     check_editable(voucher)
@@ -382,6 +442,8 @@ def write_up(session: Session, voucher: Voucher, *, actor: Staff) -> Voucher:
         raise DomainError(_("A phone order is written up by the manager's review."))
     if not voucher.lines:
         raise DomainError(_("Add at least one product before writing up the voucher."))
+    check_as_shown(session, voucher, shown, pending_product_id)
+    shop.check_day_open(session)
     problems = verify(voucher)
     if problems:
         raise DomainError(problems[0])

@@ -246,12 +246,37 @@ def record_interest(product_id: int):
     return "", 204
 
 
+def _shown_lines() -> list[services.ShownLine] | None:
+    """What the panel showed when 开单 was tapped: each line's id, quantity and price boxes (the
+    write-up form includes them); None from a form without them (no script)."""
+    ids = request.form.getlist("line_id")
+    if not ids:
+        return None
+    quantities, prices = request.form.getlist("quantity"), request.form.getlist("unit_price")
+    if len(quantities) != len(ids) or len(prices) != len(ids):
+        raise DomainError(_("This voucher form is out of date: reload the page."))
+    return [services.ShownLine(parse_id(i) or 0, q, p) for i, q, p in zip(ids, quantities, prices, strict=True)]
+
+
+def _write_up_refused(e: DomainError):
+    """Write-up was refused: the panel again with the message, and the change still waiting on the
+    screen (a price waiting for the manager's PIN keeps its approval box)."""
+    if isinstance(e, services.NotAsShown):
+        pending = dict(e.pending)
+        if "product_id" in pending:  # a product not added yet: its quantity and price came with the form
+            pending.update(quantity=request.form.get("pending_quantity", "1"),
+                           unit_price=request.form.get("pending_unit_price", ""))
+        return render_panel(shown_voucher(), error=e.message, needs_approval=e.needs_approval, pending=pending)
+    return render_panel(shown_voucher(), error=e.message)
+
+
 @bp.post("/counter/write-up")
 @roles_required("clerk")
-@transaction(refused=panel_refused)
+@transaction(refused=_write_up_refused)
 def write_up():
     voucher = current_voucher()
-    services.write_up(db.session, voucher, actor=me())
+    services.write_up(db.session, voucher, actor=me(), shown=_shown_lines(),
+                      pending_product_id=request.form.get("pending_product_id", type=parse_id))
     session.pop(SESSION_KEY, None)
     return go(url_for("sales.voucher", no=voucher.no))
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..clock import shop_zone, to_local
+from ..clock import format_local, shop_zone, to_local
 from ..dbtypes import utcnow
 from ..errors import DomainError
 from ..text import parse_id
@@ -148,6 +148,41 @@ def business_day_bounds(session: Session, day: date) -> tuple[datetime, datetime
 def day_signed_off(session: Session, day: date) -> bool:
     """Has the manager signed this business day off (日结)? Then it is frozen."""
     return session.scalar(select(DaySignOff.id).where(DaySignOff.day == day)) is not None
+
+
+class FrozenDay:
+    """Today's business day, signed off (日结): when, by whom, and when the next business day starts —
+    what the counter and the cash desk say up front, and the message of every refusal into it."""
+
+    def __init__(self, session: Session, sign_off: DaySignOff):
+        from ..staff.models import Staff
+
+        self.day = sign_off.day
+        self.signed_at = sign_off.signed_at
+        signer = session.get(Staff, sign_off.signed_by_id)
+        self.signed_by = signer.full_name if signer is not None else "?"
+        self.next_starts = business_day_bounds(session, sign_off.day)[1]
+
+    @property
+    def message(self) -> str:
+        return _("Business day %(day)s was signed off at %(at)s by %(name)s: nothing more can be written into "
+                 "it. The next business day starts at %(next)s.", day=self.day.isoformat(),
+                 at=format_local(self.signed_at, "%m-%d %H:%M"), name=self.signed_by,
+                 next=format_local(self.next_starts, "%m-%d %H:%M"))
+
+
+def frozen_today(session: Session) -> FrozenDay | None:
+    """Today's business day if the manager has signed it off, else None."""
+    row = session.scalar(select(DaySignOff).where(DaySignOff.day == business_today(session)))
+    return FrozenDay(session, row) if row is not None else None
+
+
+def check_day_open(session: Session) -> None:
+    """Refuse new work into a signed-off day, saying when and by whom it was signed off and when the
+    next business day starts (the shop's choice: the day boundary does not move; see the README)."""
+    frozen = frozen_today(session)
+    if frozen is not None:
+        raise DomainError(frozen.message)
 
 
 def stations(session: Session) -> list[Station]:
