@@ -206,13 +206,14 @@ def _register_blueprints(app: Flask) -> None:
     from .delivery.views import bp as delivery_bp
     from .invoicing.views import bp as invoicing_bp
     from .printers.views import bp as printers_bp
+    from .property.calculator import bp as mortgage_bp
     from .reports.views import bp as reports_bp
     from .sales.views import bp as sales_bp
     from .shop.views import bp as shop_bp
     from .staff.views import bp as staff_bp
 
     for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
-               printers_bp, reports_bp, shop_bp):
+               printers_bp, reports_bp, shop_bp, mortgage_bp):
         app.register_blueprint(bp)
 
 
