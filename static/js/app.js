@@ -11,11 +11,25 @@
     setTimeout(function () { banner.hidden = true; }, 6000);
   };
   // A failed htmx request (5xx, network): say so, keep the page as it is.
-  document.body.addEventListener("htmx:responseError", function () {
-    showBanner(document.body.getAttribute("data-msg-error"));
+  // A refusal the page cannot swap (400: a NUL or a field far too long) carries its own message: show that.
+  document.body.addEventListener("htmx:responseError", function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    var said = null;
+    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.responseText) {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var p = doc.querySelector(".error-card p");
+      said = p && p.textContent.trim();
+    }
+    showBanner(said || document.body.getAttribute("data-msg-error"));
   });
   document.body.addEventListener("htmx:sendError", function () {
     showBanner(document.body.getAttribute("data-msg-network"));
+  });
+
+  // A form marked data-reset-on-success empties itself after htmx posted it successfully (the scan box).
+  document.body.addEventListener("htmx:afterRequest", function (ev) {
+    var form = ev.detail && ev.detail.elt;
+    if (form && form.hasAttribute && form.hasAttribute("data-reset-on-success") && ev.detail.successful) form.reset();
   });
 
   // PIN keypad: buttons type into the PIN field of their form.
