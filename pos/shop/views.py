@@ -21,6 +21,13 @@ nav.register(nav.NavItem("shop.places", nav._l("Showrooms and cash stations"), "
                          order=86, in_header=False))
 
 
+@bp.app_context_processor
+def day_state():
+    """``frozen_today()`` for any template: today's business day if it is signed off (日结), else None
+    — the counter and the cash desk say so up front."""
+    return {"frozen_today": lambda: services.frozen_today(db.session)}
+
+
 def _limits():
     return {role: services.get_setting(db.session, f"discount_limit.{role}") for role in ROLES}
 
