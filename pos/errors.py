@@ -36,3 +36,19 @@ class Conflict(DomainError):
     """Somebody else got there first (a double tap, two tablets at once)."""
 
     status = 409
+
+
+def get_or_404(session, model, ident, missing, *, check=None, for_update: bool = False):
+    """Load one row by its id, or refuse with ``NotFound(missing)``; then ``check(row)`` (which may
+    raise ``Forbidden``) — loading and authorising in one place, like the Flask tutorial's
+    ``get_post(id, check_author=True)``. An id that is not a number is not found either."""
+    try:
+        ident = int(ident)
+    except (TypeError, ValueError):
+        raise NotFound(missing) from None
+    row = session.get(model, ident, with_for_update=for_update) if ident > 0 else None
+    if row is None:
+        raise NotFound(missing)
+    if check is not None:
+        check(row)
+    return row

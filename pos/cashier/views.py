@@ -22,8 +22,9 @@ from ..shop import services as shop
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import go, pdf_response, transaction
+from ..web import InvalidForm, go, pdf_response, transaction, valid
 from . import services
+from .forms import CloseShiftForm, OpenShiftForm, RefundForm, TenderForm
 from .models import DENOMINATIONS, Payment
 
 bp = Blueprint("cashier", __name__)
@@ -73,10 +74,6 @@ def station():
                            no=request.args.get("no", ""))
 
 
-def _counts(prefix: str = "count_") -> dict[int, int]:
-    return services.parse_counts({d: request.form.get(f"{prefix}{d}", "0") for d in DENOMINATIONS})
-
-
 def _typed_counts() -> dict[int, str]:
     """The counts as typed, to show them again after a refusal."""
     return {d: request.form.get(f"count_{d}", "") for d in DENOMINATIONS}
@@ -88,8 +85,8 @@ def _typed_counts() -> dict[int, str]:
     "cashier/open_shift.html", stations=shop.stations(db.session), chosen=request.form.get("station", type=parse_id),
     counts=_typed_counts(), error=e.message))
 def shift_open():
-    shift = services.open_shift(db.session, cashier=me(), station_id=request.form.get("station", type=parse_id),
-                                counts=_counts())
+    form = valid(OpenShiftForm())
+    shift = services.open_shift(db.session, cashier=me(), station_id=form.station.data, counts=form.counts())
     response = make_response(go(url_for("cashier.station")))
     response.set_cookie(STATION_COOKIE, str(shift.station_id), max_age=3600 * 24 * 365, samesite="Lax",
                         httponly=True)
@@ -108,40 +105,30 @@ def shift_close():
         return redirect(url_for("cashier.station"))
     if request.method == "GET":
         return render_template("cashier/close_shift.html", shift=shift, counts={})
-    services.close_shift(db.session, shift, _counts(), actor=me(), note=request.form.get("note", ""))
+    form = valid(CloseShiftForm())
+    services.close_shift(db.session, shift, form.counts(), actor=me(), note=form.note.data)
     return go(url_for("cashier.shift_report", shift_id=shift.id))
 
 
 @bp.get("/cashier/shifts/<int:shift_id>")
 @roles_required("cashier")
 def shift_report(shift_id: int):
-    shift = services.get_shift(db.session, shift_id)
-    if shift.cashier_id != current_user.id and "manager" not in current_user.roles:
-        abort(403)
+    shift = services.get_shift_for(db.session, shift_id, me())
     return render_template("cashier/shift_report.html", shift=shift, summary=services.summarise(db.session, shift))
 
 
 # ------------------------------------------------------------------ 查 数 验 唱
-def _tender_input():
-    """Everything the payment form sent, parsed (raises DomainError on bad input)."""
-    counts = _counts()
-    plain = (request.form.get("cash_amount") or "").strip() or None
-    rejected: list[services.Rejected] = []
-    serials = [s.strip() for s in (request.form.get("serials") or "").replace("，", ",").split(",") if s.strip()]
-    rejected_counts = services.parse_rejected_counts({d: request.form.get(f"rej_{d}") for d in DENOMINATIONS},
-                                                     counts)
-    for d, n in rejected_counts.items():
-        reason = request.form.get(f"rej_reason_{d}", "counterfeit")
-        for _i in range(n):
-            rejected.append(services.Rejected(d, reason, serials.pop(0) if serials else ""))
-    others = []
-    for kind in services.OTHER_KINDS:
-        amount = (request.form.get(f"{kind}_amount") or "").strip()
-        if amount:
-            others.append(services.OtherTender(kind, amount, request.form.get(f"{kind}_ref", ""),
-                                               request.form.get(f"{kind}_bank", ""),
-                                               request.form.get(f"{kind}_drawer", "")))
-    return counts, plain, rejected, others
+def _tally_of(voucher: Voucher) -> tuple[services.Tally, str | None]:
+    """The running total of what the form counted, and the first thing wrong with the input (the
+    form's parsing, then the tally's check), if anything."""
+    form = TenderForm()
+    if not form.validate():
+        return services.tally(voucher.total), InvalidForm(form).message
+    try:
+        tally = services.tally(voucher.total, **form.tenders())
+    except DomainError as e:
+        return services.tally(voucher.total), e.message
+    return tally, (tally.problems[0] if tally.problems else None)
 
 
 def _pay_page(voucher: Voucher, **extra):
@@ -172,12 +159,7 @@ def pay_open():
 def pay_tally(no: str):
     """Live running total while the cashier counts (saves nothing)."""
     voucher = services.check_voucher(db.session, no)
-    try:
-        counts, plain, rejected, others = _tender_input()
-        tally = services.tally(voucher.total, counts=counts, plain_cash=plain, rejected=rejected, others=others)
-        error = tally.problems[0] if tally.problems else None
-    except DomainError as e:
-        tally, error = services.tally(voucher.total), e.message
+    tally, error = _tally_of(voucher)
     return render_template("cashier/_tally.html", voucher=voucher, tally=tally, error=error)
 
 
@@ -189,21 +171,15 @@ def _pay_refused(e: DomainError):
     except DomainError:
         return render_template("errors/_error.html" if htmx else "errors/error.html", status=e.status,
                                title=_("That cannot be done"), message=e.message)
-    try:
-        c, p, r, o = _tender_input()
-        tally = services.tally(voucher.total, counts=c, plain_cash=p, rejected=r, others=o)
-    except DomainError:
-        tally = services.tally(voucher.total)
-    return _pay_page(voucher, error=e.message, tally=tally, once_key=request.form.get("once_key", ""))
+    return _pay_page(voucher, error=e.message, tally=_tally_of(voucher)[0], once_key=request.form.get("once_key", ""))
 
 
 @bp.post("/cashier/pay/<no>")
 @roles_required("cashier")
 @transaction(refused=_pay_refused)
 def pay(no: str):
-    counts, plain, rejected, others = _tender_input()
-    payment = services.take_payment(db.session, no, cashier=me(), once_key=request.form.get("once_key", ""),
-                                    counts=counts, plain_cash=plain, rejected=rejected, others=others)
+    form = valid(TenderForm())
+    payment = services.take_payment(db.session, no, cashier=me(), once_key=form.once_key.data, **form.tenders())
     return go(url_for("cashier.payment", payment_id=payment.id))
 
 
@@ -213,8 +189,10 @@ def payment(payment_id: int):
     """唱收唱找: the announcement, the change in notes and coins, the stamped voucher."""
     p = services.get_payment(db.session, payment_id)
     breakdown, fen_left = services.change_breakdown(p.change_given)
-    text = services.announcement(p.received, p.amount_due, p.change_given)
+    language = shop.announce_language(db.session)
+    text = services.announcement(p.received, p.amount_due, p.change_given, language=language)
     return render_template("cashier/announce.html", p=p, v=p.voucher, text=text, breakdown=breakdown,
+                           speak_lang="zh-CN" if language == "zh_CN" else "en-US",
                            fen_left=fen_left, qr=qr_svg(p.voucher.no))
 
 
@@ -267,9 +245,7 @@ def receipt_pdf(payment_id: int):
 @bp.get("/cashier/shifts/<int:shift_id>.pdf")
 @roles_required("cashier")
 def shift_pdf(shift_id: int):
-    shift = services.get_shift(db.session, shift_id)
-    if shift.cashier_id != current_user.id and "manager" not in current_user.roles:
-        abort(403)
+    shift = services.get_shift_for(db.session, shift_id, me())
     return pdf_response("print/shift_a4.html", f"shift-{shift.id}.pdf", shift=shift, page_size="A4",
                         summary=services.summarise(db.session, shift), shop_name=_shop_name())
 
@@ -281,9 +257,7 @@ def shift_print(shift_id: int):
     from ..printers import services as printers
     from .documents import shift_document
 
-    shift = services.get_shift(db.session, shift_id)
-    if shift.cashier_id != current_user.id and "manager" not in current_user.roles:
-        abort(403)
+    shift = services.get_shift_for(db.session, shift_id, me())
     document = shift_document(shift, services.summarise(db.session, shift), _shop_name())
     printers.queue_from_screen(db.session, [(document, f"交班报表 {shift.station.name} #{shift.id}")], kind="shift",
                                ref=str(shift.id), station_id=shift.station_id, requested_by=me())
@@ -335,12 +309,9 @@ def refund_open():
                                             once_key=request.form.get("once_key", "")))
 def refund(no: str):
     voucher = sales.get_by_no(db.session, no)
-    quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
-    manager_id = request.form.get("manager_id", type=parse_id)
-    approval = sales.Approval(manager_id, request.form.get("manager_pin", "")) if manager_id else None
-    row = services.refund(db.session, no, quantities, method=request.form.get("method", ""),
-                          reason=request.form.get("reason", ""), cashier=me(), approval=approval,
-                          once_key=request.form.get("once_key", ""))
+    form = valid(RefundForm())
+    row = services.refund(db.session, no, form.quantities(voucher), method=form.method.data, reason=form.reason.data,
+                          cashier=me(), approval=form.approval(), once_key=form.once_key.data)
     flash(_("Refunded %(amount)s on voucher %(no)s.", amount=format_money(row.amount), no=voucher.no), "success")
     return go(url_for("cashier.station"))
 
