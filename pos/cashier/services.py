@@ -307,13 +307,20 @@ def change_breakdown(change: Decimal) -> tuple[list[tuple[int, int]], int]:
     return out, rest
 
 
-def announcement(received: Decimal, due: Decimal, change: Decimal) -> str:
-    """唱收唱找: 「收您 200.00 元，应收 168.00 元，找您 32.00 元」."""
-    if change > 0:
-        return _("Received %(received)s yuan, %(due)s yuan due, your change is %(change)s yuan.",
-                 received=format_plain(received), due=format_plain(due), change=format_plain(change))
-    return _("Received %(received)s yuan, %(due)s yuan due, no change.", received=format_plain(received),
-             due=format_plain(due))
+def announcement(received: Decimal, due: Decimal, change: Decimal, *, language: str = "zh_CN") -> str:
+    """唱收唱找: 「收您 12,900.00 元，应收 12,868.00 元，找您 32.00 元」 — in the shop's ``language``
+    (the customer hears it, whatever language the cashier reads), amounts grouped like the rest."""
+    from flask_babel import force_locale
+
+    def amount(value: Decimal) -> str:
+        return format_money(value, sign=False)
+
+    with force_locale(language):
+        if change > 0:
+            return _("Received %(received)s yuan, %(due)s yuan due, your change is %(change)s yuan.",
+                     received=amount(received), due=amount(due), change=amount(change))
+        return _("Received %(received)s yuan, %(due)s yuan due, no change.", received=amount(received),
+                 due=amount(due))
 
 
 # ------------------------------------------------------------------ taking the payment

@@ -33,7 +33,11 @@ DEFAULTS = {
     "kpi.collection_rate": "90",
     "kpi.new_customers_quarter": "10",
     "cash.max_tendered": "1000000",  # the most cash one payment may hand over (what a drawer can hold)
+    "announce.language": "zh_CN",  # the language the customer hears 唱收唱找 in, whatever the cashier reads
 }
+
+#: the languages of the announcement (唱收唱找), each named in itself
+ANNOUNCE_LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
 def get_setting(session: Session, key: str) -> str:
@@ -49,6 +53,19 @@ def set_setting(session: Session, key: str, value: str) -> None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
+
+
+def announce_language(session: Session) -> str:
+    """The shop's language for 唱收唱找 (setting ``announce.language``, default Chinese)."""
+    value = get_setting(session, "announce.language")
+    return value if value in ANNOUNCE_LANGUAGES else DEFAULTS["announce.language"]
+
+
+def set_announce_language(session: Session, value: str) -> None:
+    value = (value or "").strip()
+    if value not in ANNOUNCE_LANGUAGES:
+        raise DomainError(_("Choose the language of the announcement from the list."), field="announce_language")
+    set_setting(session, "announce.language", value)
 
 
 def max_cash_tendered(session: Session) -> Decimal:

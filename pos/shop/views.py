@@ -41,13 +41,16 @@ def _typed_settings() -> dict:
     """The discount limits and the invoice settings as typed (the template's ``limits`` and ``invoice``)."""
     return {"limits": {role: request.form.get(role, "") for role in ROLES},
             "invoice": {"prefix": (request.form.get("invoice_prefix") or "").strip(),
-                        "vat": request.form.get("vat") == "1"}}
+                        "vat": request.form.get("vat") == "1"},
+            "announce": request.form.get("announce_language", ""), "announce_languages": services.ANNOUNCE_LANGUAGES}
 
 
 @bp.get("/manage/settings")
 @roles_required("manager")
 def settings():
-    return render_template("shop/settings.html", limits=_limits(), invoice=_invoice_settings())
+    return render_template("shop/settings.html", limits=_limits(), invoice=_invoice_settings(),
+                           announce=services.announce_language(db.session),
+                           announce_languages=services.ANNOUNCE_LANGUAGES)
 
 
 @bp.post("/manage/settings")
@@ -59,6 +62,8 @@ def save_settings():
     for role in ROLES:
         services.set_discount_limit(db.session, role, limits[role])
     services.set_invoice_settings(db.session, invoice["prefix"], invoice["vat"])
+    if typed["announce"]:
+        services.set_announce_language(db.session, typed["announce"])
     record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
            summary=", ".join(f"{r}={limits[r]}%" for r in ROLES)
            + f"; invoice {invoice['prefix']} VAT={'on' if invoice['vat'] else 'off'}")

@@ -147,7 +147,8 @@
     var say = function () {
       if (!("speechSynthesis" in window) || (toggle && !toggle.checked)) return;
       var u = new SpeechSynthesisUtterance(speakEl.getAttribute("data-speak"));
-      u.lang = document.documentElement.lang === "zh-CN" ? "zh-CN" : "en-US";
+      // the shop's language (setting), not the cashier's: the customer hears it
+      u.lang = speakEl.getAttribute("data-speak-lang") || "zh-CN";
       window.speechSynthesis.cancel();
       window.speechSynthesis.speak(u);
     };
