@@ -164,9 +164,15 @@ def _init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_staff(staff_id: str):
+    def load_staff(user_id: str):
+        """``"<id>:<session generation>"`` (Staff.get_id). A cookie made before the person logged out
+        or the tablet switched to someone else carries an older generation: it no longer logs in.
+        A bare id (cookies from before generations existed) counts as generation 0."""
+        staff_id, _sep, generation = str(user_id).partition(":")
+        if not staff_id.isdecimal() or not (generation or "0").isdecimal():
+            return None
         staff = db.session.get(Staff, int(staff_id))
-        if staff is None or not staff.active:
+        if staff is None or not staff.active or (staff.session_gen or 0) != int(generation or "0"):
             return None
         return staff
 

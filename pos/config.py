@@ -63,6 +63,10 @@ def load_settings(instance_path: Path, overrides: dict | None = None) -> dict:
         "POS_SHOP_NAME": env.get("POS_SHOP_NAME", ""),
         "POS_PIN_MAX_FAILURES": 5,
         "POS_PIN_LOCK_MINUTES": 5,
+        # a manager is not locked out (anyone could keep them out): each wrong try past the limit
+        # waits longer on that tablet, 15 s doubling up to 5 minutes
+        "POS_PIN_DELAY_SECONDS": 15,
+        "POS_PIN_DELAY_MAX_SECONDS": 300,
         "POS_BACKUP_DIR": env.get("POS_BACKUP_DIR", str(instance_path / "backups")),
         "POS_MEDIA_DIR": env.get("POS_MEDIA_DIR", str(instance_path / "media")),
         "WTF_CSRF_TIME_LIMIT": None,  # a tablet's session may stay open all day

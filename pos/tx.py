@@ -13,15 +13,73 @@ function to :func:`keep_after_rollback`; if the owner rolls back, it calls
 :func:`replay_after_rollback`, which runs those functions in a new transaction
 and commits it. If the owner commits, the functions are dropped (what they
 would write was committed with the rest).
+
+The owner opens the request with :func:`begin`: a savepoint under which the view works. A
+refusal rolls back to it and writes the kept facts in the same transaction before committing,
+so on SQLite (where a request that writes holds the database's write lock from its first
+statement) no other request can run between the rollback and the facts — it would see a count
+without this failure.
+
+A fact that decides whether the work may go on at all — a PIN try counted *before* the PIN is
+checked — is written with :func:`now`: on PostgreSQL in a short transaction of its own on
+another connection (committed at once, under its row's lock, so concurrent tries are counted
+one after another); on SQLite in the request's transaction (the write lock already orders every
+request) and kept for after a rollback.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
+from typing import TypeVar
 
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
+T = TypeVar("T")
+
 _KEY = "pos_after_rollback"
+_SAVEPOINT = "pos_request_savepoint"
+
+
+_engines: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_engines_lock = threading.Lock()
+
+
+def _own_engine(engine: Engine) -> Engine:
+    """A small pool of its own for :func:`now`: a request already holds a connection of the app's
+    pool, so taking a second one there could wait forever when every request does the same."""
+    with _engines_lock:
+        own = _engines.get(engine)
+        if own is None:
+            own = create_engine(engine.url, pool_size=2, max_overflow=8, pool_pre_ping=True)
+            _engines[engine] = own
+        return own
+
+
+def begin(session: Session) -> None:
+    """The owner starts the request's work: under a savepoint, so a refusal can undo the work and
+    still write what must be kept without letting go of the transaction (see :func:`rollback`)."""
+    session.info[_SAVEPOINT] = session.begin_nested()
+
+
+def now(session: Session, fn: Callable[[Session], T]) -> T:
+    """Write ``fn(session)`` so that it holds whatever becomes of the request, and return its result.
+
+    PostgreSQL: in a transaction of its own (another connection), committed before this returns;
+    ``fn`` must not need a row this request has locked. SQLite: in the request's transaction,
+    which holds the write lock, and kept with :func:`keep_after_rollback` for a rollback."""
+    if session.get_bind().dialect.name == "sqlite":
+        result = fn(session)
+        keep_after_rollback(session, fn)
+        return result
+    own = Session(bind=_own_engine(session.get_bind()), expire_on_commit=False)
+    try:
+        with own.begin():
+            return fn(own)
+    finally:
+        own.close()
 
 
 def keep_after_rollback(session: Session, fn: Callable[[Session], None]) -> None:
@@ -50,11 +108,27 @@ def replay_after_rollback(session: Session) -> None:
 
 def commit(session: Session) -> None:
     """Commit as the transaction's owner."""
+    session.info.pop(_SAVEPOINT, None)
     session.commit()
     forget_after_rollback(session)
 
 
 def rollback(session: Session) -> None:
-    """Roll back as the transaction's owner, then keep what must survive."""
+    """Roll back as the transaction's owner, then keep what must survive.
+
+    Under the request's savepoint (:func:`begin`) with facts to keep: roll back to the savepoint
+    and write the facts in the same transaction, then commit — the transaction (and SQLite's
+    write lock) is never let go in between. Otherwise: roll back, then write them in a new one."""
+    savepoint = session.info.pop(_SAVEPOINT, None)
+    if session.info.get(_KEY) and savepoint is not None and savepoint.is_active:
+        try:
+            savepoint.rollback()
+            for fn in session.info.pop(_KEY):
+                fn(session)
+            session.commit()
+            return
+        except Exception:
+            session.rollback()
+            raise
     session.rollback()
     replay_after_rollback(session)

@@ -138,6 +138,7 @@ def transaction(refused=None):
     def decorate(view):
         @functools.wraps(view)
         def run(*args, **kwargs):
+            tx.begin(db.session)
             try:
                 rv = view(*args, **kwargs)
             except DomainError as e:

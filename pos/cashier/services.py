@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.services import record
 from ..dbtypes import utcnow
-from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..errors import Conflict, DomainError, Forbidden, NotFound, get_or_404
 from ..money import FEN, format_money, format_plain, from_fen, parse_money, plain_number, to_fen
 from ..sales import services as sales
 from ..sales.models import Voucher, VoucherStatus  # noqa: F401 (Voucher is used by callers too)
@@ -148,8 +148,16 @@ def current_shift(session: Session, cashier: Staff) -> Shift | None:
     return session.scalar(select(Shift).where(Shift.cashier_id == cashier.id, Shift.closed_at.is_(None)))
 
 
-def require_shift(session: Session, cashier: Staff) -> Shift:
-    shift = current_shift(session, cashier)
+def require_shift(session: Session, cashier: Staff, *, lock: bool = False) -> Shift:
+    """The cashier's open shift. With ``lock``, its row is locked (``SELECT … FOR UPDATE``) so that
+    money moved into it and the closing count are ordered: a payment waits for a close in progress
+    and is then refused (the shift is closed), a close waits for a payment in progress and counts it."""
+    if lock:
+        shift = session.scalar(
+            select(Shift).where(Shift.cashier_id == cashier.id, Shift.closed_at.is_(None))
+            .with_for_update(of=Shift).execution_options(populate_existing=True))
+    else:
+        shift = current_shift(session, cashier)
     if shift is None:
         raise DomainError(_("Open your shift first (count the float into the drawer)."))
     return shift
@@ -173,14 +181,14 @@ def open_shift(session: Session, *, cashier: Staff, station_id, counts: dict[int
                          name=other.cashier.full_name))
     if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off; no new shift can be opened."))
-    shift = Shift(cashier=cashier, station=station, opening_float=counts_total(counts))
-    session.add(shift)
-    for denomination, count in counts.items():
-        session.add(CashCount(shift=shift, stage="opening", denomination=denomination, count=count))
     try:
-        session.flush()
+        with session.begin_nested():  # undo only this if the database says no
+            shift = Shift(cashier=cashier, station=station, opening_float=counts_total(counts))
+            session.add(shift)
+            for denomination, count in counts.items():
+                session.add(CashCount(shift=shift, stage="opening", denomination=denomination, count=count))
+            session.flush()
     except IntegrityError:  # two tablets opened at the same moment: the database said no
-        session.rollback()
         raise Conflict(_("A shift is already open for you or for this station.")) from None
     record(session, "cashier.shift_opened", actor=cashier, record=shift,
            summary=f"{station.name} {format_money(shift.opening_float)}")
@@ -332,14 +340,18 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
     once_key = (once_key or "").strip()
     if not once_key or len(once_key) > 64:
         raise DomainError(_("This payment form is out of date: reload the page."))
-    done = session.scalar(select(Payment).where(Payment.once_key == once_key))
+    done = _paid_with_key(session, once_key, no)
     if done is not None:
-        if done.voucher is None or done.voucher.no != sales.normalise_no(no):
-            raise Conflict(_("This payment form was already used for another voucher: reload the page."))
         return done  # a double tap, or the tablet sent it again: it paid once
-    shift = require_shift(session, cashier)
+    # locks, always in this order (shift, then voucher): the shift's row orders this payment and the
+    # shift's close; the voucher's row orders it and a cancel, a refund or another till's payment
+    shift = require_shift(session, cashier, lock=True)
     if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off: no more payments can be taken into it."))
+    _lock_by_no(session, no)
+    done = _paid_with_key(session, once_key, no)  # the same form sent twice at once: the first one paid
+    if done is not None:
+        return done
     voucher = check_voucher(session, no, lock=True)
     result = tally(voucher.total, counts=counts, plain_cash=plain_cash, rejected=rejected, others=others,
                    max_cash=shop.max_cash_tendered(session))
@@ -352,31 +364,30 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
                             given=format_money(result.received), due=format_money(voucher.total),
                             short=format_money(result.short)))
     has_cheque = any(t.kind == "cheque" for t in others or [])
-    payment = Payment(
-        once_key=once_key, purpose="sale", voucher=voucher, shift=shift, cashier=cashier,
-        amount_due=voucher.total, received=result.received, change_given=result.change,
-        awaiting_clearance=has_cheque,
-    )
-    session.add(payment)
-    if result.cash_counted > 0:
-        payment.tenders.append(Tender(kind="cash", amount=result.cash_accepted))
-        for denomination, count in (counts or {}).items():
-            payment.cash_counts.append(PaymentCashCount(denomination=denomination, count=count))
-    for t, amount in _check_others(others or []):
-        payment.tenders.append(Tender(kind=t.kind, amount=amount, reference=(t.reference or "").strip(),
-                                      cheque_bank=(t.bank or "").strip(), cheque_drawer=(t.drawer or "").strip()))
-    for note in rejected or []:
-        payment.rejected_notes.append(RejectedNote(shift_id=shift.id, denomination=note.denomination,
-                                                   reason=note.reason, serial=(note.serial or "").strip()[:20]))
-    voucher.payment_state = "awaiting_clearance" if has_cheque else "paid"
     try:
-        session.flush()
+        with session.begin_nested():  # the unique indexes are the last word: undo only this if they say no
+            payment = Payment(
+                once_key=once_key, purpose="sale", voucher=voucher, shift=shift, cashier=cashier,
+                amount_due=voucher.total, received=result.received, change_given=result.change,
+                awaiting_clearance=has_cheque,
+            )
+            session.add(payment)
+            if result.cash_counted > 0:
+                payment.tenders.append(Tender(kind="cash", amount=result.cash_accepted))
+                for denomination, count in (counts or {}).items():
+                    payment.cash_counts.append(PaymentCashCount(denomination=denomination, count=count))
+            for t, amount in _check_others(others or []):
+                payment.tenders.append(Tender(kind=t.kind, amount=amount, reference=(t.reference or "").strip(),
+                                              cheque_bank=(t.bank or "").strip(),
+                                              cheque_drawer=(t.drawer or "").strip()))
+            for note in rejected or []:
+                payment.rejected_notes.append(RejectedNote(shift_id=shift.id, denomination=note.denomination,
+                                                           reason=note.reason,
+                                                           serial=(note.serial or "").strip()[:20]))
+            voucher.payment_state = "awaiting_clearance" if has_cheque else "paid"
+            session.flush()
     except IntegrityError:
-        # the same once_key, or another payment for this voucher, got in at the same moment
-        session.rollback()
-        done = session.scalar(select(Payment).where(Payment.once_key == once_key))
-        if done is not None:
-            return done
+        # under the locks above this does not happen; if it does, say so rather than crash
         raise Conflict(_("Voucher %(no)s was paid at another till just now.", no=sales.normalise_no(no))) from None
     cash = result.cash_accepted > 0 or result.change > 0
     if cash:
@@ -396,6 +407,19 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
                    + (f"; change {format_money(result.change)}" if result.change else "")
                    + (f"; {len(rejected)} note(s) rejected" if rejected else ""))
     return payment
+
+
+def _paid_with_key(session: Session, once_key: str, no: str) -> Payment | None:
+    """The payment this form (its one-time key) already made, if any."""
+    done = session.scalar(select(Payment).where(Payment.once_key == once_key))
+    if done is not None and (done.voucher is None or done.voucher.no != sales.normalise_no(no)):
+        raise Conflict(_("This payment form was already used for another voucher: reload the page."))
+    return done
+
+
+def _lock_by_no(session: Session, no: str) -> None:
+    """Take the row lock of the voucher numbered ``no`` (nothing when there is none: the check says so)."""
+    session.execute(select(Voucher.id).where(Voucher.no == sales.normalise_no(no)).with_for_update())
 
 
 def get_payment(session: Session, payment_id: int) -> Payment:
@@ -464,6 +488,25 @@ def refunded_quantities(session: Session, voucher: Voucher) -> dict[int, Decimal
     return {line_id: total or Decimal("0") for line_id, total in rows}  # summed in the Quantity type
 
 
+def refunded_amounts(session: Session, voucher: Voucher) -> dict[int, Decimal]:
+    """Voucher line id → the money already refunded for it."""
+    rows = session.execute(
+        select(RefundLine.voucher_line_id, func.sum(RefundLine.amount))
+        .join(Refund).where(Refund.voucher_id == voucher.id).group_by(RefundLine.voucher_line_id)
+    ).all()
+    return {line_id: total or Decimal("0.00") for line_id, total in rows}
+
+
+def refund_amount(line, qty: Decimal, already_qty: Decimal, already_amount: Decimal) -> Decimal:
+    """What refunding ``qty`` of a sold line pays back: ``qty × unit price`` to the fen, and never
+    more than is left of what was paid for the line; the last of the line pays exactly what is left,
+    so a line refunded in parts pays back what was paid for it, to the fen."""
+    left_amount = line.amount - already_amount
+    if already_qty + qty >= line.quantity:
+        return left_amount
+    return min(sales.line_amount(qty, line.unit_price), left_amount)
+
+
 def refund(session: Session, no: str, quantities: dict[int, str], *, method: str, reason: str, cashier: Staff,
            approval: sales.Approval | None, once_key: str) -> Refund:
     """Pay back (part of) a paid voucher, by line and quantity, approved by a manager."""
@@ -473,13 +516,16 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     done = session.scalar(select(Refund).where(Refund.once_key == once_key))
     if done is not None:
         return done
-    shift = require_shift(session, cashier)
+    shift = require_shift(session, cashier, lock=True)  # locks: the shift, then the voucher (as a payment)
     if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off: no more refunds can be dated into it."))
     stmt = select(Voucher).where(Voucher.no == sales.normalise_no(no)).with_for_update(of=Voucher)
     voucher = session.scalar(stmt.execution_options(populate_existing=True))
     if voucher is None:
         raise NotFound(_("No voucher numbered %(no)s.", no=(no or "").strip()[:30]))
+    done = session.scalar(select(Refund).where(Refund.once_key == once_key))
+    if done is not None:  # the same form sent twice at once: the other one refunded, under the lock
+        return done
     if voucher.payment_state == "awaiting_clearance":
         raise DomainError(_("Voucher %(no)s was paid by a cheque not yet cleared: wait for the funds.",
                             no=voucher.no))
@@ -494,26 +540,24 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
         raise DomainError(_("A reason has at most %(n)d characters.", n=200), field="reason")
     payment = live_payment(session, voucher)
     already = refunded_quantities(session, voucher)
+    already_paid_back = refunded_amounts(session, voucher)
     lines = {line.id: line for line in voucher.lines}
     wanted: list[tuple] = []
     for line_id, raw in quantities.items():
-        if str(raw).strip() in ("", "0"):
+        if str(raw if raw is not None else "").strip() in ("", "0"):
             continue
-        line = lines.get(int(line_id))
+        line = lines.get(int(line_id)) if str(line_id).isdecimal() else None
         if line is None:
             raise NotFound(_("That line is not on this voucher."))
-        try:
-            qty = Decimal(str(raw).strip())
-        except InvalidOperation:
-            raise DomainError(_("Not a quantity: %(value)s", value=str(raw)[:20]), field="quantity") from None
-        if not qty.is_finite() or qty <= 0:
-            raise DomainError(_("The quantity must be more than zero."), field="quantity")
-        left = line.quantity - already.get(line.id, Decimal("0"))
+        # the one quantity parser (whole units, at most three decimals): what is refunded is what is recorded
+        qty = sales.parse_quantity(line.product, raw)
+        done_qty = already.get(line.id, Decimal("0"))
+        left = line.quantity - done_qty
         if qty > left:
             raise DomainError(_("%(name)s: only %(left)s can still be refunded, not %(qty)s.",
                                 name=line.product_name, left=plain_number(left), qty=plain_number(qty)),
                               field="quantity")
-        amount = line.amount if qty == line.quantity else sales.line_amount(qty, line.unit_price)
+        amount = refund_amount(line, qty, done_qty, already_paid_back.get(line.id, Decimal("0.00")))
         wanted.append((line, qty, amount))
     if not wanted:
         raise DomainError(_("Choose what is refunded: a quantity on at least one line."), field="quantity")
@@ -523,13 +567,18 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     elif approval is None:
         raise sales.NeedsApproval(_("A refund needs a manager's approval with their PIN."))
     else:
-        approver = staff_services.verify_manager_pin(session, approval.manager_id, approval.pin)
+        approver = staff_services.verify_manager_pin(session, approval.manager_id, approval.pin,
+                                                     client=approval.client)
     row = Refund(once_key=once_key, voucher=voucher, payment_id=payment.id, shift_id=shift.id, cashier_id=cashier.id,
                  approved_by_id=approver.id, amount=total, method=method, reason=reason)
     for line, qty, amount in wanted:
         row.lines.append(RefundLine(voucher_line=line, quantity=qty, amount=amount))
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # this form's key was used for another voucher's refund
+        raise Conflict(_("This refund form was already used: reload the page.")) from None
     after = dict(already)
     for line, qty, _amount in wanted:
         after[line.id] = after.get(line.id, Decimal("0")) + qty
@@ -601,6 +650,10 @@ def close_shift(session: Session, shift: Shift, counts: dict[int, int], *, actor
     """Count the drawer by denomination: expected, counted and over/short are kept; the shift is frozen."""
     if shift.cashier_id != actor.id and "manager" not in actor.roles:
         raise Forbidden(_("This is %(name)s's shift.", name=shift.cashier.full_name))
+    # the shift's row lock: a payment or refund in progress finishes first and is counted; one that
+    # comes after finds the shift closed and is refused
+    session.flush()
+    session.refresh(shift, with_for_update={"of": Shift})
     if not shift.is_open:
         raise Conflict(_("This shift is already closed."))
     if len(note or "") > 1000:
@@ -622,7 +675,13 @@ def close_shift(session: Session, shift: Shift, counts: dict[int, int], *, actor
 
 
 def get_shift(session: Session, shift_id: int) -> Shift:
-    shift = session.get(Shift, shift_id)
-    if shift is None:
-        raise NotFound(_("No such shift."))
-    return shift
+    return get_or_404(session, Shift, shift_id, _("No such shift."))
+
+
+def get_shift_for(session: Session, shift_id: int, viewer: Staff) -> Shift:
+    """A shift its own cashier or a manager may see (its report, its PDF, its print)."""
+    def check(shift: Shift) -> None:
+        if shift.cashier_id != viewer.id and "manager" not in viewer.roles:
+            raise Forbidden(_("This is %(name)s's shift.", name=shift.cashier.full_name))
+
+    return get_or_404(session, Shift, shift_id, _("No such shift."), check=check)

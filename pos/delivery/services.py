@@ -64,6 +64,9 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
         voucher.customer = customer
     pickup = pickups.hand_over(session, no, quantities, clerk=clerk, once_key=once_key, shop_copy=True,
                                mode="delivery")
+    earlier = session.scalar(select(DispatchSlip).where(DispatchSlip.pickup_id == pickup.id))
+    if earlier is not None:
+        return earlier  # the same form sent twice at once: the first made the slip (under the voucher's lock)
     day = today
     n = shop.next_number(session, "dispatch", day)
     collect = voucher.total if (voucher.pay_on_delivery and voucher.payment_state == "unpaid") else Decimal("0")

@@ -3,7 +3,7 @@ goes down in the same transaction and never below zero silently."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -15,7 +15,7 @@ from ..errors import Conflict, DomainError, NotFound
 from ..money import plain_number
 from ..staff.models import Staff
 from .models import Pickup, PickupLine, Voucher, VoucherStatus
-from .services import normalise_no
+from .services import normalise_no, parse_quantity
 
 
 def picked(session: Session, voucher: Voucher) -> dict[int, Decimal]:
@@ -69,6 +69,9 @@ def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once
     if done is not None:
         return done
     voucher = find_for_pickup(session, no, lock=True)
+    done = session.scalar(select(Pickup).where(Pickup.once_key == once_key))
+    if done is not None:  # the same form sent twice at once: the other one handed over, under the lock
+        return done
     check_can_hand_over(voucher, for_delivery=mode == "delivery")
     if mode == "counter" and not shop_copy:
         raise DomainError(_("Collect the shop's copy of the voucher, then tick it."), field="shop_copy")
@@ -79,18 +82,10 @@ def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once
         text = str(raw or "").strip()
         if text in ("", "0"):
             continue
-        line = lines.get(int(line_id))
+        line = lines.get(int(line_id)) if str(line_id).isdecimal() else None
         if line is None:
             raise NotFound(_("That line is not on this voucher."))
-        try:
-            qty = Decimal(text)
-        except InvalidOperation:
-            raise DomainError(_("Not a quantity: %(value)s", value=text[:20]), field="quantity") from None
-        if not qty.is_finite() or qty <= 0:
-            raise DomainError(_("The quantity must be more than zero."), field="quantity")
-        if line.product.whole_units_only and qty != qty.to_integral_value():
-            raise DomainError(_("%(name)s is sold in whole %(unit)s.", name=line.product_name, unit=line.unit),
-                              field="quantity")
+        qty = parse_quantity(line.product, text)  # the one quantity parser: whole units, three decimals
         if qty > left[line.id]:
             raise DomainError(_("%(name)s: %(left)s left to hand over, not %(qty)s.", name=line.product_name,
                                 left=plain_number(left[line.id]), qty=plain_number(qty)), field="quantity")

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
@@ -27,8 +28,8 @@ from ..shop import services as shop
 from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import effective_roles
-from .models import Voucher, VoucherLine, VoucherStatus
 from ..text import phone as normalised_phone
+from .models import Voucher, VoucherLine, VoucherStatus
 
 MAX_QUANTITY = Decimal("9999")
 MAX_LINES = 100
@@ -43,10 +44,12 @@ class NeedsApproval(DomainError):
 
 @dataclass(frozen=True)
 class Approval:
-    """A manager's approval given on the spot: who, and their PIN."""
+    """A manager's approval given on the spot: who, their PIN, and the tablet it was typed on
+    (wrong PINs are counted per person and tablet)."""
 
     manager_id: int
     pin: str
+    client: str = ""
 
 
 # ------------------------------------------------------------------ finding vouchers
@@ -54,6 +57,23 @@ def get_voucher(session: Session, voucher_id: int) -> Voucher:
     voucher = session.get(Voucher, voucher_id)
     if voucher is None:
         raise NotFound(_("No such voucher."))
+    return voucher
+
+
+def lock(session: Session, voucher: Voucher) -> Voucher:
+    """Take the voucher's row lock and read it again (``SELECT … FOR UPDATE``; on SQLite the
+    request already holds the write lock). A rule that reads a voucher, checks it and writes
+    calls this first and checks *after* it: what was read before may have changed while this
+    transaction waited (a payment, a cancel, the other tap of a double tap)."""
+    if voucher.id is None:  # made in this transaction: nobody else can see it
+        session.flush()
+        return voucher
+    session.flush()  # what this transaction changed is kept; the rest is read again
+    try:
+        session.refresh(voucher, with_for_update={"of": Voucher})
+    except InvalidRequestError:  # a draft thrown away on another tablet
+        raise NotFound(_("No such voucher.")) from None
+    session.expire(voucher, ["lines"])
     return voucher
 
 
@@ -94,17 +114,22 @@ def drafts_of(session: Session, clerk: Staff) -> list[Voucher]:
     ))
 
 
-def open_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None) -> Voucher:
-    """The clerk's open voucher on the tablet: the one asked for if it is still their
-    draft, else their latest counter draft, else a new one."""
+def find_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None) -> Voucher | None:
+    """The clerk's open voucher, read only: the one asked for if it is still their draft,
+    else their latest counter draft, else None."""
     if voucher_id:
         voucher = session.get(Voucher, voucher_id)
         if voucher is not None and voucher.clerk_id == clerk.id and voucher.status == VoucherStatus.DRAFT:
             return voucher
-    voucher = session.scalar(
+    return session.scalar(
         select(Voucher).where(Voucher.clerk_id == clerk.id, Voucher.status == VoucherStatus.DRAFT,
                               Voucher.channel == "counter").order_by(Voucher.id.desc())
     )
+
+
+def open_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None) -> Voucher:
+    """The clerk's open voucher on the tablet (:func:`find_draft`), else a new one."""
+    voucher = find_draft(session, clerk, voucher_id=voucher_id)
     if voucher is None:
         voucher = Voucher(clerk=clerk, status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0"))
         session.add(voucher)
@@ -165,7 +190,7 @@ def _check_price(session: Session, actor: Staff, product: Product, unit_price: D
         return None
     if approval is None:
         raise NeedsApproval(reason, field="unit_price")
-    manager = staff_services.verify_manager_pin(session, approval.manager_id, approval.pin)
+    manager = staff_services.verify_manager_pin(session, approval.manager_id, approval.pin, client=approval.client)
     record(session, "sales.discount_approved", actor=manager, record=product,
            summary=_("%(clerk)s: %(name)s at %(price)s (list %(list)s)", clerk=actor.full_name, name=product.name,
                      price=format_money(unit_price), list=format_money(product.list_price)))
@@ -186,6 +211,7 @@ def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", 
     """Add a product to a draft voucher at its list price (or the price given). The same
     product at the same price adds to the existing line."""
     check_owner(voucher, actor)
+    lock(session, voucher)
     check_editable(voucher)
     product = catalog.get_product(session, product_id)
     if not product.active:
@@ -227,6 +253,7 @@ def _line(voucher: Voucher, line_id: int) -> VoucherLine:
 def update_line(session: Session, voucher: Voucher, line_id: int, quantity, unit_price, *, actor: Staff,
                 approval: Approval | None = None) -> VoucherLine:
     check_owner(voucher, actor)
+    lock(session, voucher)
     check_editable(voucher)
     line = _line(voucher, line_id)
     product = line.product
@@ -244,6 +271,7 @@ def update_line(session: Session, voucher: Voucher, line_id: int, quantity, unit
 
 def remove_line(session: Session, voucher: Voucher, line_id: int, *, actor: Staff) -> None:
     check_owner(voucher, actor)
+    lock(session, voucher)
     check_editable(voucher)
     line = _line(voucher, line_id)
     voucher.lines.remove(line)
@@ -302,6 +330,7 @@ def find_or_register_customer(session: Session, *, phone: str, name: str = "", a
 
 def set_customer(session: Session, voucher: Voucher, *, phone: str, name: str = "", actor: Staff) -> Customer:
     check_owner(voucher, actor)
+    lock(session, voucher)
     check_editable(voucher)
     customer = find_or_register_customer(session, phone=phone, name=name, actor=actor)
     voucher.customer = customer
@@ -312,6 +341,7 @@ def set_customer(session: Session, voucher: Voucher, *, phone: str, name: str = 
 
 def clear_customer(session: Session, voucher: Voucher, *, actor: Staff) -> None:
     check_owner(voucher, actor)
+    lock(session, voucher)
     check_editable(voucher)
     voucher.customer = None
     voucher.customer_name = ""
@@ -435,8 +465,16 @@ def check_as_shown(session: Session, voucher: Voucher, shown: list[ShownLine] | 
 
 def write_up(session: Session, voucher: Voucher, *, actor: Staff, shown: list[ShownLine] | None = None,
              pending_product_id: int | None = None) -> Voucher:
-    """Freeze the voucher: it gets its number and QR and goes to the cashier's queue."""
+    """Freeze the voucher: it gets its number and QR and goes to the cashier's queue.
+
+    ``shown`` is what the clerk's screen showed (:func:`check_as_shown`): the voucher is frozen only
+    at the prices and quantities the clerk saw. A signed-off business day takes no more vouchers.
+    A double tap writes up once: the second tap waits for the first (the voucher's row lock)
+    and answers the same voucher with the same number, which exists."""
     check_owner(voucher, actor)
+    lock(session, voucher)
+    if voucher.status == VoucherStatus.WRITTEN_UP and voucher.channel == "counter" and voucher.no:
+        return voucher
     check_editable(voucher)
     if voucher.channel != "counter":
         raise DomainError(_("A phone order is written up by the manager's review."))
@@ -454,19 +492,21 @@ def write_up(session: Session, voucher: Voucher, *, actor: Staff, shown: list[Sh
 
 
 def cancel(session: Session, voucher: Voucher, reason: str, *, actor: Staff) -> None:
-    """Cancel a written-up voucher before it is paid (with a reason, audited). It keeps its number."""
+    """Cancel a written-up voucher before it is paid (with a reason, audited). It keeps its number.
+    The voucher's row lock orders a cancel and a payment at the same moment: one of them is refused."""
     check_owner(voucher, actor)
+    lock(session, voucher)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the voucher is cancelled."), field="reason")
     if len(reason) > 200:
         raise DomainError(_("A reason has at most %(n)d characters.", n=200), field="reason")
     if voucher.status == VoucherStatus.CANCELLED:
-        raise DomainError(_("Voucher %(no)s is already cancelled.", no=voucher.no))
+        raise Conflict(_("Voucher %(no)s is already cancelled.", no=voucher.no))
     if voucher.status != VoucherStatus.WRITTEN_UP:
         raise DomainError(_("Only a written-up voucher can be cancelled."))
     if voucher.payment_state != "unpaid":
-        raise DomainError(_("Voucher %(no)s has been paid: it can only be refunded.", no=voucher.no))
+        raise Conflict(_("Voucher %(no)s has been paid: it can only be refunded.", no=voucher.no))
     voucher.status = VoucherStatus.CANCELLED
     voucher.cancelled_at = utcnow()
     voucher.cancelled_by = actor
@@ -478,6 +518,7 @@ def cancel(session: Session, voucher: Voucher, reason: str, *, actor: Staff) -> 
 def discard_draft(session: Session, voucher: Voucher, *, actor: Staff) -> None:
     """Throw away a draft nobody wrote up (it has no number and moved no money)."""
     check_owner(voucher, actor)
+    lock(session, voucher)
     check_editable(voucher)
     session.delete(voucher)
 
@@ -526,6 +567,7 @@ def read_back_script(voucher: Voucher) -> list[str]:
 def confirm_read_back(session: Session, voucher: Voucher, *, actor: Staff) -> None:
     """The customer confirmed the read-back: record the time and send it to review."""
     check_owner(voucher, actor)
+    lock(session, voucher)
     check_editable(voucher)
     if voucher.channel != "phone":
         raise DomainError(_("Only phone orders are read back."))
@@ -543,14 +585,20 @@ def review_queue(session: Session) -> list[Voucher]:
     ))
 
 
-def _awaiting(voucher: Voucher) -> None:
+def _awaiting(session: Session, voucher: Voucher) -> None:
+    """Lock the order and check it still waits for review (two managers at two desks: one decides)."""
+    lock(session, voucher)
+    if voucher.status == VoucherStatus.WRITTEN_UP and voucher.no:
+        raise Conflict(_("This order is not waiting for review: it was approved as voucher %(no)s.", no=voucher.no))
+    if voucher.status == VoucherStatus.REJECTED:
+        raise Conflict(_("This order is not waiting for review: it was rejected."))
     if voucher.status != VoucherStatus.AWAITING_REVIEW:
         raise DomainError(_("This order is not waiting for review."))
 
 
 def approve_phone_order(session: Session, voucher: Voucher, *, manager: Staff, pay_on_delivery: bool) -> Voucher:
     """Order review passed (stock, price, credit): the order becomes a written-up voucher."""
-    _awaiting(voucher)
+    _awaiting(session, voucher)
     if pay_on_delivery and not voucher.delivery_address:
         raise DomainError(_("Pay on delivery needs a delivery address."), field="pay_on_delivery")
     problems = verify(voucher)
@@ -566,7 +614,7 @@ def approve_phone_order(session: Session, voucher: Voucher, *, manager: Staff, p
 
 
 def reject_phone_order(session: Session, voucher: Voucher, reason: str, *, manager: Staff) -> None:
-    _awaiting(voucher)
+    _awaiting(session, voucher)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the order is rejected."), field="reason")

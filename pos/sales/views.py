@@ -86,7 +86,7 @@ def _approval_from_form() -> services.Approval | None:
     manager_id = request.form.get("manager_id", type=parse_id)
     pin = request.form.get("manager_pin", "")
     if manager_id and pin:
-        return services.Approval(manager_id, pin)
+        return services.Approval(manager_id, pin, request.remote_addr or "")
     return None
 
 

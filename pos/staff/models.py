@@ -25,13 +25,29 @@ class Staff(UserMixin, db.Model):
     pin_hash: Mapped[str] = mapped_column(String(255))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # superseded by PinThrottle (a lock per person *and* tablet); kept so existing databases need no rebuild
     failed_pins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    legacy_locked_until: Mapped[datetime | None] = mapped_column("locked_until", UTCDateTime)
+    #: bumped when the person logs out or the tablet switches to someone else: every session
+    #: cookie made before (it carries the generation, see ``get_id``) stops working
+    session_gen: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     role_rows: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", order_by="StaffRole.role", lazy="selectin"
     )
+    pin_throttles: Mapped[list[PinThrottle]] = relationship(viewonly=True, lazy="select")
+
+    def get_id(self) -> str:
+        """Flask-Login keeps this in the session: the person and their session generation."""
+        return f"{self.id}:{self.session_gen or 0}"
+
+    @property
+    def locked_until(self) -> datetime | None:
+        """The latest PIN or password lock still running on some tablet (the staff screens show it)."""
+        now = utcnow()
+        ends = [t.locked_until for t in self.pin_throttles if t.locked_until is not None and t.locked_until > now]
+        return max(ends) if ends else None
 
     @property
     def roles(self) -> frozenset[str]:
@@ -55,6 +71,24 @@ class Staff(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Staff {self.staff_no} {self.full_name}>"
+
+
+class PinThrottle(db.Model):
+    """Wrong PINs (or passwords) typed for one person on one tablet (client): counted *before* the
+    PIN is checked, under this row's lock, so that concurrent tries cannot all slip through; a lock
+    on one tablet leaves the others alone. ``kind`` keeps PIN and password failures apart (a
+    manager's password login is not locked by wrong PINs)."""
+
+    __tablename__ = "pin_throttle"
+    __table_args__ = (UniqueConstraint("staff_id", "kind", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # pin | password
+    client: Mapped[str] = mapped_column(String(64))  # the tablet's address ('' when unknown)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffRole(db.Model):

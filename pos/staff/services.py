@@ -7,18 +7,22 @@ a shop manager understands and never commit (the caller does).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import tx
 from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import DomainError, Forbidden, NotFound
-from .models import ROLES, Staff
+from .models import ROLES, PinThrottle, Staff
 
 PIN_RE = re.compile(r"^[0-9]{4,6}$")
 STAFF_NO_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
@@ -43,12 +47,16 @@ def _hash(secret: str) -> str:
     return generate_password_hash(secret, method=method)
 
 
+def _setting(name: str, default: int) -> int:
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
 def _max_failures() -> int:
-    return current_app.config.get("POS_PIN_MAX_FAILURES", 5) if has_app_context() else 5
+    return _setting("POS_PIN_MAX_FAILURES", 5)
 
 
 def _lock_minutes() -> int:
-    return current_app.config.get("POS_PIN_LOCK_MINUTES", 5) if has_app_context() else 5
+    return _setting("POS_PIN_LOCK_MINUTES", 5)
 
 
 def check_pin_format(pin: str | None) -> str:
@@ -148,100 +156,184 @@ def create_staff(
 def _check_can_log_in(staff: Staff) -> None:
     if not staff.active:
         raise Deactivated(_("%(name)s has been deactivated. Ask the manager.", name=staff.full_name))
-    now = utcnow()
-    if staff.locked_until is not None and staff.locked_until > now:
-        minutes = max(1, int((staff.locked_until - now).total_seconds() + 59) // 60)
-        raise Locked(
-            _(
-                "Too many wrong PINs: %(name)s is locked for %(m)d more minute(s).",
-                name=staff.full_name,
-                m=minutes,
-            )
-        )
 
 
-def _failed(session: Session, staff: Staff, kind_label: str) -> DomainError:
-    staff.failed_pins = (staff.failed_pins or 0) + 1
-    limit = _max_failures()
-    record(session, "staff.login_failed", actor=staff, record=staff, summary=kind_label)
-    if staff.failed_pins >= limit:
-        staff.locked_until = utcnow() + timedelta(minutes=_lock_minutes())
-        staff.failed_pins = 0
-        record(session, "staff.locked", actor=staff, record=staff, summary=f"{_lock_minutes()} min")
-        return Locked(
-            _(
-                "Too many wrong PINs: %(name)s is locked for %(m)d minutes.",
-                name=staff.full_name,
-                m=_lock_minutes(),
-            )
-        )
-    left = limit - staff.failed_pins
+# ------------------------------------------------------------------ wrong PINs: counted before the check
+@dataclass(frozen=True)
+class _Try:
+    """One try at a PIN (or password), as counted under its row's lock before the check."""
+
+    allowed: bool  # False: a lock (or a manager's delay) was already running; nothing was checked
+    failures: int  # failures on this tablet counting this try, should it fail
+    locked_until: datetime | None  # the lock running, or the one this try sets should it fail
+
+
+def _delay_seconds(failures: int) -> int:
+    """A manager's wait after ``failures`` wrong tries on one tablet: 0 below the limit, then
+    ``POS_PIN_DELAY_SECONDS`` doubling with each further failure, up to ``POS_PIN_DELAY_MAX_SECONDS``."""
+    over = failures - _max_failures()
+    if over < 0:
+        return 0
+    base, cap = _setting("POS_PIN_DELAY_SECONDS", 15), _setting("POS_PIN_DELAY_MAX_SECONDS", 300)
+    return int(min(cap, base * 2 ** min(over, 20)))
+
+
+def _throttle(session: Session, staff_id: int, kind: str, client: str) -> PinThrottle:
+    """This person's row for this tablet, locked (made on the first failure)."""
+    key = (PinThrottle.staff_id == staff_id, PinThrottle.kind == kind, PinThrottle.client == client)
+    row = session.scalar(select(PinThrottle).where(*key).with_for_update().execution_options(populate_existing=True))
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(PinThrottle).values(staff_id=staff_id, kind=kind, client=client, failures=0)
+                        .on_conflict_do_nothing())
+        row = session.scalar(select(PinThrottle).where(*key).with_for_update()
+                             .execution_options(populate_existing=True))
+    return row
+
+
+def _take_try(session: Session, staff: Staff, kind: str, client: str) -> _Try:
+    """Count this try *before* the PIN is checked, one try at a time per person and tablet (the row
+    lock), and durably (``tx.now``): of 40 tries sent at once the first five are counted 1 … 5, the
+    fifth sets the lock, and the 35 after it find the lock and are refused without being checked."""
+    staff_id, manager = staff.id, "manager" in staff.roles
+    client = (client or "")[:64]
+
+    def count(s: Session) -> _Try:
+        now = utcnow()
+        row = _throttle(s, staff_id, kind, client)
+        if row.locked_until is not None and row.locked_until > now:
+            return _Try(False, row.failures, row.locked_until)
+        if not manager and row.locked_until is not None and row.failures >= _max_failures():
+            row.failures = 0  # a clerk's lock has run out: five fresh tries
+        row.failures += 1
+        row.last_failed_at = now
+        row.locked_until = None
+        if row.failures >= _max_failures():
+            # set now, before the check: the tries racing this one find it; a right PIN lifts it
+            seconds = _delay_seconds(row.failures) if manager else _lock_minutes() * 60
+            row.locked_until = now + timedelta(seconds=seconds)
+        s.flush()
+        return _Try(True, row.failures, row.locked_until)
+
+    return tx.now(session, count)
+
+
+def _refused(session: Session, staff: Staff, kind: str, client: str, attempt: _Try) -> DomainError:
+    """The answer to a wrong PIN (already counted), audited in a way that survives the rollback."""
+    staff_id, label = staff.id, f"{kind} {client}".strip()
+    locks = attempt.locked_until is not None
+
+    def audit(s: Session) -> None:
+        actor = s.get(Staff, staff_id)
+        record(s, "staff.login_failed", actor=actor, record=actor, summary=label)
+        if locks:
+            record(s, "staff.locked", actor=actor, record=actor,
+                   summary=f"{label} until {attempt.locked_until:%H:%M:%S} UTC ({attempt.failures} failures)")
+
+    tx.now(session, audit)
+    if locks:
+        return _locked(staff, attempt.locked_until, fresh=True)
+    left = _max_failures() - attempt.failures
     return WrongPin(_("Wrong PIN. %(n)d tries left before the lock.", n=left), field="pin")
 
 
-def verify_pin(session: Session, staff: Staff, pin: str | None) -> Staff:
-    """Check a PIN typed on the keypad. Five wrong PINs lock the person for five minutes.
+def _locked(staff: Staff, until: datetime, *, fresh: bool = False) -> Locked:
+    seconds = max(1, int((until - utcnow()).total_seconds() + 0.999))
+    if "manager" in staff.roles:
+        return Locked(_("Too many wrong tries: wait %(s)d seconds before %(name)s's next try on this tablet.",
+                        s=seconds, name=staff.full_name), field="pin")
+    if fresh:
+        return Locked(_("Too many wrong PINs: %(name)s is locked for %(m)d minutes.", name=staff.full_name,
+                        m=_lock_minutes()), field="pin")
+    return Locked(_("Too many wrong PINs: %(name)s is locked for %(m)d more minute(s).", name=staff.full_name,
+                    m=max(1, (seconds + 59) // 60)), field="pin")
 
-    On a wrong PIN the failure is recorded *and the caller must commit* before
-    answering, or the count would be lost; hence this returns the error instead
-    of raising it from inside the transaction — see :func:`attempt_pin_login`.
-    """
+
+def _passed(session: Session, staff: Staff, kind: str, client: str) -> None:
+    """The right PIN: this tablet's count for this person starts again."""
+    staff_id, client = staff.id, (client or "")[:64]
+
+    def clear(s: Session) -> None:
+        s.execute(update(PinThrottle).where(PinThrottle.staff_id == staff_id, PinThrottle.kind == kind,
+                                            PinThrottle.client == client)
+                  .values(failures=0, locked_until=None))
+
+    tx.now(session, clear)
+
+
+def _check_secret(session: Session, staff: Staff, secret_hash: str | None, secret: str | None, *, kind: str,
+                  client: str) -> None:
+    attempt = _take_try(session, staff, kind, client)
+    if not attempt.allowed:
+        raise _locked(staff, attempt.locked_until)
+    if not secret_hash or not check_password_hash(secret_hash, secret or ""):
+        raise _refused(session, staff, kind, client, attempt)
+    _passed(session, staff, kind, client)
+
+
+def verify_pin(session: Session, staff: Staff, pin: str | None, *, client: str = "") -> Staff:
+    """Check a PIN typed on the keypad of one tablet (``client``). Five wrong PINs lock a person on
+    that tablet for five minutes; a manager instead waits longer after each further wrong PIN.
+
+    The try is counted before the PIN is checked and is kept whatever becomes of the request (see
+    :func:`_take_try`): this never commits the caller's work."""
     _check_can_log_in(staff)
-    if not check_password_hash(staff.pin_hash, (pin or "").strip()):
-        raise _failed(session, staff, "PIN")
-    staff.failed_pins = 0
-    staff.locked_until = None
+    _check_secret(session, staff, staff.pin_hash, (pin or "").strip(), kind="pin", client=client)
     return staff
 
 
-def attempt_pin_login(session: Session, staff_id: int, pin: str | None) -> Staff:
-    """PIN login; records the outcome. Commits a failure itself so it is never lost."""
+def attempt_pin_login(session: Session, staff_id: int, pin: str | None, *, client: str = "") -> Staff:
+    """PIN login on a tablet; records the outcome (a failure is kept even though the request is refused)."""
     staff = get(session, staff_id)
-    try:
-        verify_pin(session, staff, pin)
-    except (WrongPin, Locked):
-        session.commit()
-        raise
+    verify_pin(session, staff, pin, client=client)
     record(session, "staff.login", actor=staff, record=staff, summary="PIN")
     return staff
 
 
-def attempt_password_login(session: Session, staff_no: str, password: str | None) -> Staff:
-    """Password login for managers at a PC (staff number + password)."""
+def attempt_password_login(session: Session, staff_no: str, password: str | None, *, client: str = "") -> Staff:
+    """Password login for managers at a PC (staff number + password). Counted apart from PINs:
+    wrong PINs typed anywhere do not lock the manager out of the PC."""
     staff = by_number(session, staff_no or "")
     if staff is None or staff.password_hash is None or not staff.has_role("manager"):
         raise WrongPin(_("Wrong staff number or password."), field="password")
     _check_can_log_in(staff)
-    if not check_password_hash(staff.password_hash, password or ""):
-        error = _failed(session, staff, "password")
-        session.commit()
-        if isinstance(error, Locked):
-            raise error
-        raise WrongPin(_("Wrong staff number or password."), field="password")
-    staff.failed_pins = 0
-    staff.locked_until = None
+    try:
+        _check_secret(session, staff, staff.password_hash, password or "", kind="password", client=client)
+    except WrongPin:
+        raise WrongPin(_("Wrong staff number or password."), field="password") from None
     record(session, "staff.login", actor=staff, record=staff, summary="password")
     return staff
 
 
-def verify_manager_pin(session: Session, manager_id: int, pin: str | None) -> Staff:
-    """A manager approves something on the spot (a discount, a refund) with their PIN."""
+def verify_manager_pin(session: Session, manager_id: int, pin: str | None, *, client: str = "") -> Staff:
+    """A manager approves something on the spot (a discount, a refund) with their PIN, typed on the
+    clerk's or cashier's tablet (``client``). A wrong PIN refuses the request; the try is kept."""
     manager = get(session, manager_id)
     if not manager.has_role("manager"):
         raise Forbidden(_("%(name)s is not a manager.", name=manager.full_name))
-    try:
-        verify_pin(session, manager, pin)
-    except (WrongPin, Locked):
-        session.commit()
-        raise
-    return manager
+    return verify_pin(session, manager, pin, client=client)
+
+
+def end_sessions(session: Session, staff: Staff) -> None:
+    """Log this person out everywhere: every session cookie made so far stops working (logout,
+    and the tablet switching to someone else)."""
+    session.execute(update(Staff).where(Staff.id == staff.id).values(session_gen=Staff.session_gen + 1))
+
+
+def session_valid(staff: Staff, generation: int) -> bool:
+    return (staff.session_gen or 0) == generation
+
+
+def _lift_locks(session: Session, staff: Staff) -> None:
+    session.execute(update(PinThrottle).where(PinThrottle.staff_id == staff.id).values(failures=0, locked_until=None))
+    session.expire(staff, ["pin_throttles"])
 
 
 def reset_pin(session: Session, staff: Staff, new_pin: str, *, actor: Staff | None) -> None:
     """The manager sets a new PIN; it also lifts a lock."""
     staff.pin_hash = _hash(check_pin_format(new_pin))
-    staff.failed_pins = 0
-    staff.locked_until = None
+    _lift_locks(session, staff)
     record(session, "staff.pin_reset", actor=actor, record=staff, summary=staff.full_name)
 
 
@@ -285,6 +377,5 @@ def reactivate(session: Session, staff: Staff, *, actor: Staff) -> None:
     if staff.active:
         raise DomainError(_("%(name)s is already active.", name=staff.full_name))
     staff.active = True
-    staff.failed_pins = 0
-    staff.locked_until = None
+    _lift_locks(session, staff)
     record(session, "staff.reactivated", actor=actor, record=staff, summary=staff.full_name)

@@ -43,6 +43,10 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _start_session(staff) -> None:
+    """Log ``staff`` in on this tablet. Someone else still logged in here is logged out everywhere
+    (a PIN switch): a copy of their session cookie stops working."""
+    if current_user.is_authenticated and current_user.id != staff.id:
+        services.end_sessions(db.session, current_user._get_current_object())
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -87,7 +91,7 @@ def _keypad_refused(e: DomainError):
 def pin_login(staff_id: int):
     services.get(db.session, staff_id)
     form = valid(PinLoginForm())
-    staff = services.attempt_pin_login(db.session, staff_id, form.pin.data)
+    staff = services.attempt_pin_login(db.session, staff_id, form.pin.data, client=request.remote_addr or "")
     _start_session(staff)
     return go(_safe_next(request.form.get("next")) or url_for("staff.home"))
 
@@ -109,7 +113,8 @@ def password_login():
 @transaction(refused=_password_refused)
 def password_login_check():
     form = valid(PasswordLoginForm())
-    staff = services.attempt_password_login(db.session, form.staff_no.data, form.password.data)
+    staff = services.attempt_password_login(db.session, form.staff_no.data, form.password.data,
+                                            client=request.remote_addr or "")
     _start_session(staff)
     return go(_safe_next(request.args.get("next")) or url_for("staff.home"))
 
@@ -123,6 +128,7 @@ def logout():
     if not form.validate():
         abort(400)
     record(db.session, "staff.logout", actor=current_user._get_current_object(), record=current_user)
+    services.end_sessions(db.session, current_user._get_current_object())  # a copied cookie stops working too
     lang = session.get("lang")
     logout_user()
     session.clear()

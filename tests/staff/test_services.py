@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pos import tx
 from pos.audit.models import AuditEntry
 from pos.errors import DomainError
 from pos.staff import services
-from pos.staff.models import Staff
+from pos.staff.models import PinThrottle, Staff
 from tests.conftest import staff_by_no
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -77,23 +78,50 @@ def test_five_wrong_pins_lock_for_five_minutes(session):
     # even the right PIN is refused while locked
     with pytest.raises(services.Locked, match="more minute"):
         services.attempt_pin_login(session, clerk.id, "1001")
-    session.refresh(clerk)
-    assert clerk.locked_until is not None
+    session.expire(clerk)
+    assert clerk.locked_until is not None  # the staff screens show it
     # five minutes later it works again
-    clerk.locked_until = clerk.locked_until - timedelta(minutes=5, seconds=1)
-    session.commit()
+    _age_locks(session, clerk, timedelta(minutes=5, seconds=1))
     assert services.attempt_pin_login(session, clerk.id, "1001") is clerk
     kinds = set(session.scalars(select(AuditEntry.kind).where(AuditEntry.staff_id == clerk.id)))
     assert {"staff.login_failed", "staff.locked", "staff.login"} <= kinds
+
+
+def _age_locks(session, staff, by):
+    for row in session.scalars(select(PinThrottle).where(PinThrottle.staff_id == staff.id)):
+        if row.locked_until is not None:
+            row.locked_until -= by
+    session.commit()
+
+
+def _failures(session, staff, client="", kind="pin"):
+    session.expire_all()
+    return session.scalar(select(PinThrottle.failures).where(
+        PinThrottle.staff_id == staff.id, PinThrottle.client == client, PinThrottle.kind == kind)) or 0
 
 
 def test_failures_are_kept_even_when_the_request_fails(session):
     clerk = staff_by_no("C002")
     with pytest.raises(services.WrongPin):
         services.attempt_pin_login(session, clerk.id, "9999")
-    session.rollback()  # the web layer rolls back after an error: the count must survive
-    session.refresh(clerk)
-    assert clerk.failed_pins == 1
+    tx.rollback(session)  # the web layer rolls back after an error: the count must survive
+    assert _failures(session, clerk) == 1
+    assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.kind == "staff.login_failed")) == 1
+
+
+def test_a_wrong_manager_pin_keeps_the_try_and_undoes_only_the_request(session):
+    """In the middle of a sale: the request's work is rolled back, the wrong PIN is still counted,
+    and nothing of the request was committed by the PIN check."""
+    manager, clerk = staff_by_no("M001"), staff_by_no("C001")
+    tx.begin(session)
+    clerk.full_name = "改过的名字"  # stands for the request's own work
+    session.flush()
+    with pytest.raises(services.WrongPin):
+        services.verify_manager_pin(session, manager.id, "0000", client="10.0.0.7")
+    tx.rollback(session)
+    session.expire_all()
+    assert staff_by_no("C001").full_name != "改过的名字"
+    assert _failures(session, manager, "10.0.0.7") == 1
 
 
 def test_right_pin_resets_the_count(session):
@@ -101,7 +129,68 @@ def test_right_pin_resets_the_count(session):
     with pytest.raises(services.WrongPin):
         services.attempt_pin_login(session, clerk.id, "9999")
     services.attempt_pin_login(session, clerk.id, "1002")
-    assert clerk.failed_pins == 0
+    assert _failures(session, clerk) == 0
+
+
+def test_a_lock_holds_on_one_tablet_only(session):
+    """Five wrong PINs typed on one tablet lock that person there; on their own tablet they log in."""
+    clerk = staff_by_no("C001")
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            services.attempt_pin_login(session, clerk.id, "0000", client="10.0.0.66")
+        tx.rollback(session)
+    with pytest.raises(services.Locked):
+        services.attempt_pin_login(session, clerk.id, "1001", client="10.0.0.66")
+    tx.rollback(session)
+    assert services.attempt_pin_login(session, clerk.id, "1001", client="10.0.0.5") is clerk
+
+
+def test_a_manager_waits_longer_after_each_wrong_pin_and_is_never_locked_out(session, app):
+    """Past the limit each wrong PIN makes the manager wait on that tablet: 15 s, 30 s, 60 s … up to
+    5 minutes (the setting); after the wait the right PIN works — no five-minute hard lock."""
+    manager = staff_by_no("M001")
+    waits = []
+    for n in range(8):
+        try:
+            services.verify_manager_pin(session, manager.id, "0000", client="10.0.0.66")
+        except services.Locked as e:
+            assert "wait" in e.message
+            row = session.scalar(select(PinThrottle).where(PinThrottle.staff_id == manager.id))
+            session.refresh(row)
+            waits.append(round((row.locked_until - row.last_failed_at).total_seconds()))
+            _age_locks(session, manager, timedelta(minutes=10))  # the wait passes
+        except services.WrongPin:
+            assert n < 4
+        tx.rollback(session)
+    assert waits == [15, 30, 60, 120]
+    # while waiting even the right PIN is refused, unchecked
+    with pytest.raises(services.Locked, match="wait"):
+        services.verify_manager_pin(session, manager.id, "0000", client="10.0.0.66")
+    tx.rollback(session)
+    _age_locks(session, manager, timedelta(minutes=10))
+    assert services.verify_manager_pin(session, manager.id, "9001", client="10.0.0.66") is manager
+    assert _failures(session, manager, "10.0.0.66") == 0
+
+
+def test_the_managers_password_login_is_not_locked_by_wrong_pins(session):
+    manager = staff_by_no("M001")
+    for _ in range(7):
+        with pytest.raises(DomainError):
+            services.verify_manager_pin(session, manager.id, "0000", client="10.0.0.9")
+        tx.rollback(session)
+    with pytest.raises(services.Locked):
+        services.verify_manager_pin(session, manager.id, "9001", client="10.0.0.9")
+    tx.rollback(session)
+    assert services.attempt_password_login(session, "M001", "manager-demo", client="10.0.0.9") == manager
+
+
+def test_logging_out_everywhere_bumps_the_session_generation(session):
+    clerk = staff_by_no("C001")
+    before = clerk.get_id()
+    services.end_sessions(session, clerk)
+    session.commit()
+    session.expire_all()
+    assert staff_by_no("C001").get_id() != before
 
 
 def test_deactivated_staff_cannot_log_in(session):
