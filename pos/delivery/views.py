@@ -20,9 +20,10 @@ from ..sales.pickup_views import pickup_page
 from ..shop import services as shop
 from ..staff.models import Staff, StaffRole
 from ..staff.permissions import roles_required
-from ..text import parse_day, parse_id
-from ..web import go, pdf_response, refuse_with, transaction
+from ..text import parse_id
+from ..web import go, pdf_response, refuse_with, transaction, valid
 from . import services
+from .forms import DispatchRequestForm
 from .models import SlipStatus
 
 bp = Blueprint("delivery", __name__)
@@ -65,14 +66,8 @@ def drivers() -> list[Staff]:
                                            delivery_error=e.message))
 def request_delivery(no: str):
     voucher = pickup.find_for_pickup(db.session, no)
-    quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}
-    raw_day = (request.form.get("window_day") or "").strip()
-    day = parse_day(raw_day, label=_("Delivery day"), field="window_day") if raw_day else None
-    slip = services.request_delivery(
-        db.session, no, quantities, clerk=me(), once_key=request.form.get("once_key", ""),
-        name=request.form.get("name", ""), phone=request.form.get("phone", ""),
-        address=request.form.get("address", ""), window_day=day, window=request.form.get("window", ""),
-        notes=request.form.get("notes", ""))
+    form = valid(DispatchRequestForm())
+    slip = services.request_delivery(db.session, no, form.quantities(voucher), clerk=me(), **form.details())
     flash(_("Dispatch slip %(no)s created for the delivery staff.", no=slip.no), "success")
     return go(url_for("delivery.slip", slip_id=slip.id))
 

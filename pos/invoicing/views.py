@@ -12,8 +12,9 @@ from ..errors import DomainError
 from ..extensions import db
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import day_arg, go, pdf_response, transaction, xlsx_response
+from ..web import day_arg, go, pdf_response, transaction, valid, xlsx_response
 from . import services
+from .forms import InvoiceForm, numbers
 
 bp = Blueprint("invoicing", __name__)
 
@@ -41,10 +42,6 @@ def invoice_list():
         422 if errors else 200
 
 
-def _numbers(raw: str) -> list[str]:
-    return [n for n in raw.replace("，", ",").replace(" ", ",").split(",") if n.strip()]
-
-
 def _replaced_and_raw():
     """The invoice being reissued (or None) and the voucher numbers asked for, as typed."""
     replaces = services.get(db.session, request.values["replaces"]) if request.values.get("replaces") else None
@@ -54,19 +51,14 @@ def _replaced_and_raw():
     return replaces, raw
 
 
-def _buyer_typed() -> services.Buyer:
-    return services.Buyer(request.form.get("name", ""), request.form.get("phone", ""),
-                          request.form.get("address", ""), request.form.get("tax_no", ""))
-
-
 def _issue_refused(e: DomainError):
     """The invoice was refused: the form again with the vouchers and the buyer as typed."""
     replaces, raw = _replaced_and_raw()
     try:
-        vouchers = services.check_vouchers(db.session, _numbers(raw))
+        vouchers = services.check_vouchers(db.session, numbers(raw))
     except DomainError:
         vouchers = []
-    return render_template("invoicing/new.html", vouchers=vouchers, raw=raw, buyer=_buyer_typed().__dict__,
+    return render_template("invoicing/new.html", vouchers=vouchers, raw=raw, buyer=InvoiceForm().buyer().__dict__,
                            error=e.message, replaces=replaces, vat=services.vat_enabled(db.session))
 
 
@@ -76,7 +68,7 @@ def invoice_new():
     replaces, raw = _replaced_and_raw()
     vouchers, error = [], None
     try:
-        vouchers = services.check_vouchers(db.session, _numbers(raw)) if raw else []
+        vouchers = services.check_vouchers(db.session, numbers(raw)) if raw else []
     except DomainError as e:
         error = e.message
     source = replaces or (vouchers[0].customer if vouchers and vouchers[0].customer else None)
@@ -93,7 +85,8 @@ def invoice_new():
 @transaction(refused=_issue_refused)
 def invoice_issue():
     replaces, raw = _replaced_and_raw()
-    invoice = services.issue(db.session, _numbers(raw), _buyer_typed(), preparer=me(), replaces=replaces)
+    form = valid(InvoiceForm())
+    invoice = services.issue(db.session, numbers(raw), form.buyer(), preparer=me(), replaces=replaces)
     flash(_("Invoice %(no)s issued.", no=invoice.no), "success")
     return go(url_for("invoicing.invoice", no=invoice.no))
 

@@ -39,8 +39,8 @@ def test_partial_pickup_over_http(client, session, paid):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"phone": ""}, "电话号码为"), ({"address": "上海"}, "完整送货地址"), ({"name": ""}, "请输入顾客姓名"),
-    ({"window_day": "2000-01-01"}, "不能早于今天"), ({"window_day": "明天"}, "不是有效日期"),
+    ({"phone": ""}, "不是有效的电话号码"), ({"address": "上海"}, "完整送货地址"), ({"name": ""}, "请输入顾客姓名"),
+    ({"window_day": "2000-01-01"}, "不能早于今天"), ({"window_day": "明天"}, "不是日期"),
 ])
 def test_delivery_request_bad_input(client, session, paid, change, message):
     v = paid()

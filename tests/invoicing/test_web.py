@@ -44,7 +44,7 @@ def test_issue_from_the_screen(cashier, session, paid):
 @pytest.mark.parametrize(("change", "status", "message"), [
     ({"name": ""}, 422, "请输入顾客全名"),
     ({"address": ""}, 422, "请输入顾客地址"),
-    ({"phone": "12"}, 422, "电话号码为"),
+    ({"phone": "12"}, 422, "不是有效的电话号码"),
     ({"vouchers": "V19990101-0001"}, 404, "没有编号为"),
     ({"vouchers": ""}, 422, "哪张销售单"),
 ])
