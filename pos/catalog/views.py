@@ -18,6 +18,7 @@ from ..staff.permissions import roles_required
 from ..text import parse_id
 from ..web import go, refuse_with, transaction, xlsx_response
 from . import excel, services
+from .forms import ProductForm
 from .models import Product, ProductPicture
 from .pictures import check_picture
 
@@ -116,15 +117,7 @@ def _list_page(**extra):
 
 
 def _input_from_form() -> services.ProductInput:
-    form = request.form
-    return services.ProductInput(
-        name=form.get("name", ""), brand=form.get("brand", ""), category=form.get("category", ""),
-        model=form.get("model", ""), spec=form.get("spec", ""), colour=form.get("colour", ""),
-        family=form.get("family", ""), barcode=form.get("barcode", ""), unit=form.get("unit", ""),
-        whole_units_only=form.get("whole_units_only") == "1", list_price=form.get("list_price", ""),
-        vat_rate=form.get("vat_rate", ""), selling_points=form.get("selling_points", ""),
-        functions=form.get("functions", ""), active=form.get("active") == "1",
-    )
+    return ProductForm().product_input()
 
 
 def _input_from_product(p: Product) -> services.ProductInput:
