@@ -423,10 +423,7 @@ def _lock_by_no(session: Session, no: str) -> None:
 
 
 def get_payment(session: Session, payment_id: int) -> Payment:
-    payment = session.get(Payment, payment_id)
-    if payment is None:
-        raise NotFound(_("No such payment."))
-    return payment
+    return get_or_404(session, Payment, payment_id, _("No such payment."))
 
 
 def live_payment(session: Session, voucher: Voucher) -> Payment | None:
@@ -452,6 +449,13 @@ def clear_cheque(session: Session, tender_id: int, outcome: str, *, manager: Sta
         raise NotFound(_("No such cheque."))
     if outcome not in ("cleared", "bounced"):
         raise DomainError(_("A cheque is either cleared or bounced."))
+    # the voucher's row lock (the payment's when there is none): two managers marking one cheque, or a
+    # bounce racing a refund, are ordered; the clearances are read again under it
+    if tender.payment.voucher is not None:
+        sales.lock(session, tender.payment.voucher)
+    else:
+        session.refresh(tender.payment, with_for_update={"of": Payment})
+    session.refresh(tender, ["clearances"])
     if tender.cheque_state != "pending":
         raise Conflict(_("Cheque %(no)s was already marked.", no=tender.reference))
     note = (note or "").strip()

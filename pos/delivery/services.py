@@ -14,7 +14,7 @@ from ..audit.services import record
 from ..cashier import services as cashier
 from ..clock import local_today
 from ..dbtypes import utcnow
-from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..errors import Conflict, DomainError, Forbidden, get_or_404
 from ..money import format_money
 from ..sales import pickup as pickups
 from ..sales import services as sales
@@ -84,10 +84,7 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
 
 
 def get_slip(session: Session, slip_id: int) -> DispatchSlip:
-    slip = session.get(DispatchSlip, slip_id)
-    if slip is None:
-        raise NotFound(_("No such dispatch slip."))
-    return slip
+    return get_or_404(session, DispatchSlip, slip_id, _("No such dispatch slip."))
 
 
 def check_may_see(slip: DispatchSlip, person: Staff) -> None:
@@ -128,7 +125,16 @@ def pull(session: Session, slip_id: int, *, driver: Staff) -> DispatchSlip:
     return slip
 
 
+def lock(session: Session, slip: DispatchSlip) -> DispatchSlip:
+    """Take the slip's row lock and read it again: a driver's tap and the manager's change (or the
+    same tap sent twice) are ordered, and each checks the slip as the other left it."""
+    session.flush()
+    session.refresh(slip, with_for_update={"of": DispatchSlip})
+    return slip
+
+
 def assign(session: Session, slip: DispatchSlip, driver_id: int | None, *, manager: Staff) -> DispatchSlip:
+    lock(session, slip)
     if slip.status in (SlipStatus.DELIVERED,):
         raise DomainError(_("Slip %(no)s is delivered already.", no=slip.no))
     driver = session.get(Staff, driver_id) if driver_id else None
@@ -148,6 +154,7 @@ def _own(slip: DispatchSlip, driver: Staff) -> None:
 
 
 def mark_out(session: Session, slip: DispatchSlip, *, driver: Staff) -> None:
+    lock(session, slip)
     _own(slip, driver)
     if slip.status != SlipStatus.ASSIGNED:
         raise DomainError(_("Slip %(no)s is not waiting to go out.", no=slip.no))
@@ -157,7 +164,10 @@ def mark_out(session: Session, slip: DispatchSlip, *, driver: Staff) -> None:
 
 def mark_delivered(session: Session, slip: DispatchSlip, received_by: str, *, driver: Staff,
                    collected: bool = False) -> None:
+    lock(session, slip)
     _own(slip, driver)
+    if slip.status == SlipStatus.DELIVERED:
+        raise Conflict(_("Slip %(no)s is delivered already.", no=slip.no))
     if slip.status != SlipStatus.OUT:
         raise DomainError(_("Slip %(no)s is not out for delivery: mark it out first.", no=slip.no))
     received_by = (received_by or "").strip()
@@ -181,6 +191,7 @@ def mark_delivered(session: Session, slip: DispatchSlip, received_by: str, *, dr
 
 def mark_failed(session: Session, slip: DispatchSlip, reason: str, *, driver: Staff) -> None:
     """Not delivered (nobody home, wrong address …): the slip returns to the queue."""
+    lock(session, slip)
     _own(slip, driver)
     if slip.status not in (SlipStatus.ASSIGNED, SlipStatus.OUT):
         raise DomainError(_("Slip %(no)s is not on its way.", no=slip.no))
@@ -200,9 +211,7 @@ def cash_to_receive(session: Session) -> list[DeliveryCash]:
 
 def receive_cash(session: Session, cash_id: int, *, cashier_staff: Staff) -> DeliveryCash:
     """A cashier takes the driver's cash into the drawer: the voucher is paid."""
-    cash = session.get(DeliveryCash, cash_id)
-    if cash is None:
-        raise NotFound(_("No such delivery cash."))
+    cash = get_or_404(session, DeliveryCash, cash_id, _("No such delivery cash."))
     if cash.payment_id is not None:
         raise Conflict(_("This cash was received already."))
     payment = cashier.take_payment(session, cash.slip.voucher.no, cashier=cashier_staff, once_key=f"cod-{cash.id}",

@@ -194,6 +194,7 @@ def document_of(job: PrintJob) -> Document:
 def reprint(session: Session, job: PrintJob, *, requested_by) -> PrintJob:
     """Print a document again; the copy says 重印 / COPY and how many times."""
     original = session.get(PrintJob, job.reprint_of_id) if job.reprint_of_id else job
+    session.refresh(original, with_for_update={"of": PrintJob})  # two reprints at once: 重印 1 and 重印 2
     count = session.scalar(select(func.count(PrintJob.id)).where(PrintJob.reprint_of_id == original.id)) or 0
     document = document_of(original)
     document.reprint = count + 1
@@ -208,6 +209,8 @@ def reprint(session: Session, job: PrintJob, *, requested_by) -> PrintJob:
 
 def retry(session: Session, job: PrintJob, *, actor) -> PrintJob:
     """Send a waiting or failed job now (the cashier checked the printer)."""
+    session.flush()
+    session.refresh(job, with_for_update={"of": PrintJob})  # the spooler may be claiming it right now
     if job.status not in ("queued", "failed"):
         raise DomainError(_("Only a waiting or failed job can be sent again."))
     job.status = "queued"

@@ -74,8 +74,10 @@ def parse_month(session: Session, raw: str | None) -> Month:
 
 
 def set_quota(session: Session, staff_id: int, month: Month, amount: str, units: str, *, manager: Staff) -> Quota:
-    """Set (or change) a person's target for a month: an amount in yuan and, optionally, units."""
-    person = session.get(Staff, staff_id)
+    """Set (or change) a person's target for a month: an amount in yuan and, optionally, units.
+    The person's row is locked first (FOR NO KEY UPDATE): two managers setting the same target at
+    once are ordered, the second changes the first's row instead of failing on the unique key."""
+    person = session.get(Staff, staff_id, with_for_update={"key_share": True})
     if person is None or not person.active:
         raise DomainError(_("No such member of staff."), field="amount")
     try:

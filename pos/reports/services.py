@@ -42,6 +42,8 @@ def review_of(session: Session, shift: Shift) -> ShiftReview | None:
 
 def review_shift(session: Session, shift: Shift, note: str, *, manager: Staff) -> ShiftReview:
     """The manager reviewed a closed shift; a difference (over/short) needs a note."""
+    session.flush()
+    session.refresh(shift, with_for_update={"of": Shift})  # two managers reviewing at once: one review
     if shift.is_open:
         raise DomainError(_("%(name)s's shift is still open: it can be reviewed once it is closed.",
                             name=shift.cashier.full_name))
@@ -137,6 +139,9 @@ def sign_off(session: Session, day: date, *, manager: Staff, note: str = "") -> 
     """Freeze the day: every shift closed and reviewed; then its Z report gets the next Z number."""
     if day > shop.business_today(session):
         raise DomainError(_("%(day)s has not happened yet.", day=day.isoformat()))
+    # the day's exclusive lock: payments, shifts, refunds and invoices dated into it finish first
+    # (and are in the Z), those after find it signed off; a second sign-off finds the first
+    shop.hold_day(session, day, exclusive=True)
     if shop.day_signed_off(session, day):
         raise Conflict(_("%(day)s is signed off already.", day=day.isoformat()))
     shifts = shifts_of_day(session, day)

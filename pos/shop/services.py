@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -162,8 +162,24 @@ def business_day_bounds(session: Session, day: date) -> tuple[datetime, datetime
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+_DAY_LOCK = 0x504F53  # advisory-lock namespace of business days ("POS")
+
+
+def hold_day(session: Session, day: date, *, exclusive: bool = False) -> None:
+    """Order work dated into a business day against its sign-off (PostgreSQL advisory lock, held to
+    the end of the transaction): whatever checks that the day is still open and then writes into it
+    holds the day shared; the sign-off holds it exclusive — it waits for the work in progress, and
+    the work after it sees the day signed off. SQLite: the write lock already orders them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {fn}(:ns, :day)"), {"ns": _DAY_LOCK, "day": day.toordinal()})
+
+
 def day_signed_off(session: Session, day: date) -> bool:
-    """Has the manager signed this business day off (日结)? Then it is frozen."""
+    """Has the manager signed this business day off (日结)? Then it is frozen. (Holds the day: see
+    :func:`hold_day`.)"""
+    hold_day(session, day)
     return session.scalar(select(DaySignOff.id).where(DaySignOff.day == day)) is not None
 
 
@@ -190,7 +206,9 @@ class FrozenDay:
 
 def frozen_today(session: Session) -> FrozenDay | None:
     """Today's business day if the manager has signed it off, else None."""
-    row = session.scalar(select(DaySignOff).where(DaySignOff.day == business_today(session)))
+    today = business_today(session)
+    hold_day(session, today)
+    row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
     return FrozenDay(session, row) if row is not None else None
 
 

@@ -250,3 +250,75 @@ def test_tenders_are_never_edited(session):
     """Corrections are new rows: the model has no path that rewrites a tender's amount."""
     assert not hasattr(services, "edit_payment") and not hasattr(services, "delete_payment")
     assert Tender.__table__.c.amount is not None
+
+
+# ------------------------------------------------------------------ refunds never pay out more than was paid
+def _paid_line(session, write_up, open_shift, *, qty, whole):
+    from pos.catalog.models import Product
+
+    product = session.scalar(select(Product).where(Product.list_price > 1000).order_by(Product.id).limit(1))
+    product.whole_units_only = whole
+    session.commit()
+    v = write_up("4998.00", qty=qty)
+    open_shift()
+    services.take_payment(session, v.no, cashier=staff_by_no("S001"), once_key=f"pay-{v.no}",
+                          plain_cash=str(v.total))
+    session.commit()
+    return v, v.lines[0]
+
+
+def _refund(session, v, line, qty, key):
+    return services.refund(session, v.no, {line.id: qty}, method="cash", reason="退货", cashier=staff_by_no("S001"),
+                           approval=sales.Approval(staff_by_no("M001").id, "9001"), once_key=key)
+
+
+def refunded(session, v):
+    from pos.cashier.models import Refund
+
+    return session.scalar(select(func.sum(Refund.amount)).where(Refund.voucher_id == v.id)) or D("0.00")
+
+
+def test_a_whole_unit_product_is_refunded_in_whole_units(session, write_up, open_shift):
+    """Issue 13 item 7: 0.9994 and then 0.001 of a ￥4,998 fridge refunded ￥5,000.00."""
+    v, line = _paid_line(session, write_up, open_shift, qty="1", whole=True)
+    for qty in ("0.9994", "0.001"):
+        with pytest.raises(DomainError, match="whole"):
+            _refund(session, v, line, qty, f"r-{qty}")
+        session.rollback()
+    assert refunded(session, v) == D("0.00")
+    assert _refund(session, v, line, "1", "r-1").amount == D("4998.00")
+
+
+def test_a_line_refunded_in_parts_pays_back_what_was_paid_to_the_fen(session, write_up, open_shift):
+    """0.999 then 0.001 of ￥4,998 sold by the metre: ￥4,993.00 then the ￥5.00 left — ￥4,998.00, not ￥4,998.002
+    rounded twice up."""
+    v, line = _paid_line(session, write_up, open_shift, qty="1", whole=False)
+    assert _refund(session, v, line, "0.999", "a").amount == D("4993.00")
+    assert _refund(session, v, line, "0.001", "b").amount == D("5.00")
+    assert refunded(session, v) == line.amount == D("4998.00")
+    assert v.payment_state == "refunded"
+
+
+def test_ten_small_refunds_never_exceed_the_line(session, write_up, open_shift):
+    """Issue 13 item 7: ten refunds of 0.0014999 of 0.010 units refunded ￥75.00 (paid: ￥49.98). More than three
+    decimals is refused; ten refunds of 0.001 pay back ￥49.98 in all (￥5.00 nine times, then the ￥4.98 left)."""
+    v, line = _paid_line(session, write_up, open_shift, qty="0.010", whole=False)
+    assert line.amount == D("49.98")
+    with pytest.raises(DomainError, match="three decimals"):
+        _refund(session, v, line, "0.0014999", "x")
+    session.rollback()
+    amounts = [_refund(session, v, line, "0.001", f"r{n}").amount for n in range(10)]
+    assert amounts == [D("5.00")] * 9 + [D("4.98")]
+    assert refunded(session, v) == D("49.98")
+    assert v.payment_state == "refunded"
+    with pytest.raises(DomainError, match="nothing to refund"):
+        _refund(session, v, line, "0.001", "r10")
+
+
+@pytest.mark.parametrize("qty", ["abc", "-1", "1e3", "NaN", "0.0001"])
+def test_refund_quantities_go_through_the_one_parser(session, write_up, open_shift, qty):
+    v, line = _paid_line(session, write_up, open_shift, qty="1", whole=False)
+    with pytest.raises(DomainError):
+        _refund(session, v, line, qty, "bad")
+    session.rollback()
+    assert refunded(session, v) == D("0.00")

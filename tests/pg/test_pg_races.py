@@ -381,3 +381,75 @@ def test_forty_wrong_pins_at_once_lock_and_the_right_pin_is_refused(pg_app):
             slipped.append((round_, right.status_code, checked))
     assert slipped == [], f"{len(slipped)} of {ROUNDS} rounds: more than five PINs checked or the right PIN let in: " \
                           f"{slipped[:3]}"
+
+
+# ------------------------------------------------------------------ 6. the other rules that read, check and write
+def test_a_day_signed_off_from_two_desks_at_once(pg_app):
+    from datetime import timedelta
+
+    from pos.reports import services as reports
+    from pos.reports.models import ZReport
+    from pos.shop.services import business_today
+
+    session = db.session
+    today = business_today(session)
+    for round_ in range(ROUNDS):
+        day = today - timedelta(days=round_ + 1)
+
+        def sign(s, day=day):
+            return reports.sign_off(s, day, manager=by_no(s, "M001"))
+
+        outcomes = race(pg_app, [sign, sign])
+        assert kinds(outcomes) == ["ok", "refused"], outcomes
+        assert [o[1] for o in outcomes if o[0] == "refused"] == [409], outcomes
+    assert sorted(session.scalars(select(ZReport.no))) == list(range(1, ROUNDS + 1))
+
+
+def test_a_cheque_marked_from_two_desks_at_once(pg_app):
+    from pos.cashier.models import ChequeClearance, Tender
+
+    session = db.session
+    open_shift(session)
+    for round_ in range(ROUNDS):
+        no = write_up(session)
+        total = sales.get_by_no(session, no).total
+        cashier.take_payment(session, no, cashier=by_no(session, "S001"), once_key=f"c{round_}",
+                             others=[cashier.OtherTender("cheque", str(total), f"CHQ{round_}", "工商银行", "周先生")])
+        session.commit()
+        tender_id = session.scalar(select(Tender.id).where(Tender.reference == f"CHQ{round_}"))
+
+        def mark(outcome, tender_id=tender_id):
+            return lambda s: cashier.clear_cheque(s, tender_id, outcome, manager=by_no(s, "M001"), note="银行退票")
+
+        outcomes = race(pg_app, [mark("cleared"), mark("bounced")])
+        assert kinds(outcomes) == ["ok", "refused"], outcomes
+        assert [o[1] for o in outcomes if o[0] == "refused"] == [409], outcomes
+    assert session.scalar(select(func.count(ChequeClearance.id))) == ROUNDS
+
+
+def test_a_shift_reviewed_and_a_quota_set_from_two_desks_at_once(pg_app):
+    from pos.reports import quotas
+    from pos.reports import services as reports
+    from pos.reports.models import Quota, ShiftReview
+
+    session = db.session
+    for round_ in range(ROUNDS):
+        shift = open_shift(session)
+        cashier.close_shift(session, shift, {}, actor=by_no(session, "S001"))
+        session.commit()
+        shift_id = shift.id
+
+        def review(s, shift_id=shift_id):
+            return reports.review_shift(s, s.get(Shift, shift_id), "", manager=by_no(s, "M001"))
+
+        month = quotas.Month(2025, round_ % 12 + 1) if round_ < 12 else quotas.Month(2024, round_ - 11)
+
+        def quota(amount, month=month):
+            return lambda s: quotas.set_quota(s, by_no(s, "C002").id, month, amount, "", manager=by_no(s, "M001"))
+
+        outcomes = race(pg_app, [review, review, quota("100000"), quota("120000")])
+        assert kinds(outcomes[:2]) == ["ok", "refused"], outcomes
+        assert [o[1] for o in outcomes[:2] if o[0] == "refused"] == [409], outcomes
+        assert [o[0] for o in outcomes[2:]] == ["ok", "ok"], outcomes
+    assert session.scalar(select(func.count(ShiftReview.id))) == ROUNDS
+    assert session.scalar(select(func.count(Quota.id))) == ROUNDS
