@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound, get_or_404
-from ..money import FEN, format_money, format_plain, from_fen, parse_money, plain_number, to_fen
+from ..money import FEN, format_money, from_fen, parse_money, plain_number, to_fen
 from ..sales import services as sales
 from ..sales.models import Voucher, VoucherStatus  # noqa: F401 (Voucher is used by callers too)
 from ..shop import services as shop
