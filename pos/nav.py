@@ -57,3 +57,25 @@ def primary_role(roles) -> str | None:
         if role in roles:
             return role
     return None
+
+
+#: what waits for someone behind a home tile (phone orders to review, cheques, shifts to review):
+#: endpoint → a function counting it (registered by the domain that knows; read on the home page)
+_WAITING: dict[str, object] = {}
+WAITING_LABELS: dict[str, object] = {}
+
+
+def register_waiting(endpoint: str, count, label) -> None:
+    """``count()`` says how many things wait behind ``endpoint``; ``label`` (lazy) says what they are."""
+    _WAITING[endpoint] = count
+    WAITING_LABELS[endpoint] = label
+
+
+def waiting(endpoint: str) -> int:
+    """How many things wait behind ``endpoint`` (0 when nobody counts them)."""
+    count = _WAITING.get(endpoint)
+    return int(count()) if count is not None else 0  # type: ignore[operator]
+
+
+#: where each role lands after logging in: their working screen, not a page of tiles
+ROLE_LANDING = {"cashier": "cashier.station", "delivery": "delivery.queue", "clerk": "sales.counter"}

@@ -15,7 +15,7 @@ from . import services
 
 bp = Blueprint("audit", __name__)
 
-nav.register(nav.NavItem("audit.audit_log", nav._l("Audit log"), "manager", icon="audit", order=90))
+nav.register(nav.NavItem("audit.audit_log", nav._l("Audit log"), "manager", icon="audit", order=90, in_header=False))
 
 PAGE = 100
 

@@ -69,7 +69,8 @@ def station():
     shift = services.current_shift(db.session, me())
     if shift is None:
         return render_template("cashier/open_shift.html", stations=shop.stations(db.session),
-                               chosen=request.cookies.get(STATION_COOKIE, type=parse_id), counts={})
+                               chosen=request.cookies.get(STATION_COOKIE, type=parse_id), counts={},
+                               then_no=request.args.get("no", "")[:40])
     return render_template("cashier/station.html", shift=shift, summary=services.summarise(db.session, shift),
                            no=request.args.get("no", ""))
 
@@ -83,11 +84,12 @@ def _typed_counts() -> dict[int, str]:
 @roles_required("cashier")
 @transaction(refused=lambda e: render_template(
     "cashier/open_shift.html", stations=shop.stations(db.session), chosen=request.form.get("station", type=parse_id),
-    counts=_typed_counts(), error=e.message))
+    counts=_typed_counts(), error=e.message, then_no=(request.form.get("then_no") or "")[:40]))
 def shift_open():
     form = valid(OpenShiftForm())
     shift = services.open_shift(db.session, cashier=me(), station_id=form.station.data, counts=form.counts())
-    response = make_response(go(url_for("cashier.station")))
+    then_no = (request.form.get("then_no") or "").strip()[:40]  # a voucher waited: pay it next
+    response = make_response(go(url_for("cashier.pay_open", no=then_no) if then_no else url_for("cashier.station")))
     response.set_cookie(STATION_COOKIE, str(shift.station_id), max_age=3600 * 24 * 365, samesite="Lax",
                         httponly=True)
     return response
@@ -142,8 +144,8 @@ def pay_open():
     """查: open a voucher by scanning its QR or typing its number."""
     no = (request.args.get("no") or "").strip()
     shift = services.current_shift(db.session, me())
-    if shift is None:
-        return redirect(url_for("cashier.station"))
+    if shift is None:  # open the shift first, then this voucher
+        return redirect(url_for("cashier.station", no=no) if no else url_for("cashier.station"))
     try:
         if not no:
             raise DomainError(_("Scan the voucher's QR code or type its number."))

@@ -19,7 +19,8 @@ from . import services
 
 bp = Blueprint("printers", __name__)
 
-nav.register(nav.NavItem("printers.manage", nav._l("Printers"), "manager", icon="printer", order=86))
+nav.register(nav.NavItem("printers.manage", nav._l("Printers"), "manager", icon="printer", order=86,
+                         in_header=False))
 nav.register(nav.NavItem("printers.jobs", nav._l("Print jobs"), "cashier", icon="printer", order=40,
                          in_header=False))
 

@@ -18,6 +18,7 @@ from ..text import parse_day
 from ..web import day_arg, go, pdf_response, transaction, xlsx_response
 from . import charts, quotas, services
 from . import dashboard as boards
+from . import waiting  # noqa: F401  (registers what waits for the manager, counted on the home tiles)
 
 bp = Blueprint("reports", __name__)
 

@@ -266,7 +266,11 @@ def _write_up_refused(e: DomainError):
         if "product_id" in pending:  # a product not added yet: its quantity and price came with the form
             pending.update(quantity=request.form.get("pending_quantity", "1"),
                            unit_price=request.form.get("pending_unit_price", ""))
-        return render_panel(shown_voucher(), error=e.message, needs_approval=e.needs_approval, pending=pending)
+        if htmx:
+            return render_panel(shown_voucher(), error=e.message, needs_approval=e.needs_approval, pending=pending)
+    if not htmx:  # 开单 from the product page (a plain form): the counter shows the voucher and why
+        flash(e.message, "error")
+        return redirect(url_for("sales.counter")), 303
     return render_panel(shown_voucher(), error=e.message)
 
 

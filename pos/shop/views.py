@@ -16,7 +16,7 @@ from . import services
 
 bp = Blueprint("shop", __name__)
 
-nav.register(nav.NavItem("shop.settings", nav._l("Settings"), "manager", icon="gear", order=85))
+nav.register(nav.NavItem("shop.settings", nav._l("Settings"), "manager", icon="gear", order=85, in_header=False))
 nav.register(nav.NavItem("shop.places", nav._l("Showrooms and cash stations"), "manager", icon="building",
                          order=86, in_header=False))
 

@@ -26,11 +26,11 @@ from .forms import (
     StaffForm,
 )
 from .models import ROLES
-from .permissions import any_staff, public, roles_required
+from .permissions import any_staff, public, roles_required, user_may
 
 bp = Blueprint("staff", __name__)
 
-nav.register(nav.NavItem("staff.staff_list", nav._l("Staff"), "manager", icon="staff", order=80))
+nav.register(nav.NavItem("staff.staff_list", nav._l("Staff"), "manager", icon="staff", order=80, in_header=False))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -134,7 +134,10 @@ def logout():
     session.clear()
     if lang:
         session["lang"] = lang
-    return go(url_for("staff.login"))
+    # a hand-off on a shared tablet (the clerk's voucher → the cashier's payment of it): the next
+    # person logs in straight onto that screen
+    after = _safe_next(request.form.get("next"))
+    return go(url_for("staff.login", next=after) if after else url_for("staff.login"))
 
 
 @bp.post("/lang")
@@ -158,6 +161,9 @@ def home():
     role = nav.primary_role(current_user.roles)
     if role is None:
         abort(403)
+    landing = nav.ROLE_LANDING.get(role)  # a cashier lands on the cash desk, a driver on their queue
+    if landing and user_may(landing):
+        return redirect(url_for(landing))
     return redirect(url_for("staff.role_home", role=role))
 
 
@@ -173,9 +179,11 @@ def role_home(role: str):
     also = [] if role != "manager" else [
         (nav.ROLE_LABELS[r], nav.items_for_role(r)) for r in ("cashier", "clerk") if r not in held
     ]
+    items = nav.items_for_role(role)
+    waiting = {item.endpoint: nav.waiting(item.endpoint) for item in items}  # what waits behind each tile
     return render_template(
-        "home.html", role=role, held=held, items=nav.items_for_role(role),
-        title=nav.ROLE_HOME_TITLES[role], also=also,
+        "home.html", role=role, held=held, items=items,
+        title=nav.ROLE_HOME_TITLES[role], also=also, waiting=waiting, waiting_labels=nav.WAITING_LABELS,
     )
 
 

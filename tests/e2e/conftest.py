@@ -141,5 +141,12 @@ def login_with_keypad(page, base_url: str, name: str, pin: str):
     keypad.get_by_role("button", name="登录").click()
 
 
+def landed(page):
+    """After logging in: wait until the person's landing screen is shown (a cashier lands on the cash
+    desk, a clerk on the counter, a driver on their queue, a manager on the manager's home)."""
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.wait_for_load_state()
+
+
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

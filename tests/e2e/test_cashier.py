@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login_with_keypad, no_sideways_scroll
+from tests.e2e.conftest import landed, login_with_keypad, no_sideways_scroll
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def fen(text: str) -> int:
 def switch_to(page, server, name, pin):
     page.get_by_role("button", name="切换用户").click()
     login_with_keypad(page, server.url, name, pin)
-    page.get_by_test_id("home-title").wait_for()
+    landed(page)
 
 
 def write_up(page, server, query):
@@ -134,7 +134,7 @@ def test_cheque_is_held_until_cleared(page, live_server):
 
 def test_closing_the_shift_shows_over_short(page, live_server):
     login_with_keypad(page, live_server.url, "陈静", "2001")
-    page.get_by_test_id("home-title").wait_for()
+    landed(page)
     page.goto(live_server.url + "/cashier")
     expected = fen(page.locator(".shift-box dd").last.inner_text())
     page.get_by_role("link", name="交班").click()

@@ -32,7 +32,7 @@ def open_pickup(page, live_server, no):
 
 def test_picked_up_in_two_parts(page, live_server):
     login_with_keypad(page, live_server.url, "李晓梅", "1001")
-    page.get_by_test_id("home-title").wait_for()
+    page.get_by_test_id("voucher-panel").wait_for()  # a clerk lands on the counter
     page.goto(live_server.url + "/counter")
     page.get_by_placeholder("搜索，或扫条码直接加入").fill("除味剂")
     quick = page.get_by_test_id("quick-results")
