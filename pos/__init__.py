@@ -140,8 +140,12 @@ def _security_headers(response):
 
 def _refuse_hostile_input():
     """No view sees a NUL, a control character or an oversized field (pos.text): a 400, nothing saved."""
-    from .text import BadRequestInput, request_problem
+    from .text import BadRequestInput, ids_out_of_range, request_problem
 
+    if ids_out_of_range(request):
+        from flask import abort
+
+        abort(404)
     problem = request_problem(request)
     if problem:
         raise BadRequestInput(problem)

@@ -233,6 +233,12 @@ def _field_limit(name: str) -> int:
     return FIELD_LIMITS.get(name, FIELD_LIMITS.get(base, DEFAULT_LIMIT))
 
 
+def ids_out_of_range(request) -> bool:
+    """A row id in the address (``/staff/<int:staff_id>``) that no database column holds: there is
+    nothing there (PostgreSQL would refuse the query with "integer out of range", SQLite overflows)."""
+    return any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in (request.view_args or {}).values())
+
+
 def request_problem(request) -> str | None:
     """What is wrong with a request's typed input as a whole, or None: a NUL or another
     control character anywhere (path, query, form, file names), or a field longer than its cap.

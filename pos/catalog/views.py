@@ -156,7 +156,7 @@ def _form_page(template_product, data, error=None, field=None, **extra):
 def _edited() -> Product | None:
     """The product of a manage route (None on the new-product screen); read again after a refusal."""
     product_id = request.view_args.get("product_id")
-    return services.get_product(db.session, product_id) if product_id else None
+    return services.get_product(db.session, product_id) if product_id is not None else None  # 0 is not "new"
 
 
 def _product_refused(e: DomainError):

@@ -461,3 +461,10 @@ def test_a_normal_import_still_works(as_manager, session, row):
     resp = _import(as_manager, _workbook([row(), row(barcode="6900000000024", stock="")]))
     assert resp.status_code == 200, body(resp)[:500]
     assert count(session, Product) == before + 2
+
+
+@pytest.mark.parametrize("product_id", ["2147483648", "99999999999999999999"])
+def test_ids_beyond_any_column_in_the_address_are_404(as_manager, product_id):
+    assert as_manager.get(f"/manage/products/{product_id}").status_code == 404
+    resp = as_manager.post(f"/manage/products/{product_id}/stock", data={"quantity": "1", "reason": "盘点"})
+    assert resp.status_code == 404
