@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
 from printing.connectors import KINDS as CONNECTOR_KINDS
@@ -238,21 +239,92 @@ def recent_jobs(session: Session, printer: Printer | None = None, limit: int = 5
 
 
 # ------------------------------------------------------------------ the spooler
+#: the spooler's heartbeat (a row in the settings table): when it was last seen, and where
+HEARTBEAT_KEY = "printers.spooler_seen"
+HEARTBEAT_EVERY = 5  # seconds between heartbeats
+SPOOLER_STALE_AFTER = 30  # the cash desk's badge warns after this many seconds without one
+MAX_DB_BACKOFF = 30  # seconds between tries while the database is busy or away
+
+
+def _write_lock(session: Session) -> None:
+    """Start the transaction holding the write lock (SQLite: ``BEGIN IMMEDIATE``), so what is read
+    next cannot change before it is written. PostgreSQL locks rows instead (``FOR UPDATE``)."""
+    real = session() if isinstance(session, scoped_session) else session
+    if session.get_bind().dialect.name == "sqlite" and not real.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 def reconcile(session: Session) -> int:
-    """At start: jobs left ``printing`` by a crash are not sent again blindly."""
-    rows = list(session.scalars(select(PrintJob).where(PrintJob.status == "printing")))
+    """At start: jobs left ``printing`` by a crash are not sent again blindly. Takes the write lock
+    before it reads (a job claimed by another spooler meanwhile is not touched twice)."""
+    _write_lock(session)
+    stmt = select(PrintJob).where(PrintJob.status == "printing")
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=PrintJob)
+    rows = list(session.scalars(stmt))
     for job in rows:
         job.status = "failed"
         job.last_error = "interrupted while printing: check the printer, then reprint or retry"
-    session.commit()
+    session.commit()  # the spooler's own transaction
     return len(rows)
+
+
+def heartbeat(session: Session, *, now=None) -> None:
+    """The spooler says it is alive (committed: the spooler owns its transactions)."""
+    import os
+    import socket
+
+    from ..shop.models import Setting
+
+    now = now or utcnow()
+    _write_lock(session)
+    value = f"{now.isoformat()} {socket.gethostname()}:{os.getpid()}"[:400]
+    row = session.get(Setting, HEARTBEAT_KEY)
+    if row is None:
+        session.add(Setting(key=HEARTBEAT_KEY, value=value))
+    else:
+        row.value = value
+    session.commit()
+
+
+def spooler_last_seen(session: Session):
+    """When the spooler last said it was alive (UTC), or None if it never ran. Read only."""
+    from datetime import datetime
+
+    from ..shop.models import Setting
+
+    row = session.get(Setting, HEARTBEAT_KEY)
+    if row is None:
+        return None
+    try:
+        return datetime.fromisoformat(row.value.split(" ", 1)[0])
+    except ValueError:
+        return None
+
+
+def spooler_silent_for(session: Session) -> int | None:
+    """Seconds since the spooler was last seen, when that matters: a real printer is configured
+    (the on-screen preview needs no spooler) and it has been quiet longer than
+    ``SPOOLER_STALE_AFTER`` seconds (-1: never seen). None when all is well."""
+    needed = session.scalar(select(Printer.id).where(Printer.connector != "preview", Printer.active.is_(True))
+                            .limit(1))
+    if needed is None:
+        return None
+    seen = spooler_last_seen(session)
+    if seen is None:
+        return -1
+    silent = int((utcnow() - seen).total_seconds())
+    return silent if silent > SPOOLER_STALE_AFTER else None
+
+
+def waiting(session: Session) -> int:
+    """Jobs queued for a printer (not yet printed)."""
+    return session.scalar(select(func.count(PrintJob.id)).where(PrintJob.status.in_(("queued", "printing")))) or 0
 
 
 def claim_next(session: Session) -> PrintJob | None:
     """Take the next due job and mark it ``printing`` (committed before anything is sent)."""
-    real = session() if isinstance(session, scoped_session) else session
-    if session.get_bind().dialect.name == "sqlite" and not real.in_transaction():
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})  # one spooler claims at a time
+    _write_lock(session)  # one spooler claims at a time
     stmt = (select(PrintJob).where(PrintJob.status == "queued", PrintJob.next_attempt_at <= utcnow())
             .order_by(PrintJob.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
@@ -273,48 +345,116 @@ def send(job: PrintJob) -> None:
     make_connector(printer.connector, printer.address).send(data)
 
 
-def work_one(session: Session) -> PrintJob | None:
+def _pause(stop, seconds: float) -> None:
+    if stop is not None:
+        stop.wait(seconds)
+    else:
+        time.sleep(seconds)
+
+
+def _rollback_quietly(session: Session) -> None:
+    try:
+        session.rollback()
+    except DBAPIError:  # the connection itself is gone: the pool gives a new one next time
+        log.warning("rollback failed; the connection will be replaced", exc_info=True)
+
+
+def _record_outcome(session: Session, job_id: int, values: dict, stop=None) -> None:
+    """Write what happened to a job. The paper is out (or not) whatever the database says, so
+    this keeps trying through database errors, with back-off, until it is written (or the
+    spooler is told to stop: the job then stays ``printing`` and the next start marks it for a
+    person to check)."""
+    delay = 0.5
+    while True:
+        try:
+            _write_lock(session)
+            session.execute(update(PrintJob).where(PrintJob.id == job_id).values(**values))
+            session.commit()
+            return
+        except DBAPIError as e:
+            _rollback_quietly(session)
+            if stop is not None and stop.is_set():
+                log.error("print job %s: outcome %s not recorded before stopping: %s", job_id, values, e)
+                return
+            log.warning("print job %s: database error recording %s, again in %.1f s: %s", job_id,
+                        values.get("status"), delay, e)
+            _pause(stop, delay)
+            delay = min(MAX_DB_BACKOFF, delay * 2)
+
+
+def work_one(session: Session, *, stop=None) -> PrintJob | None:
     """Print one due job, if there is one. Returns it (done, requeued or failed)."""
     job = claim_next(session)
     if job is None:
         return None
+    job_id, attempts = job.id, job.attempts
     try:
         send(job)
     except NotSent as e:  # nothing printed: try again later
-        job.status = "queued"
-        job.last_error = str(e)
-        job.next_attempt_at = utcnow() + timedelta(seconds=min(MAX_BACKOFF, 2 ** min(job.attempts, 6)))
-        log.warning("print job %s waits: %s", job.id, e)
+        values = {"status": "queued", "last_error": str(e),
+                  "next_attempt_at": utcnow() + timedelta(seconds=min(MAX_BACKOFF, 2 ** min(attempts, 6)))}
+        log.warning("print job %s waits: %s", job_id, e)
     except MaybeSent as e:  # maybe half printed: a person decides
-        job.status = "failed"
-        job.last_error = str(e)
-        log.error("print job %s failed: %s", job.id, e)
+        values = {"status": "failed", "last_error": str(e)}
+        log.error("print job %s failed: %s", job_id, e)
+    except DBAPIError as e:  # reading the job's printer failed: nothing was sent
+        _rollback_quietly(session)
+        values = {"status": "queued", "last_error": f"database: {e.orig or e}"[:500],
+                  "next_attempt_at": utcnow() + timedelta(seconds=2)}
+        log.warning("print job %s not sent (database): %s", job_id, e)
     except Exception as e:  # a bug or a bad document: keep the job, show the error
-        job.status = "failed"
-        job.last_error = f"{type(e).__name__}: {e}"
-        log.exception("print job %s failed", job.id)
+        values = {"status": "failed", "last_error": f"{type(e).__name__}: {e}"}
+        log.exception("print job %s failed", job_id)
     else:
-        job.status = "done"
-        job.printed_at = utcnow()
-        job.last_error = ""
-    session.commit()
+        values = {"status": "done", "printed_at": utcnow(), "last_error": ""}
+    _record_outcome(session, job_id, values, stop)
+    session.expire_all()
     return job
 
 
-def run_worker(session_factory, *, stop=None, poll: float = 0.5, once: bool = False) -> int:
-    """The spooler loop; ``session_factory()`` gives a session. Returns jobs handled."""
+def run_worker(session_factory, *, stop=None, poll: float = 0.5, once: bool = False, wake=None) -> int:
+    """The spooler loop; ``session_factory()`` gives a session. Returns jobs handled.
+
+    It owns its transactions (the one place in the app that commits by itself). A database error
+    — "database is locked" behind a long write, a PostgreSQL restart — never ends it: it rolls
+    back, waits (0.5 s doubling to ``MAX_DB_BACKOFF``) and tries again, and says it is alive
+    every ``HEARTBEAT_EVERY`` seconds so the cash desk can tell when it is not. ``wake`` (a
+    :class:`Wakeup`) ends the wait between polls as soon as a job is queued."""
     session = session_factory()
+    handled = 0
+    reconciled = False
+    last_beat = 0.0
+    delay = 0.0
+    failures = 0
     try:
-        reconcile(session)
-        handled = 0
         while stop is None or not stop.is_set():
-            job = work_one(session)
+            try:
+                if not reconciled:
+                    reconcile(session)
+                    reconciled = True
+                if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
+                    heartbeat(session)
+                    last_beat = time.monotonic()
+                job = work_one(session, stop=stop)
+            except DBAPIError as e:
+                _rollback_quietly(session)
+                failures += 1
+                if once and failures >= 5:
+                    raise
+                delay = min(MAX_DB_BACKOFF, delay * 2 if delay else 0.5)
+                log.warning("database error, the spooler tries again in %.1f s: %s", delay, e)
+                _pause(stop, delay)
+                continue
+            delay, failures = 0.0, 0
             if job is not None:
                 handled += 1
                 continue
             if once:
                 break
-            time.sleep(poll)
+            if wake is not None:
+                wake.wait(poll)
+            else:
+                _pause(stop, poll)
         return handled
     finally:
         session.close()
@@ -322,14 +462,14 @@ def run_worker(session_factory, *, stop=None, poll: float = 0.5, once: bool = Fa
 
 def queue_from_screen(session: Session, documents: list[tuple[Document, str]], *, kind: str, ref: str,
                       requested_by, station_id: int | None = None) -> PrintJob:
-    """What a print button does: queue each (document, title), commit, and tell the person
-    which printer it went to. Returns the last job (for a preview link)."""
+    """What a print button does: queue each (document, title) in the request's transaction (its
+    owner, ``web.transaction``, commits it) and tell the person which printer it went to. Returns
+    the last job (for a preview link)."""
     from flask import flash
 
     job = None
     for document, title in documents:
         job = enqueue(session, document, kind=kind, title=title, ref=ref, station_id=station_id,
                       requested_by=requested_by)
-    session.commit()
     flash(_("Sent to the printer %(name)s.", name=job.printer.name), "success")
     return job

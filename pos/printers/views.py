@@ -47,10 +47,12 @@ def _station_printer():
 @roles_required("cashier")
 @background
 def status():
-    """The printer badge on the cash desk (polled by htmx)."""
+    """The printer badge on the cash desk (polled by htmx); it says when the spooler is silent."""
     printer = _station_printer()
+    silent = services.spooler_silent_for(db.session)
     return render_template("printers/_badge.html", printer=printer, preview_name=services.PREVIEW_NAME,
-                           problems=services.problems(db.session, printer))
+                           problems=services.problems(db.session, printer),
+                           spooler_silent=silent, waiting=services.waiting(db.session) if silent is not None else 0)
 
 
 @bp.get("/printers/jobs")
