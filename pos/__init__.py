@@ -54,6 +54,7 @@ def _import_models() -> None:
     from .invoicing import models as _invoicing  # noqa: F401
     from .printers import models as _printers  # noqa: F401
     from .property import models as _property  # noqa: F401
+    from .property import sale_models as _property_sales  # noqa: F401
     from .reports import models as _reports  # noqa: F401
     from .sales import models as _sales  # noqa: F401
     from .shop import models as _shop  # noqa: F401
@@ -239,13 +240,14 @@ def _register_blueprints(app: Flask) -> None:
     from .invoicing.views import bp as invoicing_bp
     from .printers.views import bp as printers_bp
     from .property.calculator import bp as mortgage_bp
+    from .property.agreement_views import bp as agreements_bp
     from .reports.views import bp as reports_bp
     from .sales.views import bp as sales_bp
     from .shop.views import bp as shop_bp
     from .staff.views import bp as staff_bp
 
     for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
-               printers_bp, reports_bp, shop_bp, mortgage_bp):
+               printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp):
         app.register_blueprint(bp)
 
 

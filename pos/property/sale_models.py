@@ -1,0 +1,214 @@
+"""Property sales, part 2: subscription agreements (商品房认购书) with their buyers, payments into the
+project's escrow account (预售资金监管账户) taken at the finance desk, and each project's terms.
+
+Money is integer fen in the database (:class:`pos.dbtypes.Money`), ``Decimal`` in Python. Nothing
+here is edited after the fact: an agreement changes state only forward, a payment is never edited
+and a wrong one is reversed by a new payment row pointing at it (negative amount).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..dbtypes import Money, UTCDateTime, utcnow
+from ..extensions import db
+from .models import Area, Project, Unit, UnitClaim
+
+#: how the buyer will pay (付款方式)
+LUMP_SUM = "lump_sum"  # 一次性付款
+INSTALMENTS = "instalments"  # 分期付款
+MORTGAGE = "mortgage"  # 按揭贷款
+PAYMENT_METHODS = (LUMP_SUM, INSTALMENTS, MORTGAGE)
+#: the kind of loan for a mortgage
+COMMERCIAL = "commercial"  # 商业贷款
+FUND = "fund"  # 公积金贷款
+COMBINED = "combined"  # 组合贷款
+LOAN_TYPES = (COMMERCIAL, FUND, COMBINED)
+
+#: identity documents (证件类型)
+RESIDENT_ID = "resident_id"  # 居民身份证
+PASSPORT = "passport"  # 护照
+HK_MACAO = "hk_macao"  # 港澳居民来往内地通行证
+TAIWAN = "taiwan"  # 台湾居民来往大陆通行证
+ID_TYPES = (RESIDENT_ID, PASSPORT, HK_MACAO, TAIWAN)
+
+#: agreement states
+AWAITING_DEPOSIT = "awaiting_deposit"  # 已签认购书，定金未付清
+IN_FORCE = "in_force"  # 定金已付，认购书生效
+CONVERTED = "converted"  # 已转签购房合同
+ENDED = "ended"  # 已终止（见 outcome）
+AGREEMENT_STATES = (AWAITING_DEPOSIT, IN_FORCE, CONVERTED, ENDED)
+
+#: what an escrow payment is for
+DEPOSIT = "deposit"  # 定金
+DOWN_PAYMENT = "down_payment"  # 首付款
+INSTALMENT = "instalment"  # 分期款
+LOAN = "loan"  # 按揭贷款放款
+REFUND = "refund"  # 退款（定金退还、双倍返还）
+PAYMENT_KINDS = (DEPOSIT, DOWN_PAYMENT, INSTALMENT, LOAN, REFUND)
+#: how the money came in
+CARD = "card"  # 刷卡（POS 终端）
+TRANSFER = "transfer"  # 银行转账
+CASH = "cash"  # 现金（仅当项目允许）
+ESCROW_METHODS = (CARD, TRANSFER, CASH)
+
+
+class ProjectTerms(db.Model):
+    """A project's settings for part 2 (one row per project; absent means the defaults)."""
+
+    __tablename__ = "property_project_terms"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("property_project.id"), primary_key=True)
+    escrow_cash_allowed: Mapped[bool] = mapped_column(default=False)
+    #: the late-payment daily rate 万分之N, N in hundredths (500 = 万分之五)
+    late_fee_per_10000_x100: Mapped[int] = mapped_column(default=500)
+    rescind_after_days: Mapped[int] = mapped_column(default=90)
+    filing_days: Mapped[int] = mapped_column(default=30)
+    #: the commission rate on the contract amount, in hundredths of a per cent (50 = 0.50 %)
+    commission_rate_x100: Mapped[int] = mapped_column(default=50)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class Agreement(db.Model):
+    """A subscription agreement (商品房认购书). The seller's and the unit's data are copied at signing
+    so the document never changes when the project's record does. It takes the unit's one live claim."""
+
+    __tablename__ = "property_agreement"
+    __table_args__ = (
+        UniqueConstraint("no"),
+        UniqueConstraint("project_id", "seq"),
+        CheckConstraint("deposit > 0 AND deposit * 5 <= total_price", name="deposit_cap"),
+        CheckConstraint("total_price > 0", name="price"),
+        Index("ix_property_agreement_state_deadline", "state", "contract_deadline"),
+        Index("ix_property_agreement_agent", "agent_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    no: Mapped[str] = mapped_column(String(30))  # RG-2026-00001
+    project_id: Mapped[int] = mapped_column(ForeignKey("property_project.id"))
+    seq: Mapped[int]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("property_unit.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("property_unit_claim.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    state: Mapped[str] = mapped_column(String(20), default=AWAITING_DEPOSIT)
+    # the seller (出卖人) as at signing
+    seller_name: Mapped[str] = mapped_column(String(100))
+    seller_licence_no: Mapped[str] = mapped_column(String(60), default="")
+    presale_permit_no: Mapped[str] = mapped_column(String(60), default="")
+    project_name: Mapped[str] = mapped_column(String(100))
+    project_address: Mapped[str] = mapped_column(String(200), default="")
+    escrow_bank: Mapped[str] = mapped_column(String(100), default="")
+    escrow_account_name: Mapped[str] = mapped_column(String(100), default="")
+    escrow_account_no: Mapped[str] = mapped_column(String(40), default="")
+    # the unit as at signing
+    building_name: Mapped[str] = mapped_column(String(40))
+    unit_number: Mapped[str] = mapped_column(String(20))
+    layout: Mapped[str] = mapped_column(String(40), default="")
+    gross_area: Mapped[Decimal] = mapped_column(Area)
+    inner_area: Mapped[Decimal] = mapped_column(Area)
+    shared_area: Mapped[Decimal] = mapped_column(Area)
+    pricing_basis: Mapped[str] = mapped_column(String(10))
+    # the price
+    filed_total: Mapped[Decimal] = mapped_column(Money)  # 备案价
+    unit_price: Mapped[Decimal] = mapped_column(Money)  # agreed, per m² of the basis (the total per unit)
+    total_price: Mapped[Decimal] = mapped_column(Money)  # agreed
+    discount: Mapped[Decimal] = mapped_column(Money)  # filed − agreed
+    discount_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    deposit: Mapped[Decimal] = mapped_column(Money)  # 定金
+    contract_deadline: Mapped[date] = mapped_column(Date)  # 签订买卖合同的期限
+    payment_method: Mapped[str] = mapped_column(String(20))
+    loan_type: Mapped[str | None] = mapped_column(String(20))
+    down_payment_pct: Mapped[int | None]  # planned down payment, whole per cent (mortgage)
+    signing_place: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    agent_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    in_force_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default="")  # contract_math.DEPOSIT_OUTCOMES
+
+    unit: Mapped[Unit] = relationship()
+    project: Mapped[Project] = relationship()
+    claim: Mapped[UnitClaim] = relationship()
+    agent = relationship("Staff", foreign_keys=[agent_id], lazy="joined")
+    discount_approved_by = relationship("Staff", foreign_keys=[discount_approved_by_id])
+    buyers: Mapped[list[AgreementBuyer]] = relationship(back_populates="agreement", order_by="AgreementBuyer.position",
+                                                        lazy="selectin")
+
+    @property
+    def buyer_names(self) -> str:
+        return "、".join(b.name for b in self.buyers)
+
+
+class AgreementBuyer(db.Model):
+    """A buyer (买受人) on an agreement; co-buyers hold shares that add up to 100 %."""
+
+    __tablename__ = "property_agreement_buyer"
+    __table_args__ = (UniqueConstraint("agreement_id", "position"),
+                      CheckConstraint("share_bp > 0 AND share_bp <= 10000", name="share"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("property_agreement.id"))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(60))
+    id_type: Mapped[str] = mapped_column(String(20), default=RESIDENT_ID)
+    id_number: Mapped[str] = mapped_column(String(30))
+    phone: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+    share_bp: Mapped[int]  # hundredths of a per cent: 10000 = 100 %
+
+    agreement: Mapped[Agreement] = relationship(back_populates="buyers")
+
+    @property
+    def share_pct(self) -> Decimal:
+        return (Decimal(self.share_bp) / 100).quantize(Decimal("0.01"))
+
+
+class EscrowPayment(db.Model):
+    """Money into (or, for a refund or a reversal, out of) the project's escrow account, taken at
+    the finance desk in a cashier's shift. ``once_key`` makes a double tap pay once. Never edited:
+    a reversal is a new row with a negative amount pointing at the one it reverses."""
+
+    __tablename__ = "property_escrow_payment"
+    __table_args__ = (
+        UniqueConstraint("once_key"),
+        UniqueConstraint("receipt_no"),
+        Index("uq_property_escrow_reversal", "reverses_id", unique=True,
+              sqlite_where=text("reverses_id IS NOT NULL"), postgresql_where=text("reverses_id IS NOT NULL")),
+        Index("ix_property_escrow_at", "at"),
+        Index("ix_property_escrow_agreement", "agreement_id", "kind"),
+        CheckConstraint("amount <> 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    once_key: Mapped[str] = mapped_column(String(64))
+    receipt_no: Mapped[str] = mapped_column(String(30))  # SJ-2026-000001
+    project_id: Mapped[int] = mapped_column(ForeignKey("property_project.id"))
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("property_agreement.id"))
+    schedule_item_id: Mapped[int | None] = mapped_column()  # the contract's schedule item (part 3)
+    kind: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(64), default="")  # terminal or bank reference
+    value_date: Mapped[date] = mapped_column(Date)  # the day the bank moved the money
+    amount: Mapped[Decimal] = mapped_column(Money)  # received > 0; refunded or reversed < 0
+    due_before: Mapped[Decimal] = mapped_column(Money)  # what was due on the item when it was taken (查)
+    payer: Mapped[str] = mapped_column(String(60), default="")
+    escrow_bank: Mapped[str] = mapped_column(String(100), default="")
+    escrow_account_name: Mapped[str] = mapped_column(String(100), default="")
+    escrow_account_no: Mapped[str] = mapped_column(String(40), default="")
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id"), index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("property_escrow_payment.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    agreement: Mapped[Agreement] = relationship(lazy="joined")
+    cashier = relationship("Staff", foreign_keys=[cashier_id], lazy="joined")
+    approved_by = relationship("Staff", foreign_keys=[approved_by_id])
+    reverses: Mapped[EscrowPayment | None] = relationship(remote_side=[id])
