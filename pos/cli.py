@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from .errors import DomainError
 from .extensions import db
-from .files import private_dir, private_file
+from .files import ServerRunning, alone, private_dir, private_file, running
 
 
 def _create_app(*args, **kwargs):
@@ -121,7 +121,8 @@ def serve_command(host: str, port: int, workers: int, threads: int):
     for addr in addresses:
         click.echo(f"  open on a tablet: http://{addr}:{port}/")
     click.echo(f"  on this machine:  http://127.0.0.1:{port}/")
-    Server().run()
+    with running(app.instance_path):  # `pos restore` refuses while this is held
+        Server().run()
 
 
 def _safe_db_url() -> str:
@@ -174,6 +175,132 @@ def backup_command(target_dir: Path | None):
     click.echo(f"Backup written: {path}")
 
 
+def _sqlite_check(path: Path) -> str:
+    """PRAGMA integrity_check of a SQLite file, read only ('ok' when sound)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = conn.execute("PRAGMA integrity_check").fetchall()
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
+                return "not a database of this app (no alembic_version table)"
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        return str(e)
+    return "; ".join(str(r[0]) for r in result[:5])
+
+
+def restore_sqlite(backup: Path, database: Path) -> Path | None:
+    """Put a backup in place of the database. The backup is checked first (integrity_check);
+    the current database and its -wal/-shm are moved aside (a -wal left by a crash would be
+    replayed into the restored file and corrupt it); the copy is written beside the database and
+    renamed into place, then checked again. Returns where the old database was kept."""
+    verdict = _sqlite_check(backup)
+    if verdict != "ok":
+        raise click.ClickException(f"{backup} is not a sound backup ({verdict}); nothing was changed.")
+    database.parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    kept = None
+    if database.exists():
+        kept = database.with_name(f"{database.name}.before-restore-{stamp}")
+    moved: list[tuple[Path, Path]] = []
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        current = Path(f"{database}{suffix}")
+        if current.exists() and kept is not None:
+            aside = Path(f"{kept}{suffix}")
+            os.replace(current, aside)
+            moved.append((aside, current))
+        elif current.exists():
+            current.unlink()
+    partial = private_file(database.with_name(f".{database.name}.restoring"))
+    try:
+        with open(backup, "rb") as src, open(partial, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(partial, database)
+        verdict = _sqlite_check(database)
+        if verdict != "ok":
+            raise click.ClickException(f"the restored database fails its check ({verdict})")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        database.unlink(missing_ok=True)
+        for aside, current in moved:  # put the old database back as it was
+            os.replace(aside, current)
+        raise
+    return kept
+
+
+def restore_postgresql(backup: Path, url) -> None:
+    """Replace the database's contents with a ``pos backup`` (pg_dump plain SQL, run by psql) or
+    a custom-format dump (pg_restore), in one transaction: on any error nothing changes."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    conn_args = ["--host", url.host or "localhost", "--port", str(url.port or 5432),
+                 "--username", url.username or "postgres", "--dbname", url.database or "postgres"]
+    with open(backup, "rb") as f:
+        custom = f.read(5) == b"PGDMP"
+    tool = shutil.which("pg_restore" if custom else "psql")
+    if not tool:
+        raise click.ClickException("psql / pg_restore not found: apt-get install postgresql-client")
+    if custom:
+        cmd = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+               *conn_args, str(backup)]
+    else:
+        cmd = [tool, "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "--single-transaction", *conn_args,
+               "-c", "DROP SCHEMA IF EXISTS public CASCADE", "-c", "CREATE SCHEMA public", "-f", str(backup)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        why = (done.stderr or done.stdout).strip()[-800:]
+        raise click.ClickException(f"restore failed, nothing was changed: {why}")
+
+
+def _other_pg_sessions(url) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND pid <> pg_backend_pid()")) or 0
+    finally:
+        engine.dispose()
+
+
+@main.command("restore")
+@click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+@with_appcontext
+def restore_command(backup: Path, yes: bool):
+    """Replace the database with a backup made by `pos backup`. Stop the server and the print
+    spooler first: this refuses while they run (it stops nothing itself)."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+    db.engine.dispose()  # this process lets go of the database too
+    try:
+        with alone(current_app.instance_path):
+            if url.get_backend_name() == "postgresql" and _other_pg_sessions(url):
+                raise click.ClickException("Other connections to the database are open (the server or the print "
+                                           "spooler runs somewhere): stop them first. Nothing was changed.")
+            if not yes:
+                click.confirm(f"Replace the database {_safe_db_url()} with {backup}?", abort=True)
+            if url.get_backend_name() == "sqlite":
+                kept = restore_sqlite(backup, Path(url.database))
+                click.echo(f"Restored {url.database} from {backup} (integrity_check: ok).")
+                if kept:
+                    click.echo(f"The database before the restore is kept as {kept}.")
+            elif url.get_backend_name() == "postgresql":
+                restore_postgresql(backup, url)
+                click.echo(f"Restored {_safe_db_url()} from {backup}.")
+            else:
+                raise click.ClickException(f"restore does not support {url.get_backend_name()}")
+    except ServerRunning:
+        raise click.ClickException("The server or the print spooler is running: stop them first "
+                                   "(pos restore stops nothing itself). Nothing was changed.") from None
+    click.echo("Run `pos init` (it applies any newer migrations), then start the server again.")
+
+
 @main.command("print-worker")
 @click.option("--once", is_flag=True, help="Print what is due, then stop.")
 @click.option("--poll", type=float, default=0.5, show_default=True, help="Seconds between looks at the queue.")
@@ -191,7 +318,8 @@ def print_worker_command(once: bool, poll: float):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo("Print spooler running (Ctrl+C to stop)")
-    handled = run_worker(lambda: db.session, stop=stop, poll=poll, once=once)
+    with running(current_app.instance_path):
+        handled = run_worker(lambda: db.session, stop=stop, poll=poll, once=once)
     click.echo(f"Print spooler stopped after {handled} job(s)")
 
 

@@ -48,3 +48,61 @@ def private_sqlite(database: str | None) -> None:
     private_file(path)
     for suffix in ("-wal", "-shm", "-journal"):
         _tighten(Path(f"{path}{suffix}"), FILE_MODE)
+
+
+# ------------------------------------------------------------------ "the server is running"
+RUNNING_FILE = "pos.running"
+
+
+class running:
+    """Held by ``pos serve`` and ``pos print-worker`` while they run: a shared lock on
+    ``instance/pos.running`` (the kernel drops it when the process dies, even by SIGKILL), so
+    ``pos restore`` can tell that something still uses the database."""
+
+    def __init__(self, instance_path: Path | str):
+        self.path = Path(instance_path) / RUNNING_FILE
+        self.fd: int | None = None
+
+    def __enter__(self):
+        import fcntl
+
+        private_dir(self.path.parent)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fcntl.flock(self.fd, fcntl.LOCK_SH)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock
+            self.fd = None
+
+
+class ServerRunning(Exception):
+    """Something still uses this instance's database."""
+
+
+class alone:
+    """The exclusive side of :class:`running`, for ``pos restore``: refuses (``ServerRunning``)
+    while a server or spooler of this instance runs, and keeps them from starting until done."""
+
+    def __init__(self, instance_path: Path | str):
+        self.path = Path(instance_path) / RUNNING_FILE
+        self.fd: int | None = None
+
+    def __enter__(self):
+        import fcntl
+
+        private_dir(self.path.parent)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise ServerRunning(str(self.path)) from None
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
