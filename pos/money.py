@@ -186,7 +186,9 @@ def parse_money(text: str) -> Decimal:
     """
     if text is None:
         raise ValueError("empty")
-    cleaned = str(text).strip().replace(",", "").replace("，", "").lstrip(YUAN_SIGN + "¥").strip()
+    from .text import plain  # full-width and other scripts' digits typed as ASCII ('１６８．５' is 168.5)
+
+    cleaned = plain(text).replace(",", "").replace("，", "").lstrip(YUAN_SIGN + "¥").strip()
     if not cleaned:
         raise ValueError("empty")
     try:

@@ -48,7 +48,7 @@ LATEST_DAY = date(2199, 12, 31)
 #: the most characters each form field may carry (checked for every request, before any view);
 #: services check their own, tighter limits with the field's own message.
 FIELD_LIMITS: dict[str, int] = {
-    "reason": 200, "note": 200, "notes": 500, "name": 100, "full_name": 60, "address": 200,
+    "reason": 500, "note": 1000, "notes": 1000, "name": 100, "full_name": 60, "address": 200,
     "phone": 30, "received_by": 60, "window": 30, "q": 100, "tax_no": 30, "number": 40,
     "barcode": 40, "code": 20, "model": 60, "spec": 100, "colour": 30, "family": 100, "unit": 10,
     "cheque_ref": 64, "cheque_bank": 60, "cheque_drawer": 60, "invoice_prefix": 20, "staff_no": 20,

@@ -24,6 +24,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..money import FEN, format_money, to_decimal
 from ..staff.models import Staff
+from ..text import plain
 from .models import (
     AVAILABLE,
     BY_GROSS,
@@ -231,8 +232,8 @@ def create_project(session: Session, *, actor: Staff, name: str, address: str = 
     permit_date = _date(presale_permit_date, _("permit date")) if presale_permit_date not in (None, "") else None
     if permit and permit_date is None:
         raise DomainError(_("Give the date of the pre-sale permit."), field="presale_permit_date")
-    account_no = "".join((escrow_account_no or "").split())
-    if account_no and not account_no.isdigit():
+    account_no = "".join(plain(escrow_account_no).split())  # any script's digits as ASCII
+    if account_no and not (account_no.isascii() and account_no.isdigit()):  # '²' passes isdigit
         raise DomainError(_("An escrow account number has digits only."), field="escrow_account_no")
     hours = _int_in(hold_hours, 1, MAX_HOLD_HOURS, _("hold hours"))
     pct = _int_in(agent_discount_pct, 0, 50, _("agent's discount limit"))

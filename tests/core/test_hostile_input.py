@@ -468,3 +468,38 @@ def test_ids_beyond_any_column_in_the_address_are_404(as_manager, product_id):
     assert as_manager.get(f"/manage/products/{product_id}").status_code == 404
     resp = as_manager.post(f"/manage/products/{product_id}/stock", data={"quantity": "1", "reason": "盘点"})
     assert resp.status_code == 404
+
+
+def test_amounts_typed_in_full_width_or_other_scripts(app):
+    from pos.money import parse_money
+    assert parse_money("１６８．５") == Decimal("168.50")
+    assert parse_money("٣٠") == Decimal("30.00")
+    assert parse_money("￥１，６８０") == Decimal("1680.00")
+    for bad in ("²", "1e30", "NaN", "½"):
+        with pytest.raises(ValueError):
+            parse_money(bad)
+
+
+def test_escrow_account_number_is_ascii_digits(session):
+    from pos.property import services as property_services
+    manager = staff_by_no("M001")
+    with pytest.raises(DomainError):
+        property_services.create_project(session, actor=manager, name="测试楼盘", escrow_account_no="²²²")
+    project = property_services.create_project(session, actor=manager, name="测试楼盘二",
+                                               escrow_account_no="６２２２ ０２１０ ٠١")
+    assert project.escrow_account_no == "6222021001"
+
+
+def test_the_request_caps_never_refuse_what_a_form_allows():
+    """The caps checked before any view are at least each form box's maxlength (the service then
+    says its own, tighter limit with the field's message)."""
+    import re
+    from pathlib import Path
+
+    too_tight = []
+    for path in (Path(__file__).resolve().parents[2] / "templates").rglob("*.html"):
+        for tag in re.findall(r"<(?:input|textarea)\b[^>]*>", path.read_text(encoding="utf-8")):
+            name, size = re.search(r'name="([^"{]+)"', tag), re.search(r'maxlength="(\d+)"', tag)
+            if name and size and int(size.group(1)) > typed._field_limit(name.group(1)):
+                too_tight.append((path.name, name.group(1), size.group(1)))
+    assert too_tight == []
