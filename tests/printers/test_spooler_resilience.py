@@ -196,6 +196,6 @@ def test_queueing_from_a_screen_leaves_the_commit_to_the_requests_transaction(ap
     with app.test_request_context("/"):
         job = services.queue_from_screen(session, [(Document(blocks=[Text("收据")]), "收据")], kind="receipt",
                                          ref="V1", requested_by=None)
-        assert job.id is not None and session.in_transaction()
+        assert job.id is not None and session().in_transaction()
         session.rollback()
     assert session.scalar(select(db.func.count(PrintJob.id))) == before
