@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -25,6 +25,9 @@ class AuditEntry(db.Model):
     record_type: Mapped[str | None] = mapped_column(String(40))
     record_id: Mapped[str | None] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(Text, default="")
+    #: the event's facts (amounts as strings of yuan, numbers, codes), rendered in the reader's
+    #: language by pos.audit.details; rows from before it have only ``summary``
+    data: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 

@@ -93,8 +93,13 @@ def record(
     record_type: str | None = None,
     record_id=None,
     reason: str | None = None,
+    data: dict | None = None,
 ) -> AuditEntry:
-    """Write one audit entry (who, when, what, which record, why) in the caller's transaction."""
+    """Write one audit entry (who, when, what, which record, why) in the caller's transaction.
+
+    ``data`` holds the event's facts (amounts as strings, numbers, codes — no sentences): the audit
+    screen renders them in the reader's language (pos.audit.details). ``summary`` stays a plain
+    line of names and numbers, for rows and readers without a renderer."""
     if record is not None:
         record = getattr(record, "_get_current_object", lambda: record)()
         record_type = record_type or type(record).__tablename__
@@ -106,6 +111,7 @@ def record(
         record_type=record_type,
         record_id=None if record_id is None else str(record_id),
         reason=reason or None,
+        data=data or None,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
     session.add(entry)

@@ -12,6 +12,7 @@ from ..staff.permissions import roles_required
 from ..text import parse_id
 from ..web import day_arg
 from . import services
+from .details import details
 
 bp = Blueprint("audit", __name__)
 
@@ -40,7 +41,7 @@ def audit_log():
     return render_template(
         "audit/list.html", entries=entries[:PAGE], has_more=has_more, page=page, errors=errors,
         people=staff_services.all_staff(db.session), kinds=services.kinds_in_use(db.session),
-        kind_labels=services.KIND_LABELS, record_labels=services.RECORD_LABELS,
+        kind_labels=services.KIND_LABELS, record_labels=services.RECORD_LABELS, details=details,
         filters={"staff": staff_id, "kind": kind or "", "from": request.args.get("from", ""),
                  "to": request.args.get("to", "")},
     ), status

@@ -405,7 +405,10 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
            summary=f"{voucher.no} {format_money(voucher.total)}: "
                    + ", ".join(f"{t.kind} {format_money(t.amount)}" for t in payment.tenders)
                    + (f"; change {format_money(result.change)}" if result.change else "")
-                   + (f"; {len(rejected)} note(s) rejected" if rejected else ""))
+                   + (f"; {len(rejected)} note(s) rejected" if rejected else ""),
+           data={"voucher": voucher.no, "total": str(voucher.total), "change": str(result.change or 0),
+                 "tenders": [{"kind": t.kind, "amount": str(t.amount)} for t in payment.tenders],
+                 "rejected": len(rejected or [])})
     return payment
 
 
@@ -598,7 +601,8 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     printers.enqueue(session, refund_document(row, getattr(shop.showroom(session), "name", "")), kind="refund",
                      title=f"退款单 {voucher.no}", ref=voucher.no, station_id=shift.station_id, requested_by=cashier)
     record(session, "cashier.refund", actor=cashier, record=row, reason=reason,
-           summary=f"{voucher.no} {format_money(total)} ({method}), approved by {approver.full_name}")
+           summary=f"{voucher.no} {format_money(total)} ({method}), approved by {approver.full_name}",
+           data={"voucher": voucher.no, "amount": str(total), "method": method, "approved_by": approver.full_name})
     return row
 
 
@@ -674,7 +678,8 @@ def close_shift(session: Session, shift: Shift, counts: dict[int, int], *, actor
     session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, reason="count"))
     record(session, "cashier.shift_closed", actor=actor, record=shift,
            summary=f"expected {format_money(summary.expected_cash)}, counted {format_money(counted)}, "
-                   f"over/short {format_money(shift.over_short)}")
+                   f"over/short {format_money(shift.over_short)}",
+           data={"expected": str(summary.expected_cash), "counted": str(counted), "over_short": str(shift.over_short)})
     return summary
 
 

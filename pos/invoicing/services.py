@@ -145,6 +145,9 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
                                                    address=buyer.address, actor=preparer)
     else:
         customer.address = buyer.address
+    for v in vouchers:  # the delivery form then knows who the buyer is (nothing typed twice)
+        if v.customer_id is None:
+            v.customer = customer
     sale_day = max(v.business_day for v in vouchers if v.business_day)
     vat = vat_enabled(session)
     payment = cashier_services.live_payment(session, vouchers[0])

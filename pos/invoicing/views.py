@@ -10,6 +10,7 @@ from flask_login import current_user
 from .. import nav
 from ..errors import DomainError
 from ..extensions import db
+from ..sales import services as sales
 from ..shop import services as shop
 from ..staff.permissions import roles_required
 from ..web import day_arg, go, pdf_response, transaction, valid, xlsx_response
@@ -23,6 +24,14 @@ nav.register(nav.NavItem("invoicing.invoice_list", nav._l("Invoices"), "cashier"
 
 def me():
     return current_user._get_current_object()
+
+
+@bp.app_context_processor
+def shift_invoice_helper():
+    """``shift_invoices(shift)`` for the shift report: the invoices issued and voided during it."""
+    from .shift import invoices_of_shift
+
+    return {"shift_invoices": lambda shift: invoices_of_shift(db.session, shift)}
 
 
 def _shop_name() -> str:
@@ -72,9 +81,11 @@ def invoice_new():
     except DomainError as e:
         error = e.message
     source = replaces or (vouchers[0].customer if vouchers and vouchers[0].customer else None)
-    buyer = {"name": getattr(source, "buyer_name", None) or getattr(source, "name", ""),
-             "phone": getattr(source, "buyer_phone", None) or getattr(source, "phone", ""),
-             "address": getattr(source, "buyer_address", None) or getattr(source, "address", ""),
+    known = sales.known_customer(vouchers[0]) if vouchers else {}  # what the voucher and the delivery know
+    buyer = {"name": getattr(source, "buyer_name", None) or known.get("name") or getattr(source, "name", ""),
+             "phone": getattr(source, "buyer_phone", None) or known.get("phone") or getattr(source, "phone", ""),
+             "address": getattr(source, "buyer_address", None) or known.get("address")
+             or getattr(source, "address", ""),
              "tax_no": getattr(source, "buyer_tax_no", "")}
     return render_template("invoicing/new.html", vouchers=vouchers, raw=raw, buyer=buyer, error=error,
                            replaces=replaces, vat=services.vat_enabled(db.session)), 422 if error else 200

@@ -110,7 +110,9 @@ def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once
     session.flush()
     record(session, "sales.picked_up" if mode == "counter" else "sales.dispatched", actor=clerk, record=voucher,
            summary=f"{voucher.no}: " + ", ".join(f"{line.product_name} ×{plain_number(q)}" for line, q in wanted)
-                   + f" ({voucher.pickup_state})")
+                   + f" ({voucher.pickup_state})",
+           data={"voucher": voucher.no, "state": voucher.pickup_state,
+                 "lines": [{"name": line.product_name, "qty": plain_number(q)} for line, q in wanted]})
     return pickup
 
 

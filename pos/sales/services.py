@@ -193,7 +193,9 @@ def _check_price(session: Session, actor: Staff, product: Product, unit_price: D
     manager = staff_services.verify_manager_pin(session, approval.manager_id, approval.pin, client=approval.client)
     record(session, "sales.discount_approved", actor=manager, record=product,
            summary=_("%(clerk)s: %(name)s at %(price)s (list %(list)s)", clerk=actor.full_name, name=product.name,
-                     price=format_money(unit_price), list=format_money(product.list_price)))
+                     price=format_money(unit_price), list=format_money(product.list_price)),
+           data={"clerk": actor.full_name, "product": product.name, "price": str(unit_price),
+                 "list": str(product.list_price)})
     return manager
 
 
@@ -326,6 +328,18 @@ def find_or_register_customer(session: Session, *, phone: str, name: str = "", a
         if address and address.strip() and address.strip() != customer.address:
             customer.address = address.strip()
     return customer
+
+
+def known_customer(voucher: Voucher) -> dict[str, str]:
+    """Everything known about the voucher's customer — name, phone, address — from the voucher
+    (a phone order's details) and the customer it is for (whom the invoice and the dispatch slip
+    update): what the invoice and the delivery forms start from, so nothing is typed twice."""
+    customer = voucher.customer
+    return {
+        "name": voucher.customer_name or (customer.name if customer else ""),
+        "phone": voucher.customer_phone or (customer.phone if customer else ""),
+        "address": voucher.delivery_address or (customer.address if customer else ""),
+    }
 
 
 def set_customer(session: Session, voucher: Voucher, *, phone: str, name: str = "", actor: Staff) -> Customer:
@@ -609,7 +623,8 @@ def approve_phone_order(session: Session, voucher: Voucher, *, manager: Staff, p
     voucher.pay_on_delivery = bool(pay_on_delivery)
     _number(session, voucher)
     record(session, "sales.phone_order_approved", actor=manager, record=voucher,
-           summary=f"{voucher.no} {format_money(voucher.total)}" + (" COD" if pay_on_delivery else ""))
+           summary=f"{voucher.no} {format_money(voucher.total)}" + (" COD" if pay_on_delivery else ""),
+           data={"voucher": voucher.no, "total": str(voucher.total), "pay_on_delivery": bool(pay_on_delivery)})
     return voucher
 
 

@@ -54,7 +54,7 @@ def status_label(voucher: Voucher) -> str:
 
 @bp.app_context_processor
 def sales_labels():
-    return {"status_label": status_label}
+    return {"status_label": status_label, "known_customer": services.known_customer}
 
 
 def me() -> Staff:
@@ -153,6 +153,8 @@ def _line_refused(e: DomainError):
     pending = {"product_id": product_id, "quantity": form.get("quantity", "1"),
                "unit_price": form.get("unit_price") or "", "line_id": request.view_args.get("line_id")}
     needs = isinstance(e, services.NeedsApproval) or bool(form.get("manager_id"))
+    if form.get("return_to") == "suggestion":  # a suggestion's add button: the reason in its place
+        return render_template("sales/_suggestion_added.html", error=e.message)
     if form.get("return_to") == "product":
         product = catalog.get_product(db.session, product_id) if product_id else None
         return render_template("catalog/_add_form.html", product=product, error=e.message, needs_approval=needs,
@@ -170,6 +172,11 @@ def add_line():
         raise DomainError(_("Choose a product."))
     line = services.add_line(db.session, voucher, product_id, request.form.get("quantity", "1"),
                              request.form.get("unit_price") or None, actor=me(), approval=_approval_from_form())
+    if request.form.get("return_to") == "suggestion":  # a suggestion's add button on the product page
+        if not htmx:
+            flash(_("%(name)s added to the voucher.", name=line.product_name), "success")
+            return redirect(request.referrer or url_for("sales.counter"))
+        return render_template("sales/_suggestion_added.html", line=line, voucher=voucher)
     if request.form.get("return_to") == "product":
         if not htmx:
             flash(_("%(name)s added to the voucher.", name=line.product_name), "success")

@@ -25,7 +25,11 @@ nav.register(nav.NavItem("shop.places", nav._l("Showrooms and cash stations"), "
 def day_state():
     """``frozen_today()`` for any template: today's business day if it is signed off (日结), else None
     — the counter and the cash desk say so up front."""
-    return {"frozen_today": lambda: services.frozen_today(db.session)}
+    from flask_babel import get_locale
+
+    # a label's colon in the reader's language: full-width in Chinese (顾客：), ": " in English
+    colon = "：" if getattr(get_locale(), "language", "zh") == "zh" else ": "
+    return {"frozen_today": lambda: services.frozen_today(db.session), "colon": colon}
 
 
 def _limits():

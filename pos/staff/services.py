@@ -287,7 +287,7 @@ def attempt_pin_login(session: Session, staff_id: int, pin: str | None, *, clien
     """PIN login on a tablet; records the outcome (a failure is kept even though the request is refused)."""
     staff = get(session, staff_id)
     verify_pin(session, staff, pin, client=client)
-    record(session, "staff.login", actor=staff, record=staff, summary="PIN")
+    record(session, "staff.login", actor=staff, record=staff, summary="PIN", data={"with": "pin"})
     return staff
 
 
@@ -302,7 +302,7 @@ def attempt_password_login(session: Session, staff_no: str, password: str | None
         _check_secret(session, staff, staff.password_hash, password or "", kind="password", client=client)
     except WrongPin:
         raise WrongPin(_("Wrong staff number or password."), field="password") from None
-    record(session, "staff.login", actor=staff, record=staff, summary="password")
+    record(session, "staff.login", actor=staff, record=staff, summary="password", data={"with": "password"})
     return staff
 
 
