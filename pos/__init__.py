@@ -241,13 +241,15 @@ def _register_blueprints(app: Flask) -> None:
     from .printers.views import bp as printers_bp
     from .property.calculator import bp as mortgage_bp
     from .property.agreement_views import bp as agreements_bp
+    from .property.escrow_views import bp as escrow_bp
     from .reports.views import bp as reports_bp
     from .sales.views import bp as sales_bp
     from .shop.views import bp as shop_bp
     from .staff.views import bp as staff_bp
 
     for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
-               printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp):
+               printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
+               escrow_bp):
         app.register_blueprint(bp)
 
 

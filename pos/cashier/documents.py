@@ -77,6 +77,8 @@ def shift_document(shift: Shift, summary, shop_name: str) -> Document:
                     KeyValue("备用金", format_money(shift.opening_float)), KeyValue("收款笔数", str(summary.payments))]
     for kind, amount in summary.by_tender.items():
         blocks.append(KeyValue(TENDER_NAMES.get(kind, kind), format_money(amount)))
+    for money in getattr(summary, "other_money", []):
+        blocks.append(KeyValue(f"{money.label_zh}（{money.count}笔）", format_money(money.amount)))
     blocks += [KeyValue("找零", format_money(summary.change_out)),
                KeyValue("现金退款", format_money(summary.cash_refunds)),
                KeyValue("应有现金", format_money(summary.expected_cash), bold=True)]

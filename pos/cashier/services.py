@@ -608,6 +608,23 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
 
 # ------------------------------------------------------------------ closing the shift
 @dataclass
+class OtherMoney:
+    """Money a higher domain took at this desk that is not the shop's takings (e.g. property
+    payments into a project's escrow account): shown in the shift as its own category. Its net
+    cash (``cash``) is in the drawer, so it counts in the cash expected."""
+
+    label: str  # on screen (translated)
+    label_zh: str  # on the printed report
+    count: int
+    amount: Decimal  # net of reversals
+    cash: Decimal = Decimal("0.00")
+
+
+#: filled by higher domains (the cashier never imports them): ``fn(session, shift) -> list[OtherMoney]``
+OTHER_MONEY: list = []
+
+
+@dataclass
 class ShiftSummary:
     shift: Shift
     payments: int
@@ -621,6 +638,7 @@ class ShiftSummary:
     rejected: list[RejectedNote]
     refunds: list[Refund]
     drawer_openings: int
+    other_money: list[OtherMoney] = field(default_factory=list)
 
 
 def summarise(session: Session, shift: Shift) -> ShiftSummary:
@@ -644,12 +662,14 @@ def summarise(session: Session, shift: Shift) -> ShiftSummary:
     other_refunds = sum((r.amount for r in refunds if r.method != "cash"), Decimal("0.00"))
     rejected = list(session.scalars(select(RejectedNote).where(RejectedNote.shift_id == shift.id)))
     openings = session.scalar(select(func.count(DrawerOpening.id)).where(DrawerOpening.shift_id == shift.id))
+    other = [money for source in OTHER_MONEY for money in source(session, shift)]
+    other_cash = sum((m.cash for m in other), Decimal("0.00"))
     return ShiftSummary(
         shift=shift, payments=count, cash_in=cash_in, change_out=change_out, cash_refunds=cash_refunds,
         other_refunds=other_refunds,
-        expected_cash=(shift.opening_float + cash_in - change_out - cash_refunds).quantize(FEN),
+        expected_cash=(shift.opening_float + cash_in - change_out - cash_refunds + other_cash).quantize(FEN),
         by_tender=by_tender, cheques_pending=cheques, rejected=rejected, refunds=refunds,
-        drawer_openings=openings or 0,
+        drawer_openings=openings or 0, other_money=other,
     )
 
 

@@ -20,6 +20,8 @@ def z_document(summary, z, shop_name: str) -> Document:
         KeyValue("退款", format_money(summary.refunds)),
         *([KeyValue("退票（支票）", format_money(summary.bounced))] if summary.bounced else []),
         KeyValue("净收入", format_money(summary.net), bold=True),
+        *([KeyValue(f"售楼款（监管账户）{summary.escrow.count}笔", format_money(summary.escrow.net))]
+          if getattr(summary, "escrow", None) and (summary.escrow.count or summary.escrow.reversed) else []),
         KeyValue("长短款合计", format_money(summary.over_short)),
         Separator(),
         KeyValue("开单", str(summary.written_up)),

@@ -86,6 +86,8 @@ class DaySummary:
     cheques_pending: int = 0
     signed: DaySignOff | None = None
     z: ZReport | None = None
+    #: property money into escrow accounts that day: its own category, not shop takings
+    escrow: object | None = None
 
     @property
     def net(self) -> Decimal:
@@ -132,6 +134,9 @@ def day_summary(session: Session, day: date) -> DaySummary:
     summary.cheques_pending = len(cashier.pending_cheques(session))
     summary.signed = session.scalar(select(DaySignOff).where(DaySignOff.day == day))
     summary.z = session.scalar(select(ZReport).where(ZReport.day == day))
+    from ..property import escrow
+
+    summary.escrow = escrow.day_takings(session, day)
     return summary
 
 
