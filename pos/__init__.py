@@ -103,6 +103,13 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def app_view():
+    """The view function the request is routed to (None for a 404)."""
+    from flask import current_app
+
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
+
+
 def _start_request():
     # Flask-Babel takes an empty ``g`` for "no context" and then translates nothing:
     # mark the request. A request that reuses an app context pushed earlier (tests,
@@ -110,8 +117,9 @@ def _start_request():
     g.pos_request = True
     g.pop("_login_user", None)
     flask_babel_refresh()
+    batched = getattr(app_view(), "pos_batched_writes", False)  # takes the lock per batch (pos.tx)
     if (request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite"
-            and not db.session().in_transaction()):
+            and not batched and not db.session().in_transaction()):
         # SQLite: a request that writes takes the write lock at its first statement
         # (BEGIN IMMEDIATE), so what it reads cannot change before it writes.
         # Reads stay concurrent (WAL). PostgreSQL uses row locks instead.

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from .. import text
 from ..errors import DomainError
 from .models import Product
-from .services import ProductInput, check_stock, create_product, update_product
+from .services import ProductInput, _apply, check_stock, create_product, update_product
 
 # column header → ProductInput field (the Chinese header is what the shop sees)
 COLUMNS = [
@@ -142,10 +144,17 @@ def _rows(ws):
         raise _not_xlsx() from None
 
 
-def import_catalogue(session: Session, stream, *, actor) -> ImportReport:
+def import_catalogue(session: Session, stream, *, actor, batch_seconds: float | None = None) -> ImportReport:
     """Check every row; create products whose barcode is new, update the others.
     The caller commits only when ``report.errors`` is empty. The workbook is checked for size
-    first, then read in openpyxl's read-only (streaming) mode, row by row."""
+    first, then read in openpyxl's read-only (streaming) mode, row by row.
+
+    Every row is checked before anything is written (reading only, so no write lock is held while
+    the file is parsed). With ``batch_seconds`` the import then owns its transactions, like the
+    print spooler: it writes in batches of at most that long, each committed under its own write
+    lock, so a payment at the cash desk never waits behind a long import (SQLite has one writer
+    at a time). The view marks itself ``tx.batched_writes`` so the request does not take the
+    write lock at its start."""
     check_workbook_size(stream)
     try:
         wb = load_workbook(stream, read_only=True, data_only=True)
@@ -154,12 +163,12 @@ def import_catalogue(session: Session, stream, *, actor) -> ImportReport:
         # SyntaxError: xml.etree's ParseError (broken workbook XML)
         raise _not_xlsx() from None
     try:
-        return _import_rows(session, wb, actor=actor)
+        return _import_rows(session, wb, actor=actor, batch_seconds=batch_seconds)
     finally:
         wb.close()
 
 
-def _import_rows(session: Session, wb, *, actor) -> ImportReport:
+def _import_rows(session: Session, wb, *, actor, batch_seconds: float | None = None) -> ImportReport:
     if not wb.worksheets:
         raise DomainError(_("The workbook has no sheet."))
     rows = _rows(wb.worksheets[0])
@@ -177,6 +186,7 @@ def _import_rows(session: Session, wb, *, actor) -> ImportReport:
 
     report = ImportReport()
     seen: dict[str, int] = {}
+    checked: list[tuple[int, str, ProductInput, str]] = []
     for number, values in enumerate(rows, start=2):
         if number - 1 > MAX_ROWS:
             raise DomainError(_("At most %(n)d rows in one import.", n=MAX_ROWS))
@@ -205,11 +215,52 @@ def _import_rows(session: Session, wb, *, actor) -> ImportReport:
                 active=_flag(cells.get("active", "是") or "是", "启用"),
                 selling_points=cells.get("selling_points", ""), functions=cells.get("functions", ""),
             )
+            stock = cells.get("stock", "")
+            _check_row(session, data, stock)
+            checked.append((number, barcode, data, stock))
+        except DomainError as e:
+            report.rows.append(RowResult(number, barcode, "error", e.message))
+    if report.errors:
+        return report  # nothing written
+    _write_rows(session, checked, report, actor=actor, batch_seconds=batch_seconds)
+    return report
+
+
+def _check_row(session: Session, data: ProductInput, stock: str) -> None:
+    """Every check the write would make, on a product that is never added to the session
+    (reads only: no write lock while the file is parsed)."""
+    with session.no_autoflush:
+        existing = session.scalar(select(Product).where(Product.barcode == data.barcode))
+        probe = Product(stock_on_hand=Decimal("0"))
+        probe.id = existing.id if existing is not None else None
+        _apply(session, probe, data)
+        if existing is None and stock:
+            check_stock(probe, stock, label="库存")
+
+
+def _begin_write(session: Session) -> None:
+    real = session() if isinstance(session, scoped_session) else session
+    if session.get_bind().dialect.name == "sqlite" and not real.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def _write_rows(session: Session, checked: list, report: ImportReport, *, actor,
+                batch_seconds: float | None) -> None:
+    """Write the checked rows: in the caller's transaction, or (``batch_seconds``) in batches the
+    import commits itself. A row that fails here was changed by someone else after the check
+    (the other rows of a batched import are kept; the report says which row failed)."""
+    batch_started = None
+    if batch_seconds is not None:
+        session.commit()  # the checking read ends; nothing was written in it
+    for number, barcode, data, stock in checked:
+        if batch_seconds is not None and batch_started is None:
+            _begin_write(session)
+            batch_started = time.monotonic()
+        try:
             with session.begin_nested():
                 product = session.scalar(select(Product).where(Product.barcode == barcode))
                 if product is None:
                     product = create_product(session, data, actor=actor)
-                    stock = cells.get("stock", "")
                     if stock:
                         product.stock_on_hand = check_stock(product, stock, label="库存")
                     report.rows.append(RowResult(number, barcode, "created"))
@@ -219,4 +270,8 @@ def _import_rows(session: Session, wb, *, actor) -> ImportReport:
                                                  ", ".join(sorted(changes))))
         except DomainError as e:
             report.rows.append(RowResult(number, barcode, "error", e.message))
-    return report
+        if batch_started is not None and time.monotonic() - batch_started >= batch_seconds:
+            session.commit()  # let the cash desk write
+            batch_started = None
+    if batch_started is not None:
+        session.commit()

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import nav
+from .. import nav, tx
 from ..errors import DomainError
 from ..extensions import db, htmx
 from ..money import plain_number
@@ -278,11 +278,13 @@ def manage_import():
 
 @bp.post("/manage/products/import")
 @roles_required("manager")
+@tx.batched_writes
 @transaction(refused=refuse_with("catalog/import.html"))
 def manage_import_run():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise DomainError(_("Choose an .xlsx file."))
-    report = excel.import_catalogue(db.session, upload.stream, actor=current_user._get_current_object())
-    # a wrong row refuses the whole file: the 422 rolls the rows read so far back
+    report = excel.import_catalogue(db.session, upload.stream, actor=current_user._get_current_object(),
+                                    batch_seconds=tx.BATCH_SECONDS)
+    # a wrong row refuses the whole file: every row is checked before the first is written
     return render_template("catalog/import.html", report=report), 422 if report.errors else 200
