@@ -303,7 +303,8 @@ def restore_command(backup: Path, yes: bool):
 
 @main.command("print-worker")
 @click.option("--once", is_flag=True, help="Print what is due, then stop.")
-@click.option("--poll", type=float, default=0.5, show_default=True, help="Seconds between looks at the queue.")
+@click.option("--poll", type=float, default=2.0, show_default=True,
+              help="Seconds between looks at the queue (a queued job wakes the spooler at once).")
 @with_appcontext
 def print_worker_command(once: bool, poll: float):
     """The print spooler: sends queued jobs to the printers, retries, never prints twice."""
@@ -312,6 +313,7 @@ def print_worker_command(once: bool, poll: float):
     import threading
 
     from .printers.services import run_worker
+    from .printers.wakeup import Wakeup
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()
@@ -319,7 +321,12 @@ def print_worker_command(once: bool, poll: float):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo("Print spooler running (Ctrl+C to stop)")
     with running(current_app.instance_path):
-        handled = run_worker(lambda: db.session, stop=stop, poll=poll, once=once)
+        wake = Wakeup(database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+                      instance_path=current_app.instance_path)
+        try:
+            handled = run_worker(lambda: db.session, stop=stop, poll=poll, once=once, wake=wake)
+        finally:
+            wake.close()
     click.echo(f"Print spooler stopped after {handled} job(s)")
 
 

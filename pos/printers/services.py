@@ -28,6 +28,7 @@ from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import DomainError, Forbidden, NotFound
 from ..text import parse_id
+from . import wakeup
 from .models import Printer, PrintJob
 
 log = logging.getLogger("pos.print")
@@ -147,6 +148,8 @@ def enqueue(session: Session, document: Document, *, kind: str, title: str = "",
         job.printed_at = utcnow()  # shown on screen: nothing to wait for
     session.add(job)
     session.flush()
+    if job.status == "queued":
+        wakeup.job_queued(session)  # the spooler prints it as soon as this transaction commits
     return job
 
 
