@@ -141,3 +141,82 @@ def test_the_managers_header_fits_one_row_and_home_counts(page, live_server):
     assert height < 80, height  # one row of 48 px targets, not two
     assert max(tops) - min(tops) < 20, tops
     assert no_sideways_scroll(page)
+
+
+def in_view(page, locator) -> bool:
+    """Is the element wholly inside the 1024×768 viewport as the page is scrolled now?"""
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_payment_screen_keeps_confirm_and_total_in_view(page, live_server):
+    from tests.e2e.test_cashier import open_voucher, to_cash_desk, write_up
+
+    login(page, live_server, "李晓梅", "1001")
+    no, total = write_up(page, live_server, "海尔 三门冰箱")
+    to_cash_desk(page, live_server)
+    open_voucher(page, no)
+    expect(page.get_by_test_id("check-passed")).to_contain_text("已复核")  # 查: recomputed and passed
+    confirm, bar = page.get_by_test_id("confirm-payment"), page.get_by_test_id("pay-bar")
+    assert in_view(page, confirm) and in_view(page, page.get_by_test_id("received"))
+    # the other tenders are buttons one tap away, not a line of text
+    for kind, label in (("card", "银行卡"), ("wechat", "微信支付"), ("alipay", "支付宝"), ("cheque", "支票")):
+        summary = page.get_by_test_id(f"tender-{kind}").locator("summary")
+        expect(summary).to_have_text(label)
+        assert summary.bounding_box()["height"] >= 44
+    # one 拒收一张 per denomination, no reject boxes or reason lists on the rows
+    grid = page.get_by_test_id("count-grid")
+    expect(grid.get_by_role("button", name="拒收一张")).to_have_count(8)
+    expect(grid.locator("select")).to_have_count(0)
+    hundred = grid.locator(".count-row").nth(0)
+    for _ in range(3):
+        hundred.locator("[data-count-step='1']").click()
+    page.mouse.wheel(0, 2000)  # scrolled to the bottom: the bar is still there
+    page.mouse.wheel(0, -2000)
+    from tests.e2e.conftest import refuse_one
+
+    refuse_one(page, hundred, "残缺污损", serial="AB12345678")
+    expect(page.get_by_test_id("rejected-10000")).to_contain_text("1")
+    expect(page.get_by_test_id("received")).to_have_text("￥200.00")
+    page.get_by_test_id("tender-card").locator("summary").click()
+    card = total - 20000
+    page.get_by_label("银行卡 金额").fill(f"{card // 100}.{card % 100:02d}")
+    page.get_by_label("银行卡 参考号").fill("POS-9")
+    expect(page.get_by_test_id("change")).to_have_text("￥0.00")
+    page.mouse.wheel(0, 2000)
+    assert in_view(page, confirm) and in_view(page, bar)
+    assert no_sideways_scroll(page)
+    shot(page, "payment-screen")
+    confirm.click()
+    expect(page.get_by_test_id("announce")).to_contain_text("已退回 1 张拒收的钞票")
+
+
+def test_close_shift_is_blind_and_asks_in_a_dialog(page, live_server):
+    from tests.e2e.test_cashier import to_cash_desk
+
+    login(page, live_server, "陈静", "2001")
+    to_cash_desk(page, live_server)
+    expect(page.get_by_test_id("blind-count")).to_be_visible()
+    assert "应有现金" not in page.locator("main").inner_text()  # nothing says what the drawer should hold
+    shot(page, "cash-desk-blind")
+    page.get_by_role("link", name="交班").click()
+    assert "应有现金" not in page.locator("main").inner_text()
+    page.get_by_test_id("count-grid").locator("input[name=count_10000]").fill("2")
+    page.get_by_test_id("count-grid").locator("input[name=count_1000]").fill("5")
+    native = []
+    page.on("dialog", lambda d: (native.append(d.message), d.dismiss()))
+    page.get_by_role("button", name="交班").last.click()
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("￥250.00")
+    expect(dialog).to_contain_text("冻结")
+    shot(page, "close-shift-dialog")
+    dialog.get_by_role("button", name="返回点数").click()  # changed her mind: nothing was sent
+    expect(dialog).to_be_hidden()
+    assert "/cashier/shift/close" in page.url
+    page.get_by_role("button", name="交班").last.click()
+    dialog.get_by_role("button", name="确认交班").click()
+    expect(page.get_by_test_id("shift-report")).to_be_visible()
+    expect(page.get_by_test_id("expected")).to_be_visible()  # now, after the count
+    assert native == []  # no browser confirm() anywhere
+    shot(page, "close-shift-report")
