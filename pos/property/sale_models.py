@@ -212,3 +212,94 @@ class EscrowPayment(db.Model):
     cashier = relationship("Staff", foreign_keys=[cashier_id], lazy="joined")
     approved_by = relationship("Staff", foreign_keys=[approved_by_id])
     reverses: Mapped[EscrowPayment | None] = relationship(remote_side=[id])
+
+
+#: purchase contract states
+DRAFT = "draft"  # 拟定，未签
+SIGNED = "contracted"  # 已签约
+FILED_STATE = "filed"  # 已网签备案
+HANDED_OVER = "handed_over"  # 已交房
+CANCELLED = "cancelled"  # 已解除
+CONTRACT_STATES = (DRAFT, SIGNED, FILED_STATE, HANDED_OVER, CANCELLED)
+#: the model contracts
+PRESALE_MODEL = "GF-2014-0171"  # 商品房买卖合同（预售）示范文本
+COMPLETED_MODEL = "GF-2014-0172"  # 商品房买卖合同（现售）示范文本
+
+
+class Contract(db.Model):
+    """A purchase contract (商品房买卖合同) made from a subscription agreement, the deposit credited
+    to the price. Its payment schedule (附件四) adds up to the price to the fen."""
+
+    __tablename__ = "property_contract"
+    __table_args__ = (
+        UniqueConstraint("no"),
+        UniqueConstraint("project_id", "seq"),
+        UniqueConstraint("agreement_id"),
+        UniqueConstraint("filing_no"),
+        CheckConstraint("total_price > 0 AND deposit_credited >= 0 AND deposit_credited <= total_price",
+                        name="price"),
+        Index("ix_property_contract_state", "state", "signed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    no: Mapped[str] = mapped_column(String(30))
+    project_id: Mapped[int] = mapped_column(ForeignKey("property_project.id"))
+    seq: Mapped[int]
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("property_agreement.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("property_unit.id"), index=True)
+    model: Mapped[str] = mapped_column(String(20), default=PRESALE_MODEL)
+    state: Mapped[str] = mapped_column(String(20), default=DRAFT)
+    pricing_basis: Mapped[str] = mapped_column(String(10))
+    gross_area: Mapped[Decimal] = mapped_column(Area)
+    inner_area: Mapped[Decimal] = mapped_column(Area)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    total_price: Mapped[Decimal] = mapped_column(Money)
+    deposit_credited: Mapped[Decimal] = mapped_column(Money)
+    payment_method: Mapped[str] = mapped_column(String(20))
+    loan_type: Mapped[str | None] = mapped_column(String(20))
+    loan_bank: Mapped[str] = mapped_column(String(100), default="")
+    #: the mortgage plan shown beside the contract: annual rates in hundredths of a per cent (350 = 3.50 %)
+    loan_rate_x100: Mapped[int | None]
+    fund_amount: Mapped[Decimal | None] = mapped_column(Money)
+    fund_rate_x100: Mapped[int | None]
+    loan_months: Mapped[int | None]
+    loan_method: Mapped[str | None] = mapped_column(String(20))
+    late_fee_per_10000_x100: Mapped[int]
+    rescind_after_days: Mapped[int]
+    filing_days: Mapped[int]
+    delivery_date: Mapped[date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    filing_no: Mapped[str | None] = mapped_column(String(40))
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agreement: Mapped[Agreement] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship()
+    agent = relationship("Staff", foreign_keys=[agent_id], lazy="joined")
+    items: Mapped[list[ScheduleItem]] = relationship(back_populates="contract", order_by="ScheduleItem.position",
+                                                     lazy="selectin")
+
+    @property
+    def loan_amount(self) -> Decimal:
+        return sum((i.amount for i in self.items if i.kind == LOAN), Decimal("0.00"))
+
+
+class ScheduleItem(db.Model):
+    """One line of the payment schedule (附件四): down payment, an instalment or the mortgage loan."""
+
+    __tablename__ = "property_schedule_item"
+    __table_args__ = (UniqueConstraint("contract_id", "position"), CheckConstraint("amount > 0", name="amount"),
+                      Index("ix_property_schedule_due", "due_date"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("property_contract.id"))
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))  # down_payment | instalment | loan
+    label: Mapped[str] = mapped_column(String(60))
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    contract: Mapped[Contract] = relationship(back_populates="items")

@@ -59,7 +59,7 @@ def test_check_refuses_unknown_and_cancelled(cashier, session, write_up):
 def test_pay_cash_with_a_rejected_note(cashier, session, write_up):
     v = write_up("168.00")
     page = text(cashier.get(f"/cashier/pay?no={v.no.lower()}"))  # typed in lower case: still found
-    assert "￥168.00" in page and "点钞与验钞" in page
+    assert "￥168.00" in page and "现金：点数、验钞" in page
     key = page.split('name="once_key" value="')[1].split('"')[0]
     tally = cashier.post(f"/cashier/pay/{v.no}/tally", data={"count_10000": "3", "rej_10000": "1"})
     assert "￥32.00" in text(tally) and "−￥100.00" in text(tally)

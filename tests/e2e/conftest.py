@@ -148,5 +148,30 @@ def landed(page):
     page.wait_for_load_state()
 
 
+def landed(page):
+    """After logging in: wait until the person's landing screen is shown (a cashier lands on the cash
+    desk, a clerk on the counter, a driver on their queue, a manager on the manager's home)."""
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.wait_for_load_state()
+
+
+def confirm_in_dialog(page, button: str):
+    """An irreversible step asks in an in-page <dialog> (not the browser's confirm()): say yes."""
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=button).click()
+
+
+def refuse_one(page, row, reason: str, serial: str = ""):
+    """拒收一张 on a denomination's row: the dialog asks why (and the serial number)."""
+    row.get_by_role("button", name="拒收一张").click()
+    dialog = page.get_by_test_id("reject-dialog")
+    expect(dialog).to_be_visible()
+    if serial:
+        dialog.get_by_label("冠字号（可不填）").fill(serial)
+    dialog.get_by_role("button", name=reason).click()
+    expect(dialog).to_be_hidden()
+
+
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import landed, login_with_keypad, no_sideways_scroll
+from tests.e2e.conftest import confirm_in_dialog, landed, login_with_keypad, no_sideways_scroll, refuse_one
 
 pytestmark = pytest.mark.e2e
 
@@ -61,7 +61,7 @@ def open_voucher(page, no):
 
 def pay_by_cheque(page, total: int, number: str, bank: str, drawer: str):
     """On the payment screen: the whole amount (fen) by cheque; see it held until the funds arrive."""
-    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
+    page.get_by_test_id("tender-cheque").get_by_text("支票").click()
     page.get_by_label("支票金额").fill(f"{total // 100}.{total % 100:02d}")
     page.get_by_label("支票号码").fill(number)
     page.get_by_label("开户银行").fill(bank)
@@ -80,7 +80,7 @@ def test_cash_with_a_rejected_note_announced_and_stamped(page, live_server):
     fifty = grid.locator(".count-row").nth(1)
     fifty.locator("[data-count-step='1']").click()
     fifty.locator("[data-count-step='1']").click()  # two ￥50 notes…
-    fifty.locator("input[name=rej_5000]").fill("1")  # …one of them counterfeit
+    refuse_one(page, fifty, "假币")  # …one of them counterfeit: 拒收一张 asks why
     expect(page.get_by_test_id("received")).to_have_text("￥50.00")
     expect(page.get_by_test_id("change")).to_have_text("￥11.00")
     page.get_by_test_id("confirm-payment").click()
@@ -101,7 +101,7 @@ def test_split_card_and_cash(page, live_server):
     no, total = write_up(page, live_server, "海尔 三门冰箱")
     to_cash_desk(page, live_server)
     open_voucher(page, no)
-    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
+    page.get_by_test_id("tender-card").get_by_text("银行卡").click()
     card = total - 50000  # all but ￥500 by card
     page.get_by_label("银行卡 金额").fill(f"{card // 100}.{card % 100:02d}")
     page.get_by_label("银行卡 参考号").fill("POS-000123")
@@ -136,17 +136,20 @@ def test_closing_the_shift_shows_over_short(page, live_server):
     login_with_keypad(page, live_server.url, "陈静", "2001")
     landed(page)
     page.goto(live_server.url + "/cashier")
-    expected = fen(page.locator(".shift-box dd").last.inner_text())
+    expect(page.get_by_test_id("blind-count")).to_be_visible()  # the expected cash is not shown: a blind count
+    assert "应有现金" not in page.locator(".shift-box").inner_text()
     page.get_by_role("link", name="交班").click()
-    left = expected - 1000  # ￥10 short
+    assert "应有现金" not in page.get_by_test_id("close-form").inner_text()
     grid = page.get_by_test_id("count-grid")
-    for denom in DENOMS:
-        n, left = divmod(left, denom)
-        if n:
-            grid.locator(f"input[name=count_{denom}]").fill(str(n))
-    page.once("dialog", lambda d: d.accept())
+    grid.locator("input[name=count_10000]").fill("3")  # ￥300 counted
     page.get_by_role("button", name="交班").last.click()
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog).to_contain_text("￥300.00")  # the dialog says what is frozen, with the count
+    expect(dialog).to_contain_text("不能重新打开")
+    confirm_in_dialog(page, "确认交班")
     report = page.get_by_test_id("shift-report")
     expect(report).to_be_visible()
-    expect(page.get_by_test_id("over-short")).to_have_text("-￥10.00")
-    assert fen(page.get_by_test_id("expected").inner_text()) == expected
+    expected = fen(page.get_by_test_id("expected").inner_text())  # shown once the count is in
+    assert fen(page.get_by_test_id("counted").inner_text()) == 30000
+    over_short = page.get_by_test_id("over-short").inner_text()
+    assert fen(over_short) == abs(30000 - expected) and over_short.startswith("-") == (30000 < expected)

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login_with_keypad
+from tests.e2e.conftest import confirm_in_dialog, login_with_keypad
 from tests.e2e.test_cashier import open_voucher, switch_to, to_cash_desk, write_up
 
 pytestmark = pytest.mark.e2e
@@ -21,8 +21,8 @@ def run_shift(page, server, name, pin, station, counted_tens):
     page.locator("form").get_by_role("button", name="开班").click()
     page.get_by_role("link", name="交班").click()
     page.locator("input[name=count_1000]").fill(str(counted_tens))
-    page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="交班").last.click()
+    confirm_in_dialog(page, "确认交班")
     expect(page.get_by_test_id("shift-report")).to_be_visible()
 
 
@@ -31,7 +31,7 @@ def sell_by_card_and_close(page, server):
     no, total = write_up(page, server, "海尔 三门冰箱")
     to_cash_desk(page, server)
     open_voucher(page, no)
-    page.get_by_text("银行卡、微信支付、支付宝、支票").click()
+    page.get_by_test_id("tender-card").get_by_text("银行卡").click()
     page.get_by_label("银行卡 金额").fill(f"{total // 100}.{total % 100:02d}")
     page.get_by_label("银行卡 参考号").fill("POS-777")
     page.get_by_test_id("confirm-payment").click()
@@ -40,8 +40,8 @@ def sell_by_card_and_close(page, server):
     page.get_by_role("link", name="交班").click()
     page.locator("input[name=count_10000]").fill("2")
     page.locator("input[name=count_1000]").fill("5")
-    page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="交班").last.click()
+    confirm_in_dialog(page, "确认交班")
     expect(page.get_by_test_id("over-short")).to_have_text("￥0.00")
     return total
 
@@ -63,6 +63,7 @@ def test_review_sign_off_and_z_report(page, live_server, tmp_path):
         row.get_by_role("button", name="审核").click()
         expect(page.get_by_test_id("shifts").locator("tr", has_text=row_text)).to_contain_text("✓")
     page.get_by_role("button", name="日结", exact=True).click()
+    confirm_in_dialog(page, "确认日结")
     expect(page.get_by_test_id("z-no")).to_have_text("Z0001")
     pdf = page.request.get(live_server.url + "/reports/z/1.pdf")
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
