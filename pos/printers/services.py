@@ -259,11 +259,14 @@ def _write_lock(session: Session) -> None:
 
 def reconcile(session: Session) -> int:
     """At start: jobs left ``printing`` by a crash are not sent again blindly. Takes the write lock
-    before it reads (a job claimed by another spooler meanwhile is not touched twice)."""
+    before it reads (a job claimed by another spooler meanwhile is not touched twice). On
+    PostgreSQL a spooler holds its job's row lock while it sends, so another spooler starting
+    then skips that job (SKIP LOCKED): only a dead spooler's jobs (its lock went with its
+    connection) are marked failed."""
     _write_lock(session)
     stmt = select(PrintJob).where(PrintJob.status == "printing")
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=PrintJob)
+        stmt = stmt.with_for_update(skip_locked=True, of=PrintJob)
     rows = list(session.scalars(stmt))
     for job in rows:
         job.status = "failed"
@@ -391,6 +394,9 @@ def work_one(session: Session, *, stop=None) -> PrintJob | None:
     if job is None:
         return None
     job_id, attempts = job.id, job.attempts
+    if session.get_bind().dialect.name == "postgresql":
+        # held while sending, released when the outcome is committed: this job is alive
+        session.execute(select(PrintJob.id).where(PrintJob.id == job_id).with_for_update())
     try:
         send(job)
     except NotSent as e:  # nothing printed: try again later
