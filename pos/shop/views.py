@@ -123,11 +123,9 @@ def add_station():
 @roles_required("manager")
 @transaction(refused=_places_refused())
 def station_showroom(station_id: int):
-    from ..errors import NotFound
+    from ..errors import get_or_404
     from .models import Station
 
-    station = db.session.get(Station, station_id)
-    if station is None:
-        raise NotFound(_("No such cash station."))
+    station = get_or_404(db.session, Station, station_id, _("No such cash station."))
     services.set_station_showroom(db.session, station, request.form.get("showroom"))
     return _changed_places(f"station {station.code} → showroom {station.showroom_id or '-'}")

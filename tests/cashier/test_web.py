@@ -4,30 +4,23 @@ the announcement and stamped copies, cheques for the manager, refunds, closing."
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pos.cashier.models import Payment, Refund, Shift
-from tests.conftest import login_as
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
-
-
-def count(session, model):
-    return session.scalar(select(func.count(model.id)))
+from tests.conftest import CASHIER, MANAGER, login_as
+from tests.helpers import count, text
 
 
 @pytest.fixture
 def cashier(client, session, station):
-    login_as(client, "S001")
+    login_as(client, CASHIER)
     resp = client.post("/cashier/shift/open", data={"station": station.id, "count_10000": "2", "count_1000": "5"})
     assert resp.status_code == 303
     return client
 
 
 def test_cash_desk_asks_for_a_shift_first(client, session, station):
-    login_as(client, "S001")
+    login_as(client, CASHIER)
     body = text(client.get("/cashier"))
     assert "开班" in body and "收银台 1" in body
     resp = client.post("/cashier/shift/open", data={"station": station.id, "count_10000": "-1"})
@@ -50,7 +43,7 @@ def test_check_refuses_unknown_and_cancelled(cashier, session, write_up):
     v = write_up()
     from pos.sales import services as sales
     from tests.conftest import staff_by_no
-    sales.cancel(session, v, "不要了", actor=staff_by_no("M001"))
+    sales.cancel(session, v, "不要了", actor=staff_by_no(MANAGER))
     session.commit()
     resp = cashier.get(f"/cashier/pay?no={v.no}")
     assert resp.status_code == 422 and "已作废，不能收款" in text(resp)
@@ -127,7 +120,7 @@ def test_cheque_is_held_until_the_manager_clears_it(cashier, client, session, wr
     session.refresh(v)
     assert v.payment_state == "awaiting_clearance"
     assert cashier.get("/cashier/cheques").status_code == 403  # cashiers do not clear cheques
-    login_as(client, "M001")
+    login_as(client, MANAGER)
     assert "778899" in text(client.get("/cashier/cheques"))
     tender_id = session.scalar(select(Payment)).tenders[0].id
     resp = client.post(f"/cashier/cheques/{tender_id}", data={"outcome": "bounced", "note": ""})
@@ -145,7 +138,7 @@ def test_refund_with_manager_pin(cashier, session, write_up):
     page = text(cashier.get(f"/cashier/refund?no={v.no}"))
     key = page.split('name="once_key" value="')[1].split('"')[0]
     line = v.lines[0]
-    manager = staff_by_no("M001")
+    manager = staff_by_no(MANAGER)
     base = {"once_key": key, f"qty_{line.id}": "1", "method": "cash", "reason": "质量问题"}
     resp = cashier.post(f"/cashier/refund/{v.no}", data={**base})
     assert resp.status_code == 422 and "店长输入 PIN 码批准" in text(resp)
@@ -180,6 +173,6 @@ def test_someone_elses_shift_report(cashier, client, session):
 def test_voucher_page_shows_the_stamp_when_paid(cashier, client, session, write_up):
     v = write_up("168.00")
     cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k1", "count_10000": "2"})
-    login_as(client, "M001")
+    login_as(client, MANAGER)
     body = text(client.get(f"/vouchers/{v.no}"))
     assert "收款专用章" in body and "已收款" in body

@@ -12,15 +12,8 @@ from pos.audit.models import AuditEntry
 from pos.catalog import services
 from pos.catalog.models import Product
 from pos.sales import services as sales
-from tests.conftest import staff_by_no
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
-
-
-def count(session):
-    return session.scalar(select(func.count(Product.id)))
+from tests.conftest import CLERK, MANAGER, staff_by_no
+from tests.helpers import count, row_counts, text
 
 
 # ------------------------------------------------------------------ search
@@ -128,18 +121,18 @@ def test_manager_adds_and_edits_a_product_price_change_audited(as_manager, sessi
     ({"name": "长" * 101}, "最多 100 个字符"),
 ])
 def test_bad_product_input(as_manager, session, change, message):
-    before = count(session)
+    before = count(session, Product)
     resp = as_manager.post("/manage/products/new", data=form(**change))
     assert resp.status_code == 422 and message in text(resp)
-    assert count(session) == before
+    assert count(session, Product) == before
 
 
 def test_duplicate_barcode_is_refused(as_manager, session):
     existing = session.scalar(select(Product).limit(1))
-    before = count(session)
+    before = count(session, Product)
     resp = as_manager.post("/manage/products/new", data=form(barcode=existing.barcode))
     assert resp.status_code == 422 and "已被" in text(resp)
-    assert count(session) == before
+    assert count(session, Product) == before
 
 
 def test_picture_upload_checks_the_file(as_manager, session):
@@ -147,9 +140,11 @@ def test_picture_upload_checks_the_file(as_manager, session):
 
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    before = row_counts(session)
     resp = as_manager.post("/manage/products/new", data={**form(), "picture": (io.BytesIO(b"not an image"), "x.png")},
                            content_type="multipart/form-data")
     assert resp.status_code == 422 and "JPEG、PNG 或 WebP" in text(resp)
+    assert row_counts(session) == before  # nothing saved: neither the product nor a picture
     png.seek(0)
     resp = as_manager.post("/manage/products/new", data={**form(), "picture": (png, "kettle.png")},
                            content_type="multipart/form-data")
@@ -161,11 +156,14 @@ def test_picture_upload_checks_the_file(as_manager, session):
 
 def test_stock_count_needs_a_reason_and_is_audited(as_manager, session):
     product = session.scalar(select(Product).limit(1))
+    before, stock = row_counts(session), product.stock_on_hand
     resp = as_manager.post(f"/manage/products/{product.id}/stock", data={"quantity": "5", "reason": ""})
     assert resp.status_code == 422 and "请填写原因" in text(resp)
     for bad in ("-1", "abc", "1.5"):
         assert as_manager.post(f"/manage/products/{product.id}/stock",
                                data={"quantity": bad, "reason": "盘点"}).status_code == 422
+    session.expire_all()
+    assert row_counts(session) == before and product.stock_on_hand == stock  # nothing saved, nothing audited
     resp = as_manager.post(f"/manage/products/{product.id}/stock", data={"quantity": "7", "reason": "月末盘点"})
     assert resp.status_code == 303
     session.refresh(product)
@@ -233,10 +231,10 @@ def test_export_then_import_round_trip(as_manager, session):
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(resp.data))
     rows = list(wb.active.iter_rows(values_only=True))
-    assert rows[0][0] == "条码" and len(rows) - 1 == count(session)
+    assert rows[0][0] == "条码" and len(rows) - 1 == count(session, Product)
     resp = as_manager.post("/manage/products/import", data={"file": (io.BytesIO(resp.data), "catalogue.xlsx")},
                            content_type="multipart/form-data")
-    assert resp.status_code == 200 and f"未变 {count(session)}" in text(resp)
+    assert resp.status_code == 200 and f"未变 {count(session, Product)}" in text(resp)
 
 
 def test_import_adds_and_updates(as_manager, session):
@@ -259,7 +257,7 @@ def test_import_adds_and_updates(as_manager, session):
 def test_import_with_bad_rows_saves_nothing_and_reports_each(as_manager, session):
     existing = session.scalar(select(Product).limit(1))
     old_price = existing.list_price
-    before = count(session)
+    before = count(session, Product)
     data = workbook([
         ["6900000000031", "好行", "美的", "电饭煲", "A", "", "", "个", 100, 13, 1],
         ["6900000000048", "坏价格", "美的", "电饭煲", "B", "", "", "个", "abc", 13, 1],
@@ -275,7 +273,7 @@ def test_import_with_bad_rows_saves_nothing_and_reports_each(as_manager, session
     for message in ("不是有效的价格", "未知品牌：没听说过", "重复出现", "须填写条码"):
         assert message in body
     session.expire_all()
-    assert count(session) == before
+    assert count(session, Product) == before
     assert session.get(Product, existing.id).list_price == old_price
 
 
@@ -283,23 +281,27 @@ def test_import_with_bad_rows_saves_nothing_and_reports_each(as_manager, session
     (b"plain text, not a workbook", "不是 Excel"),
     (None, "缺少列"),
 ])
-def test_import_refuses_bad_files(as_manager, payload, message):
+def test_import_refuses_bad_files(as_manager, session, payload, message):
     data = io.BytesIO(payload) if payload else workbook([], header=["名称", "价格"])
+    before = row_counts(session)
     resp = as_manager.post("/manage/products/import", data={"file": (data, "x.xlsx")},
                            content_type="multipart/form-data")
     assert resp.status_code == 422 and message in text(resp)
+    assert row_counts(session) == before
 
 
-def test_import_without_a_file(as_manager):
+def test_import_without_a_file(as_manager, session):
+    before = row_counts(session)
     resp = as_manager.post("/manage/products/import", data={})
     assert resp.status_code == 422 and "请选择 .xlsx 文件" in text(resp)
+    assert row_counts(session) == before
 
 
 def test_stock_is_only_reduced_at_pickup(as_clerk, session):
     """Writing up never touches stock (pickup, a later step, does)."""
     product = services.search_products(session, "冰箱", in_stock=True).products[0]
     stock = product.stock_on_hand
-    clerk = staff_by_no("C001")
+    clerk = staff_by_no(CLERK)
     v = sales.open_draft(session, clerk)
     sales.add_line(session, v, product.id, "1", actor=clerk)
     sales.write_up(session, v, actor=clerk)
@@ -310,7 +312,7 @@ def test_stock_is_only_reduced_at_pickup(as_clerk, session):
 
 def test_search_index_follows_changes(session):
     """The FTS5 index is kept by triggers: new, renamed and deleted products are found or not."""
-    manager = staff_by_no("M001")
+    manager = staff_by_no(MANAGER)
     product = services.create_product(session, services.ProductInput(
         name="独一无二咖啡机", brand="美的", category="配件", model="CAFE-9", list_price="899", barcode="6900000000062",
     ), actor=manager)

@@ -6,16 +6,13 @@ from sqlalchemy import func, select
 
 from pos.delivery.models import DispatchSlip
 from pos.sales.models import Pickup
-from tests.conftest import login_as
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
+from tests.conftest import CLERK, DRIVER, login_as
+from tests.helpers import text
 
 
 def test_pickup_screen_refuses_unpaid_with_the_reason(client, write_up):
     v = write_up()
-    login_as(client, "C001")
+    login_as(client, CLERK)
     body = text(client.get(f"/pickup?no={v.no}"))
     assert "未付款" in body and "请先请顾客到收银台付款" in body
     resp = client.post(f"/pickup/{v.no}", data={"once_key": "p1", f"qty_{v.lines[0].id}": "1", "shop_copy": "1"})
@@ -25,7 +22,7 @@ def test_pickup_screen_refuses_unpaid_with_the_reason(client, write_up):
 
 def test_partial_pickup_over_http(client, session, paid):
     v = paid("100.00", qty="2")
-    login_as(client, "C001")
+    login_as(client, CLERK)
     line = v.lines[0].id
     resp = client.post(f"/pickup/{v.no}", data={"once_key": "p1", f"qty_{line}": "1"})
     assert resp.status_code == 422 and "店留联" in text(resp)
@@ -44,7 +41,7 @@ def test_partial_pickup_over_http(client, session, paid):
 ])
 def test_delivery_request_bad_input(client, session, paid, change, message):
     v = paid()
-    login_as(client, "C001")
+    login_as(client, CLERK)
     data = {"once_key": "d1", f"qty_{v.lines[0].id}": "1", "name": "周先生", "phone": "13800138001",
             "address": "上海市浦东新区张杨路500号3号楼1201室", **change}
     resp = client.post(f"/delivery/request/{v.no}", data=data)
@@ -54,13 +51,13 @@ def test_delivery_request_bad_input(client, session, paid, change, message):
 
 def test_delivery_flow_over_http(client, session, paid, tmp_path):
     v = paid()
-    login_as(client, "C001")
+    login_as(client, CLERK)
     resp = client.post(f"/delivery/request/{v.no}", data={"once_key": "d1", f"qty_{v.lines[0].id}": "1",
                                                           "name": "周先生", "phone": "13800138001",
                                                           "address": "上海市浦东新区张杨路500号3号楼1201室"})
     assert resp.status_code == 303
     slip = session.scalar(select(DispatchSlip))
-    login_as(client, "D001")
+    login_as(client, DRIVER)
     assert slip.no in text(client.get("/delivery"))
     assert client.post(f"/delivery/slips/{slip.id}/out").status_code == 403  # not pulled yet
     assert client.post(f"/delivery/slips/{slip.id}/pull").status_code == 303
@@ -75,16 +72,16 @@ def test_delivery_flow_over_http(client, session, paid, tmp_path):
 
 
 def test_roles(client, paid, session):
-    login_as(client, "C001")
+    login_as(client, CLERK)
     assert client.get("/delivery").status_code == 403
-    login_as(client, "D001")
+    login_as(client, DRIVER)
     assert client.get("/pickup").status_code == 403
     assert client.get("/delivery/manage").status_code == 403
 
 
 def test_pickup_and_delivery_show_on_the_voucher(client, session, paid):
     v = paid("100.00", qty="2")
-    login_as(client, "C001")
+    login_as(client, CLERK)
     line = v.lines[0].id
     client.post(f"/pickup/{v.no}", data={"once_key": "p1", f"qty_{line}": "1", "shop_copy": "1"})
     client.post(f"/delivery/request/{v.no}", data={"once_key": "d1", f"qty_{line}": "1", "name": "周先生",

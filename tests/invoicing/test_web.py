@@ -6,24 +6,17 @@ import subprocess
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pos.clock import local_today
 from pos.invoicing.models import Invoice
-from tests.conftest import login_as
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
-
-
-def count(session):
-    return session.scalar(select(func.count(Invoice.id)))
+from tests.conftest import CASHIER, CLERK, login_as
+from tests.helpers import count, text
 
 
 @pytest.fixture
 def cashier(client, paid):
-    login_as(client, "S001")
+    login_as(client, CASHIER)
     return client
 
 
@@ -52,7 +45,7 @@ def test_bad_issue_input(cashier, session, paid, change, status, message):
     v = paid()
     resp = cashier.post("/invoices/new", data={"vouchers": v.no, **FORM, **change})
     assert resp.status_code == status and message in text(resp)
-    assert count(session) == 0
+    assert count(session, Invoice) == 0
 
 
 def test_unpaid_voucher_and_twice(cashier, session, paid, write_up):
@@ -63,7 +56,7 @@ def test_unpaid_voucher_and_twice(cashier, session, paid, write_up):
     assert cashier.post("/invoices/new", data={"vouchers": v.no, **FORM}).status_code == 303
     resp = cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
     assert resp.status_code == 409 and "已开过发票" in text(resp)
-    assert count(session) == 1
+    assert count(session, Invoice) == 1
 
 
 def test_void_reissue_and_the_chain(cashier, session, paid, tmp_path):
@@ -134,5 +127,5 @@ def test_export_and_find(cashier, session, paid):
 
 
 def test_clerk_cannot_invoice(client):
-    login_as(client, "C001")
+    login_as(client, CLERK)
     assert client.get("/invoices").status_code == 403

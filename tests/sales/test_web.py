@@ -7,13 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from pos.sales.models import Voucher, VoucherLine, VoucherStatus
-from tests.conftest import login_as, staff_by_no
+from tests.conftest import CLERK, MANAGER, login_as, staff_by_no
+from tests.helpers import text
 
 HX = {"HX-Request": "true"}
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
 
 
 def nlines(session):
@@ -31,12 +28,12 @@ def test_counter_page_opens_a_draft_saved_by_the_first_change(as_clerk, session,
     for _twice in range(2):  # opening the counter writes nothing: the empty voucher is not saved yet
         resp = as_clerk.get("/counter")
         assert resp.status_code == 200 and "当前销售单" in text(resp) and "开单" in text(resp)
-        assert draft_of(session, "C001") is None
+        assert draft_of(session, CLERK) is None
     resp = as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
     assert resp.status_code == 200
-    draft = draft_of(session, "C001")
+    draft = draft_of(session, CLERK)
     assert draft is not None and len(draft.lines) == 1
-    assert as_clerk.get("/counter").status_code == 200 and draft_of(session, "C001").id == draft.id
+    assert as_clerk.get("/counter").status_code == 200 and draft_of(session, CLERK).id == draft.id
 
 
 def test_add_line_from_the_counter(as_clerk, session, products):
@@ -45,7 +42,7 @@ def test_add_line_from_the_counter(as_clerk, session, products):
     assert resp.status_code == 200
     body = text(resp)
     assert products[0].name in body and 'id="suggestions"' in body and "hx-swap-oob" in body
-    v = draft_of(session, "C001")
+    v = draft_of(session, CLERK)
     assert v.lines[0].quantity == Decimal("2") and v.total == products[0].list_price * 2
 
 
@@ -88,29 +85,29 @@ def test_discount_over_limit_asks_for_the_manager_pin(as_clerk, session, product
     resp = as_clerk.post("/counter/lines", data=data, headers=HX)
     assert resp.status_code == 422 and "须店长输入 PIN 码批准" in text(resp) and 'data-testid="approval"' in text(resp)
     assert nlines(session) == 0
-    manager = staff_by_no("M001")
+    manager = staff_by_no(MANAGER)
     resp = as_clerk.post("/counter/lines", data={**data, "manager_id": manager.id, "manager_pin": "1234"}, headers=HX)
     assert resp.status_code == 401 and "PIN 码错误" in text(resp)
     assert nlines(session) == 0
     resp = as_clerk.post("/counter/lines", data={**data, "manager_id": manager.id, "manager_pin": "9001"}, headers=HX)
     assert resp.status_code == 200 and "王建国 批准" in text(resp)
-    assert draft_of(session, "C001").lines[0].unit_price == price
+    assert draft_of(session, CLERK).lines[0].unit_price == price
 
 
 def test_update_line_and_remove(as_clerk, session, products):
     as_clerk.get("/counter")
     as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
-    line = draft_of(session, "C001").lines[0]
+    line = draft_of(session, CLERK).lines[0]
     resp = as_clerk.post(f"/counter/lines/{line.id}", data={"quantity": "3", "unit_price": str(line.unit_price)},
                          headers=HX)
     assert resp.status_code == 200
-    assert draft_of(session, "C001").lines[0].quantity == Decimal("3")
+    assert draft_of(session, CLERK).lines[0].quantity == Decimal("3")
     resp = as_clerk.post(f"/counter/lines/{line.id}", data={"quantity": "0", "unit_price": str(line.unit_price)},
                          headers=HX)
     assert resp.status_code == 422
-    assert draft_of(session, "C001").lines[0].quantity == Decimal("3")
+    assert draft_of(session, CLERK).lines[0].quantity == Decimal("3")
     assert as_clerk.post(f"/counter/lines/{line.id}/remove", headers=HX).status_code == 200
-    assert draft_of(session, "C001").lines == []
+    assert draft_of(session, CLERK).lines == []
     assert as_clerk.post("/counter/lines/999999/remove", headers=HX).status_code == 404
 
 
@@ -118,7 +115,7 @@ def test_scan_adds_one(as_clerk, session, products):
     as_clerk.get("/counter")
     resp = as_clerk.post("/counter/scan", data={"q": products[0].barcode}, headers=HX)
     assert resp.status_code == 200
-    assert draft_of(session, "C001").lines[0].product_id == products[0].id
+    assert draft_of(session, CLERK).lines[0].product_id == products[0].id
     resp = as_clerk.post("/counter/scan", data={"q": "0000000000000"}, headers=HX)
     assert resp.status_code == 422 and "没有条码为" in text(resp)
 
@@ -177,7 +174,7 @@ def test_cancel_from_the_voucher_page(as_clerk, session, products):
 
 
 def test_another_clerk_cannot_cancel(client, session, products):
-    login_as(client, "C001")
+    login_as(client, CLERK)
     no = write_up_one(client, session, products)
     login_as(client, "C002")
     resp = client.post(f"/vouchers/{no}/cancel", data={"reason": "x"})
@@ -191,19 +188,19 @@ def test_voucher_list(as_clerk, session, products):
 
 
 def test_phone_order_through_review_over_http(client, session, products):
-    login_as(client, "C001")
+    login_as(client, CLERK)
     resp = client.post("/phone-orders/new", data={"name": "", "phone": "139"})
     assert resp.status_code == 422 and "请输入顾客姓名" in text(resp)
     resp = client.post("/phone-orders/new", data={"name": "冯先生", "phone": "13911112222",
                                                   "address": "上海市长宁区天山路1号", "notes": ""})
     assert resp.status_code == 303
     client.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
-    v = draft_of(session, "C001")
+    v = draft_of(session, CLERK)
     assert v.channel == "phone"
     body = text(client.get(f"/phone-orders/{v.id}/read-back"))
     assert "冯先生您好" in body and products[0].model in body
     assert client.post(f"/phone-orders/{v.id}/confirm").status_code == 303
-    login_as(client, "M001")
+    login_as(client, MANAGER)
     assert "冯先生" in text(client.get("/reviews"))
     resp = client.post(f"/reviews/{v.id}/reject", data={"reason": ""})
     assert resp.status_code == 422 and "请填写拒绝原因" in text(resp)

@@ -3,15 +3,12 @@
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pos.audit.models import AuditEntry
 from pos.staff.models import Staff
-from tests.conftest import login_as, make_app, staff_by_no
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
+from tests.conftest import CASHIER, CLERK, MANAGER, login_as, make_app, staff_by_no
+from tests.helpers import count, text
 
 
 def test_login_page_shows_tiles_in_chinese(client):
@@ -23,7 +20,7 @@ def test_login_page_shows_tiles_in_chinese(client):
 
 
 def test_keypad_login_lands_on_the_role_home(client):
-    clerk = staff_by_no("C001")
+    clerk = staff_by_no(CLERK)
     assert "PIN" in text(client.get(f"/login/{clerk.id}"))
     resp = client.post(f"/login/{clerk.id}", data={"pin": "1001"})
     assert resp.status_code == 303 and resp.headers["Location"] == "/"
@@ -33,7 +30,7 @@ def test_keypad_login_lands_on_the_role_home(client):
 
 
 def test_htmx_login_answers_with_hx_redirect(client):
-    cashier = staff_by_no("S001")
+    cashier = staff_by_no(CASHIER)
     resp = client.post(f"/login/{cashier.id}", data={"pin": "2001"}, headers={"HX-Request": "true"})
     assert resp.status_code == 200 and resp.headers["HX-Redirect"] == "/"
     assert "收银台" in text(client.get("/", follow_redirects=True))
@@ -46,7 +43,7 @@ def test_htmx_login_answers_with_hx_redirect(client):
     ("abcd", 422, "4 到 6 位数字"),
 ])
 def test_wrong_pins(client, pin, status, message):
-    clerk = staff_by_no("C001")
+    clerk = staff_by_no(CLERK)
     resp = client.post(f"/login/{clerk.id}", data={"pin": pin}, headers={"HX-Request": "true"})
     assert resp.status_code == status
     assert message in text(resp)
@@ -99,7 +96,7 @@ def test_idle_logout(tmp_path, template_db, media_dir):
     app = make_app(tmp_path, template_db, media_dir, POS_IDLE_LOGOUT_MINUTES=1)
     client = app.test_client()
     with app.app_context():
-        login_as(client, "C001")
+        login_as(client, CLERK)
     assert client.get("/home/clerk").status_code == 200
     with client.session_transaction() as sess:
         sess["last_seen"] = time.time() - 61
@@ -117,7 +114,7 @@ def test_csrf_is_required_on_posts(tmp_path, template_db, media_dir):
     app = make_app(tmp_path, template_db, media_dir, WTF_CSRF_ENABLED=True)
     client = app.test_client()
     with app.app_context():
-        clerk = staff_by_no("C001")
+        clerk = staff_by_no(CLERK)
     resp = client.post(f"/login/{clerk.id}", data={"pin": "1001"})
     assert resp.status_code == 400 and "页面已过期" in resp.get_data(as_text=True)
     # with the token from the page (as htmx sends it, in a header) it works
@@ -142,10 +139,6 @@ def test_wrong_role_gets_403_in_chinese(as_clerk):
 
 
 # ------------------------------------------------------------- staff screens
-def count(session):
-    return session.scalar(select(func.count(Staff.id)))
-
-
 def test_manager_adds_staff(as_manager, session):
     resp = as_manager.post("/staff/new", data={"staff_no": "C010", "full_name": "新营业员", "roles": ["clerk"],
                                                "pin": "5678"})
@@ -167,12 +160,12 @@ def test_manager_adds_staff(as_manager, session):
     ({"roles": ["manager"]}, "店长密码"),
 ])
 def test_bad_staff_input_is_refused_and_nothing_saved(as_manager, session, data, message):
-    before = count(session)
+    before = count(session, Staff)
     form = {"staff_no": "C011", "full_name": "某某", "roles": ["clerk"], "pin": "1234", **data}
     resp = as_manager.post("/staff/new", data=form)
     assert resp.status_code == 422
     assert message in text(resp)
-    assert count(session) == before
+    assert count(session, Staff) == before
     # the input is kept
     if data.get("full_name", "某某") == "某某":
         assert 'value="某某"' in text(resp)
@@ -194,7 +187,7 @@ def test_reset_pin_and_deactivate_from_the_screen(as_manager, session):
 
 
 def test_manager_cannot_deactivate_self(as_manager):
-    me = staff_by_no("M001")
+    me = staff_by_no(MANAGER)
     resp = as_manager.post(f"/staff/{me.id}/deactivate", data={})
     assert resp.status_code == 422 and "不能停用自己" in text(resp)
 
@@ -210,7 +203,7 @@ def test_audit_log_lists_and_filters(as_manager, session):
     as_manager.post(f"/staff/{clerk.id}/pin", data={"pin": "7777"})
     body = text(as_manager.get("/audit"))
     assert "staff.pin_reset" in body and "王建国" in body
-    manager = staff_by_no("M001")
+    manager = staff_by_no(MANAGER)
     body = text(as_manager.get(f"/audit?staff={manager.id}&kind=staff.pin_reset"))
     assert "staff.pin_reset" in body and "staff.created" not in body.split("<tbody>")[1]
     assert as_manager.get("/audit?from=2026-13-01").status_code == 422
