@@ -220,6 +220,14 @@ def board(session: Session, month: Month) -> Board:
         select(Customer.created_by_id, func.count(Customer.id))
         .where(Customer.created_at >= start, Customer.created_at < end, Customer.created_by_id.is_not(None))
         .group_by(Customer.created_by_id)).all())
+    # property sales: the agents' schedule items and deposits due this month, and what came in
+    from ..property import collections as property_collections
+
+    for agent_id, (due, paid) in property_collections.by_agent(session, month.first, month.last).items():
+        shop_due, shop_paid = collection.get(agent_id, (None, None))
+        collection[agent_id] = ((shop_due or Decimal("0.00")) + due, (shop_paid or Decimal("0.00")) + paid)
+        if agent_id not in {p.id for p in people}:
+            people.append(session.get(Staff, agent_id))
     rows = []
     for person in people:
         cell = by_clerk.get(str(person.id))
