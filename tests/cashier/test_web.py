@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pos.cashier.models import Payment, Refund, Shift
 from tests.conftest import CASHIER, MANAGER, login_as
-from tests.helpers import count, text
+from tests.helpers import count, row_counts, text
 
 
 @pytest.fixture
@@ -164,10 +164,24 @@ def test_close_shift_shows_over_short(cashier, session, write_up):
     assert resp.status_code == 302  # no open shift any more
 
 
+@pytest.mark.parametrize("bad", ["²", "-1", "1.5", "x", "10001"])
+def test_a_closing_count_that_is_not_a_count_is_refused(cashier, session, bad):
+    before = row_counts(session)
+    resp = cashier.post("/cashier/shift/close", data={"count_10000": "2", "count_100": bad, "note": "n"})
+    assert resp.status_code == 422 and 'data-testid="errors"' in text(resp)
+    assert 'value="2"' in text(resp)  # what was counted is kept
+    session.expire_all()
+    assert row_counts(session) == before and session.scalar(select(Shift)).closed_at is None
+
+
 def test_someone_elses_shift_report(cashier, client, session):
     shift = session.scalar(select(Shift))
     login_as(client, "S002")
     assert client.get(f"/cashier/shifts/{shift.id}").status_code == 403
+    assert client.get(f"/cashier/shifts/{shift.id}.pdf").status_code == 403
+    assert client.post(f"/cashier/shifts/{shift.id}/print").status_code == 403
+    login_as(client, MANAGER)
+    assert client.get(f"/cashier/shifts/{shift.id}").status_code == 200  # a manager sees every shift
 
 
 def test_voucher_page_shows_the_stamp_when_paid(cashier, client, session, write_up):
