@@ -7,6 +7,7 @@ Values are ``Decimal`` yuan; labels are escaped here, so the result is safe ``Ma
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from markupsafe import Markup, escape
@@ -86,11 +87,28 @@ def percent(value: Decimal) -> str:
     return f"{plain_number(value)}%"
 
 
+def text_px(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn at ``size`` px: a Chinese character is a full em, Latin
+    letters and digits a little over half of one."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.62 for ch in text)
+
+
+def fit(text: str, room: float, size: float) -> str:
+    """``text`` as it fits in ``room`` px: whole, or cut with "…" where it no longer fits."""
+    if text_px(text, size) <= room:
+        return text
+    while text and text_px(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def bars(rows: list[tuple[str, Decimal]], *, title: str, width: int = 480, row_height: int = 26,
          shown_as=short_money, mark: Decimal | None = None) -> Markup:
     """Horizontal bars for a ranking, the label inside the row and the value at the bar's end
     (``shown_as`` formats it); ``mark`` draws a dashed line at a threshold (e.g. 100 %)."""
-    label_w, right = 130, 90
+    # the labels' column is as wide as the longest label needs (names with their model), up to 45 %
+    longest = max((text_px(label, 12) for label, _ in rows), default=0)
+    label_w, right = int(min(max(longest + 10, 80), width * 0.45)), 90
     height = max(len(rows), 1) * row_height + 6
     high = max([v for _, v in rows] + [mark or Decimal(0), Decimal(0)]) or Decimal(1)
     plot_w = width - label_w - right
@@ -103,7 +121,7 @@ def bars(rows: list[tuple[str, Decimal]], *, title: str, width: int = 480, row_h
     for i, (label, value) in enumerate(rows):
         y = 3 + i * row_height
         w = max(float(max(value, Decimal(0)) / high) * plot_w, 1 if value else 0)
-        shown = label if len(label) <= 10 else label[:9] + "…"
+        shown = fit(label, label_w - 8, 12)
         parts.append(f'<text x="{label_w - 6}" y="{y + row_height * 0.65:.1f}" text-anchor="end" font-size="12" '
                      f'fill="#1f2328">{escape(shown)}<title>{escape(label)}</title></text>'
                      f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_height - 8}" '

@@ -90,3 +90,17 @@ def test_a_pay_on_delivery_pickup_says_why_hand_over_is_disabled(client, session
     assert 'aria-describedby="hand-over-why"' in page  # 现场交货 is disabled, and says why
     assert "货到付款" in page.split('data-testid="why-disabled"')[1].split("</small>")[0]
     assert 'data-testid="delivery-form"' in page
+
+
+def test_the_drivers_next_step_comes_before_the_slip_and_its_qr(client, session, paid):
+    from pos.delivery.models import DispatchSlip
+
+    v = paid()
+    login_as(client, "C001")
+    client.post(f"/delivery/request/{v.no}", data={"once_key": "d1", f"qty_{v.lines[0].id}": "1", "name": "周先生",
+                                                   "phone": "13800138001", "address": "上海市浦东新区张杨路500号3号楼1201室"})
+    slip = session.scalar(select(DispatchSlip))
+    login_as(client, "D001")
+    page = text(client.get(f"/delivery/slips/{slip.id}"))
+    actions, qr = page.index('data-testid="slip-actions"'), page.index('class="vd-qr"')
+    assert actions < qr and page.index("领取", actions) < qr  # on a phone: the button, then the QR

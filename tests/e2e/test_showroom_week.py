@@ -220,3 +220,43 @@ def test_close_shift_is_blind_and_asks_in_a_dialog(page, live_server):
     expect(page.get_by_test_id("expected")).to_be_visible()  # now, after the count
     assert native == []  # no browser confirm() anywhere
     shot(page, "close-shift-report")
+
+
+CUT_LABELS = """() => {
+  const cut = [];
+  document.querySelectorAll("svg.chart").forEach((svg) => {
+    const vb = svg.viewBox.baseVal;
+    svg.querySelectorAll("text").forEach((t) => {
+      const b = t.getBBox();
+      if (b.x < vb.x - 0.5 || b.y < vb.y - 0.5 || b.x + b.width > vb.x + vb.width + 0.5 || b.y + b.height > vb.y + vb.height + 0.5)
+        cut.push(t.textContent + " @" + Math.round(b.x) + "," + Math.round(b.y) + " w" + Math.round(b.width));
+    });
+  });
+  return cut;
+}"""
+
+
+def test_dashboard_chart_labels_are_not_cut_off(page, live_server):
+    login(page, live_server, "王建国", "9001")
+    page.goto(live_server.url + "/reports/dashboard?range=365")
+    expect(page.get_by_test_id("chart-products").locator("svg")).to_be_visible()
+    shot(page, "dashboard")
+    page.get_by_test_id("chart-products").screenshot(path=f"{SHOTS}/chart-products.png")
+    page.get_by_test_id("chart-hourly").screenshot(path=f"{SHOTS}/chart-hourly.png")
+    assert page.evaluate(CUT_LABELS) == []
+
+
+def test_touch_targets_and_readable_line_prices(page, live_server):
+    login(page, live_server, "李晓梅", "1001")
+    page.get_by_placeholder("搜索，或扫条码直接加入").fill("海尔 电视")
+    page.get_by_test_id("quick-results").locator("li").first.get_by_role("button").click()
+    expect(page.get_by_test_id("line")).to_have_count(1)
+    small = page.get_by_test_id("line").first.locator(".lr-price small")
+    size = small.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    colour = small.evaluate("e => getComputedStyle(e).color")
+    assert size >= 14, size  # the list price and discount were ~10 px grey
+    assert colour != "rgb(91, 100, 112)", colour  # not the muted grey
+    page.goto(live_server.url + "/catalog")
+    box = page.get_by_label("有货").bounding_box()
+    label = page.locator("label.check", has_text="有货").bounding_box()
+    assert box["width"] >= 32 and label["height"] >= 44, (box, label)
