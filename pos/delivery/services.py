@@ -80,7 +80,8 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
     session.flush()
     record(session, "delivery.slip_created", actor=clerk, record=slip,
            summary=f"{slip.no} for {voucher.no}: {address}" + (f", collect {format_money(collect)}" if collect else ""),
-           data={"slip": slip.no, "voucher": voucher.no, "address": address, "collect": str(collect) if collect else None})
+           data={"slip": slip.no, "voucher": voucher.no, "address": address,
+                 "collect": str(collect) if collect else None})
     return slip
 
 

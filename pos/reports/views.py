@@ -16,9 +16,8 @@ from ..shop import services as shop
 from ..staff.permissions import roles_required
 from ..text import parse_day
 from ..web import day_arg, go, pdf_response, transaction, xlsx_response
-from . import charts, quotas, services
+from . import charts, quotas, services, waiting  # noqa: F401  (waiting: what waits for the manager, on the home)
 from . import dashboard as boards
-from . import waiting  # noqa: F401  (registers what waits for the manager, counted on the home tiles)
 
 bp = Blueprint("reports", __name__)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pos.cashier.models import Shift
 from pos.catalog.models import Product, ProductRelation
 from pos.invoicing.models import Invoice
-from tests.conftest import login_as
+from tests.conftest import login_as, staff_by_no
 
 HX = {"HX-Request": "true"}
 BUYER = {"name": "周建华", "phone": "13800138001", "address": "上海市浦东新区张杨路500号"}
@@ -97,10 +97,26 @@ def test_the_drivers_next_step_comes_before_the_slip_and_its_qr(client, session,
 
     v = paid()
     login_as(client, "C001")
-    client.post(f"/delivery/request/{v.no}", data={"once_key": "d1", f"qty_{v.lines[0].id}": "1", "name": "周先生",
-                                                   "phone": "13800138001", "address": "上海市浦东新区张杨路500号3号楼1201室"})
+    client.post(f"/delivery/request/{v.no}", data={
+        "once_key": "d1", f"qty_{v.lines[0].id}": "1", "name": "周先生", "phone": "13800138001",
+        "address": "上海市浦东新区张杨路500号3号楼1201室"})
     slip = session.scalar(select(DispatchSlip))
     login_as(client, "D001")
     page = text(client.get(f"/delivery/slips/{slip.id}"))
     actions, qr = page.index('data-testid="slip-actions"'), page.index('class="vd-qr"')
     assert actions < qr and page.index("领取", actions) < qr  # on a phone: the button, then the QR
+
+
+def test_the_announcement_says_what_happens_next(client, session, open_shift, write_up):
+    from pos.cashier import services as cashier
+    from pos.cashier.models import Payment
+
+    open_shift()
+    v = write_up("168.00")
+    cashier.take_payment(session, v.no, cashier=staff_by_no("S001"),
+                         once_key="k-next", counts={10000: 2})
+    session.commit()
+    login_as(client, "S001")
+    payment = session.scalar(select(Payment))
+    page = text(client.get(f"/cashier/payments/{payment.id}"))
+    assert 'data-testid="next-step"' in page and "客户联" in page and "取货" in page

@@ -228,7 +228,9 @@ CUT_LABELS = """() => {
     const vb = svg.viewBox.baseVal;
     svg.querySelectorAll("text").forEach((t) => {
       const b = t.getBBox();
-      if (b.x < vb.x - 0.5 || b.y < vb.y - 0.5 || b.x + b.width > vb.x + vb.width + 0.5 || b.y + b.height > vb.y + vb.height + 0.5)
+      const out = b.x < vb.x - 0.5 || b.y < vb.y - 0.5 || b.x + b.width > vb.x + vb.width + 0.5
+        || b.y + b.height > vb.y + vb.height + 0.5;
+      if (out)
         cut.push(t.textContent + " @" + Math.round(b.x) + "," + Math.round(b.y) + " w" + Math.round(b.width));
     });
   });
