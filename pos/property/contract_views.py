@@ -111,7 +111,8 @@ def _show(contract_id, *, error=None, status=200):
     _visible(c)
     plan = contracts.contract_plan(c)
     return render_template("property/contract.html", c=c, a=c.agreement, states=contracts.STATE_LABELS,
-                           kinds=contracts.ITEM_KINDS, plan=plan, countdown=contracts.filing_countdown(c),
+                           kinds=contracts.ITEM_KINDS, item_states=contracts.ITEM_STATES, plan=plan,
+                           countdown=contracts.filing_countdown(c),
                            schedule=contracts.schedule_states(db.session, c), error=error,
                            methods=agreements.PAYMENT_METHOD_LABELS, loans=agreements.LOAN_TYPE_LABELS,
                            loan_methods=METHOD_LABELS, in_words=amount_in_words,
