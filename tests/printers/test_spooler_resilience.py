@@ -176,10 +176,13 @@ def test_the_badge_says_when_the_spooler_is_silent(client, session, station, lan
     session.add(Printer(name="一号机", connector="network", address="127.0.0.1:9", station_id=station.id))
     session.commit()
     badge = client.get("/printers/status").get_data(as_text=True)
-    assert "打印服务未运行" in badge and "bad" in badge
+    assert "打印服务未运行" in badge and "一号机：" in badge and "bad" in badge
     services.heartbeat(session, now=utcnow() - timedelta(seconds=45))
+    services.enqueue(session, Document(blocks=[Text("收据")]), kind="receipt", station_id=station.id)
+    session.commit()
     badge = client.get("/printers/status").get_data(as_text=True)
     assert "打印服务已 45 秒无响应" in badge or "打印服务已 46 秒无响应" in badge
+    assert "1 个任务在等待" in badge
     services.heartbeat(session)
     badge = client.get("/printers/status").get_data(as_text=True)
     assert "打印服务" not in badge and "正常" in badge
