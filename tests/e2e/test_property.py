@@ -1,0 +1,87 @@
+"""Browser: the sales-control board at 1024×768 — colours, symbols and counts for the demo
+buildings; an agent holds a unit and a second browser's board shows it without a reload."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ARTIFACTS, TABLET, landed, login_with_keypad, no_sideways_scroll
+
+pytestmark = pytest.mark.e2e
+
+
+def _board_url(page, base_url, building_name):
+    page.goto(base_url + "/property/")
+    page.get_by_role("link", name=building_name, exact=False).first.click()
+    page.wait_for_load_state()
+
+
+def test_board_renders_with_colours_symbols_and_counts(page, live_server):
+    login_with_keypad(page, live_server.url, "王建国", "9001")
+    landed(page)
+    page.goto(live_server.url + "/property/")
+    page.get_by_role("link", name="2号楼 · 33×8").click()
+    grid = page.locator("table.sc-grid")
+    expect(grid).to_be_visible()
+    expect(grid.locator("td.sc-cell")).to_have_count(264)
+    # colours: an available cell is Okabe–Ito bluish green, a sold one blue, a locked one black
+    colour = page.locator("td.sc-available").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(0, 158, 115)"
+    assert page.locator("td.sc-sold").first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(0, 114, 178)"
+    assert page.locator("td.sc-locked").first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(0, 0, 0)"
+    expect(page.locator("td.sc-held .sc-sym").first).to_have_text("◐")
+    tally = page.locator(".sc-tally").first
+    expect(tally.locator('[data-status="not_for_sale"] b')).to_have_text("64")
+    expect(page.get_by_test_id("legend")).to_contain_text("已认购")
+    # 33 floors × 8 units: the page scrolls down, never sideways
+    assert no_sideways_scroll(page)
+    assert page.evaluate("document.documentElement.scrollHeight") > TABLET["height"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "property_board_33x8.png"))
+    page.goto(live_server.url + "/property/projects/1")
+    expect(page.locator("table.sc-grid")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "property_project_board.png"), full_page=False)
+
+
+def test_a_hold_shows_on_another_board_without_reload(browser, page, live_server):
+    # the watcher: the manager's board of 1号楼, left open
+    login_with_keypad(page, live_server.url, "王建国", "9001")
+    landed(page)
+    page.goto(live_server.url + "/property/")
+    page.get_by_role("link", name="1号楼 · 18×4").click()
+    watched = page.locator('td.sc-cell[data-number="1704"]')
+    expect(watched).to_have_attribute("data-status", "available")
+    page.evaluate("window.__notReloaded = true")
+
+    agent_context = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai")
+    agent = agent_context.new_page()
+    try:
+        login_with_keypad(agent, live_server.url, "李晓梅", "1001")
+        landed(agent)
+        agent.goto(live_server.url + "/property/")
+        agent.get_by_role("link", name="1号楼 · 18×4").click()
+        agent.locator('td.sc-cell[data-number="1704"] button').click()
+        panel = agent.get_by_test_id("unit-panel")
+        expect(panel).to_contain_text("1704")
+        agent.get_by_test_id("hold-customer").fill("郑先生")
+        agent.get_by_test_id("hold").click()
+        expect(agent.get_by_test_id("unit-status")).to_contain_text("保留")
+        expect(agent.locator('td.sc-cell[data-number="1704"]')).to_have_attribute("data-status", "held")
+        agent.screenshot(path=str(ARTIFACTS / "property_unit_panel.png"))
+
+        # the other board turns within the poll interval (2 s allowed; the machine may be loaded)
+        expect(watched).to_have_attribute("data-status", "held", timeout=5_000)
+        assert page.evaluate("window.__notReloaded === true")
+        expect(page.locator(".sc-tally").first.locator('[data-status="held"] b')).to_have_text("7")
+
+        # a second agent trying the same unit is told who holds it
+        other = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+        login_with_keypad(other, live_server.url, "张伟", "1002")
+        landed(other)
+        other.goto(live_server.url + "/property/")
+        other.get_by_role("link", name="1号楼 · 18×4").click()
+        other.locator('td.sc-cell[data-number="1704"] button').click()
+        expect(other.get_by_test_id("held-by")).to_contain_text("李晓梅")
+        expect(other.get_by_test_id("hold")).to_have_count(0)
+        other.context.close()
+    finally:
+        agent_context.close()
