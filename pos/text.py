@@ -45,18 +45,19 @@ MAX_ID = 2**31 - 1
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2199, 12, 31)
 
-#: the most characters each form field may carry (checked for every request, before any view);
-#: services check their own, tighter limits with the field's own message.
+#: the most characters each form field may carry (checked for every request, before any view): a safety
+#: net well above what a person types, so that the services' own, tighter limits answer with the field's
+#: message (and the input kept) for anything a person might type.
 FIELD_LIMITS: dict[str, int] = {
-    "reason": 500, "note": 1000, "notes": 1000, "name": 100, "full_name": 60, "address": 200,
-    "phone": 30, "received_by": 60, "window": 30, "q": 100, "tax_no": 30, "number": 40,
-    "barcode": 40, "code": 20, "model": 60, "spec": 100, "colour": 30, "family": 100, "unit": 10,
-    "cheque_ref": 64, "cheque_bank": 60, "cheque_drawer": 60, "invoice_prefix": 20, "staff_no": 20,
-    "pin": 12, "manager_pin": 12, "password": 128, "once_key": 64, "selling_points": 2000,
-    "functions": 2000, "serials": 2000, "barcodes": 4000, "next": 500, "return_to": 500, "back": 500,
+    "reason": 500, "note": 1000, "notes": 1000, "name": 200, "full_name": 200, "address": 400, "phone": 60,
+    "received_by": 200, "window": 100, "q": 1000, "tax_no": 60, "number": 100, "barcode": 100, "code": 60,
+    "model": 200, "spec": 300, "colour": 100, "family": 300, "unit": 40, "cheque_ref": 200, "cheque_bank": 200,
+    "cheque_drawer": 200, "invoice_prefix": 60, "staff_no": 60, "pin": 40, "manager_pin": 40, "password": 256,
+    "once_key": 128, "selling_points": 4000, "functions": 4000, "serials": 4000, "barcodes": 8000, "next": 1000,
+    "return_to": 1000, "back": 1000,
 }
 #: any other field (a select's value, an amount, a count, a date) carries at most this many
-DEFAULT_LIMIT = 200
+DEFAULT_LIMIT = 400
 #: fields whose content is written for people (Chinese names, notes): a longer default
 FIELD_LABELS = {
     "reason": _l("Reason"), "note": _l("Note"), "notes": _l("Notes"), "name": _l("Name"),

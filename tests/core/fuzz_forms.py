@@ -22,9 +22,12 @@ from pos.staff.permissions import ANY_STAFF, PUBLIC
 #: what a hostile tablet (or a pasted text) sends
 NASTY = [
     "", " ", "0", "-1", "1.5", "²", "٣", "١٣٨٠٠١٣٨٠٠١", "１２３", "१२", "+86 138-0013-8001", "99999999999999999999",
-    "1e30", "-1e30", "NaN", "Infinity", "-0", "0x10", "1_000", "1,000,000.001", "\x00", "a\x00b", "\x1b@", "\x1dV\x00",
-    "\x10\x14", "\x9b", "\u202e", "😀" * 3, "x" * 10_000, "长" * 300, "0001-01-01", "9999-12-31", "2026-02-30",
-    "<script>alert(1)</script>", "'; DROP TABLE staff;--", "%s%n", "../../etc/passwd", "\r\n", "true", "on",
+    "1e30", "-1e30", "NaN", "Infinity", "-0", "0x10", "1_000", "1,000,000.001", "\x00", "a\x00b", "\x1b@",
+    "\x1dV\x00", "\x10\x14", "\x9b", "\u202e", "😀" * 3, "x" * 10_000, "长" * 300, "0001-01-01", "9999-12-31",
+    "2026-02-30", "<script>alert(1)</script>", "'; DROP TABLE staff;--", "%s%n", "../../etc/passwd", "\r\n", "true",
+    "on",
+    # just over the database's column sizes (String(20/40/60/100/200)): PostgreSQL refuses, SQLite stores
+    "长" * 21, "长" * 41, "长" * 61, "x" * 101, "y" * 201, "长" * 399,
 ]
 #: typed text without control characters (those are refused for the whole request, before any view, so
 #: they get a branch of their own and the other values reach the forms' parsing)
@@ -157,3 +160,62 @@ def fuzz_route(app, client, rule, *, examples: int, known_ids=None, known_text=N
         db.session.rollback()  # the test's view of the database starts fresh for the next example
 
     run()
+
+
+def history(session) -> None:
+    """An open shift, a paid voucher for a known customer and a written-up one (as in tests/conftest.py),
+    so that most examples reach the forms' parsing rather than "open your shift first"."""
+    from pos.cashier import services as cashier
+    from pos.catalog.models import Product
+    from pos.sales import services as sales
+    from pos.shop.models import Station
+    from tests.conftest import staff_by_no
+
+    manager = staff_by_no("M001")
+    product = session.scalar(select(Product).where(Product.list_price > 1000).order_by(Product.id).limit(1))
+    station = session.scalar(select(Station).where(Station.code == "T1"))
+    cashier.open_shift(session, cashier=staff_by_no("S001"), station_id=station.id, counts={10000: 2, 1000: 5})
+    vouchers = []
+    for _ in range(2):
+        v = sales.open_draft(session, manager)
+        sales.add_line(session, v, product.id, "1", "1130.00", actor=manager)
+        sales.write_up(session, v, actor=manager)
+        vouchers.append(v)
+    session.commit()
+    paid = vouchers[0]
+    paid.customer = sales.find_customer(session, "13800138001")
+    paid.customer_name, paid.customer_phone = paid.customer.name, paid.customer.phone
+    paid.checksum = sales.compute_checksum(paid)
+    cashier.take_payment(session, paid.no, cashier=staff_by_no("S001"), once_key=f"k-{paid.no}",
+                         plain_cash=str(paid.total))
+    session.commit()
+
+
+def known_rows(session) -> tuple[dict, dict]:
+    """Real ids and numbers for the URL arguments, so most examples reach the form's parsing."""
+    from pos.cashier.models import Payment, Shift, Tender
+    from pos.catalog.models import Product
+    from pos.clock import local_today
+    from pos.delivery.models import DeliveryCash, DispatchSlip
+    from pos.invoicing.models import Invoice
+    from pos.printers.models import Printer, PrintJob
+    from pos.reports.models import ZReport
+    from pos.sales.models import Voucher, VoucherLine
+    from pos.shop.models import Station
+    from pos.staff.models import Staff
+
+    def ids(model):
+        return list(session.scalars(select(model.id).order_by(model.id).limit(5))) or [1]
+
+    ids_by_arg = {
+        "staff_id": ids(Staff), "product_id": ids(Product), "voucher_id": ids(Voucher), "line_id": ids(VoucherLine),
+        "slip_id": ids(DispatchSlip), "shift_id": ids(Shift), "payment_id": ids(Payment), "tender_id": ids(Tender),
+        "printer_id": ids(Printer), "job_id": ids(PrintJob), "station_id": ids(Station), "cash_id": ids(DeliveryCash),
+        "no": ids(ZReport),
+    }
+    numbers = [n for n in session.scalars(select(Voucher.no).where(Voucher.no.is_not(None)).limit(3))]
+    numbers += list(session.scalars(select(Invoice.no).limit(2)))
+    today = local_today()
+    text_by_arg = {"no": numbers or ["V1"], "day": [today.isoformat()], "month": [today.strftime("%Y-%m")],
+                   "kind": ["accessory", "alternative"], "what": ["copies", "receipt", "voucher"]}
+    return ids_by_arg, text_by_arg

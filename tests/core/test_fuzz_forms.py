@@ -8,11 +8,10 @@ minutes; tests/pg/test_pg_fuzz.py runs the same on PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from pos import create_app
-from tests.conftest import BASE_CONFIG, login_as
-from tests.core.fuzz_forms import fuzz_route, post_routes
+from tests.conftest import BASE_CONFIG, login_as, make_app
+from tests.core.fuzz_forms import fuzz_route, history, known_rows, post_routes
 
 EXAMPLES = 6
 
@@ -25,47 +24,24 @@ def _routes():
 ROUTES = _routes()
 
 
-def known_rows(session) -> tuple[dict, dict]:
-    """Real ids and numbers for the URL arguments, so most examples reach the form's parsing."""
-    from pos.cashier.models import Payment, Shift, Tender
-    from pos.catalog.models import Product
-    from pos.clock import local_today
-    from pos.delivery.models import DeliveryCash, DispatchSlip
-    from pos.invoicing.models import Invoice
-    from pos.printers.models import Printer, PrintJob
-    from pos.reports.models import ZReport
-    from pos.sales.models import Voucher, VoucherLine
-    from pos.shop.models import Station
-    from pos.staff.models import Staff
+@pytest.fixture(scope="module")
+def fuzzed_shop(tmp_path_factory, template_db, media_dir):
+    """One shop for every route (set up once: the run stays well under two minutes): an open shift,
+    a paid voucher for a known customer and a written-up one; the fuzzing then adds what it adds."""
+    from pos.extensions import db
 
-    def ids(model):
-        return list(session.scalars(select(model.id).order_by(model.id).limit(5))) or [1]
-
-    ids_by_arg = {
-        "staff_id": ids(Staff), "product_id": ids(Product), "voucher_id": ids(Voucher), "line_id": ids(VoucherLine),
-        "slip_id": ids(DispatchSlip), "shift_id": ids(Shift), "payment_id": ids(Payment), "tender_id": ids(Tender),
-        "printer_id": ids(Printer), "job_id": ids(PrintJob), "station_id": ids(Station), "cash_id": ids(DeliveryCash),
-        "no": ids(ZReport),
-    }
-    numbers = [n for n in session.scalars(select(Voucher.no).where(Voucher.no.is_not(None)).limit(3))]
-    numbers += list(session.scalars(select(Invoice.no).limit(2)))
-    today = local_today()
-    text_by_arg = {"no": numbers or ["V1"], "day": [today.isoformat()], "month": [today.strftime("%Y-%m")],
-                   "kind": ["accessory", "alternative"], "what": ["copies", "receipt", "voucher"]}
-    return ids_by_arg, text_by_arg
-
-
-@pytest.fixture
-def shop_with_history(app, session, write_up, open_shift, paid):
-    """An open shift, a written-up voucher and a paid one (with an invoice-able customer)."""
-    paid()
-    write_up()
-    return known_rows(session)
+    app = make_app(tmp_path_factory.mktemp("fuzz"), template_db, media_dir)
+    with app.app_context():
+        history(db.session)
+        known = known_rows(db.session)
+        yield app, app.test_client(), known
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize(("rule", "endpoint"), ROUTES, ids=[r for r, _e in ROUTES])
-def test_no_form_answers_5xx_or_saves_on_refusal(app, client, shop_with_history, rule, endpoint):
-    ids_by_arg, text_by_arg = shop_with_history
+def test_no_form_answers_5xx_or_saves_on_refusal(fuzzed_shop, rule, endpoint):
+    app, client, (ids_by_arg, text_by_arg) = fuzzed_shop
     rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
     fuzz_route(app, client, rule_obj, examples=EXAMPLES, known_ids=ids_by_arg, known_text=text_by_arg,
                login=lambda c, staff_no: login_as(c, staff_no) if staff_no else None)

@@ -7,46 +7,18 @@ keep it well under two minutes."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from pos.cashier import services as cashier
-from pos.catalog.models import Product
 from pos.extensions import db
-from pos.sales import services as sales
-from pos.shop.models import Station
-from tests.conftest import login_as, staff_by_no
-from tests.core.fuzz_forms import fuzz_route, post_routes
-from tests.core.test_fuzz_forms import known_rows
+from tests.conftest import login_as
+from tests.core.fuzz_forms import fuzz_route, history, known_rows, post_routes
 
 pytestmark = pytest.mark.pg
 
 EXAMPLES = 3
 
 
-def _history(session) -> None:
-    """An open shift, a paid voucher for a known customer and a written-up one (as in tests/conftest.py)."""
-    manager = staff_by_no("M001")
-    product = session.scalar(select(Product).where(Product.list_price > 1000).order_by(Product.id).limit(1))
-    station = session.scalar(select(Station).where(Station.code == "T1"))
-    cashier.open_shift(session, cashier=staff_by_no("S001"), station_id=station.id, counts={10000: 2, 1000: 5})
-    vouchers = []
-    for _ in range(2):
-        v = sales.open_draft(session, manager)
-        sales.add_line(session, v, product.id, "1", "1130.00", actor=manager)
-        sales.write_up(session, v, actor=manager)
-        vouchers.append(v)
-    session.commit()
-    paid = vouchers[0]
-    paid.customer = sales.find_customer(session, "13800138001")
-    paid.customer_name, paid.customer_phone = paid.customer.name, paid.customer.phone
-    paid.checksum = sales.compute_checksum(paid)
-    cashier.take_payment(session, paid.no, cashier=staff_by_no("S001"), once_key=f"k-{paid.no}",
-                         plain_cash=str(paid.total))
-    session.commit()
-
-
 def test_no_form_answers_5xx_or_saves_on_refusal_on_postgresql(pg_app):
-    _history(db.session)
+    history(db.session)
     ids_by_arg, text_by_arg = known_rows(db.session)
     client = pg_app.test_client()
     routes = post_routes(pg_app)
