@@ -30,6 +30,9 @@ bp = Blueprint("agreements", __name__, url_prefix="/property/agreements")
 nav.register(nav.NavItem("agreements.index", _l("Subscription agreements"), "clerk", icon="receipt", order=55,
                          in_header=False))
 
+nav.register(nav.NavItem("agreements.overdue", _l("Overdue agreements"), "manager", icon="receipt", order=46,
+                         in_header=False))
+
 BUYER_SLOTS = agreements.MAX_BUYERS
 
 
@@ -180,3 +183,30 @@ def pdf(agreement_id: int):
                         page_margin="14mm 16mm", methods=agreements.PAYMENT_METHOD_ZH, loans=agreements.LOAN_TYPE_ZH,
                         basis_labels=agreements.BASIS_ZH, id_types=agreements.ID_TYPE_ZH,
                         in_words=amount_in_words, max_deadline=agreements.MAX_DEADLINE_DAYS)
+
+
+# ------------------------------------------------------------------ overdue agreements (the manager)
+@bp.get("/overdue")
+@roles_required("manager")
+def overdue(error=None, field=None, status=200):
+    """Agreements past their deadline without a contract, with the outcomes the manager may record."""
+    from . import outcomes
+
+    return render_template("property/agreements_overdue.html", rows=outcomes.overdue_agreements(db.session),
+                           outcomes=outcomes.OUTCOMES, states=agreements.STATE_LABELS, error=error, field=field,
+                           today=local_today()), status
+
+
+def _end_refused(error: DomainError):
+    return overdue(error=error.message, field=error.field, status=error.status)
+
+
+@bp.post("/<int:agreement_id>/end")
+@roles_required("manager")
+@transaction(refused=_end_refused)
+def end(agreement_id: int):
+    from . import outcomes
+
+    outcomes.end_agreement(db.session, agreement_id, request.form.get("outcome", ""), manager=me(),
+                           reason=request.form.get("reason", ""), lock_days=request.form.get("lock_days", ""))
+    return go(url_for("agreements.show", agreement_id=agreement_id))

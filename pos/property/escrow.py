@@ -339,14 +339,15 @@ def receipt_document(payment: EscrowPayment, shop_name: str):
     from printing.documents import Cut, Document, KeyValue, Separator, SignatureLine, Stamp, Text, Title
 
     a = payment.agreement
-    title = "收据（冲正）" if payment.reverses_id else "收据"
+    title = "收据（冲正）" if payment.reverses_id else ("退款凭证" if payment.kind == REFUND else "收据")
     blocks: list = [Title(shop_name or a.project_name), Text(title, align="center", bold=True),
                     KeyValue("收据号", payment.receipt_no), KeyValue("时间", format_local(payment.at)),
                     KeyValue("认购书", a.no), KeyValue("房号", f"{a.building_name} {a.unit_number}"),
                     KeyValue("交款人", payment.payer), Separator(),
                     KeyValue("款项", PAYMENT_KIND_ZH.get(payment.kind, payment.kind)),
                     KeyValue("应收", format_money(payment.due_before)),
-                    KeyValue("实收" if payment.amount > 0 else "冲正", format_money(payment.amount), bold=True,
+                    KeyValue("实收" if payment.amount > 0 else ("退款" if payment.kind == REFUND else "冲正"),
+                             format_money(payment.amount), bold=True,
                              double=True),
                     Text("人民币" + amount_in_words(abs(payment.amount))),
                     KeyValue("余额", format_money(max(payment.due_before - payment.amount, ZERO))

@@ -70,13 +70,17 @@ def _agreement_page(agreement_id, *, typed=None, error=None, field=None, once_ke
     first = open_dues[0] if open_dues else None
     typed = typed or {"item": _item_key(first) if first else "", "amount": str(first.due) if first else "",
                       "method": "card", "reference": "", "value_date": local_today().isoformat(), "payer": ""}
+    from . import outcomes
+
+    refund_due = outcomes.refund_still_due(db.session, a)
     payments = escrow.payments_of(db.session, a)
     reversed_ids = {p.reverses_id for p in payments if p.reverses_id}
     return render_template("property/escrow_agreement.html", a=a, dues=dues, open_dues=open_dues, shift=shift,
                            terms=terms, typed=typed, error=error, field=field, item_key=_item_key,
                            once_key=once_key or uuid.uuid4().hex, payments=payments, reversed_ids=reversed_ids,
                            kinds=escrow.PAYMENT_KIND_LABELS, methods=escrow.METHOD_LABELS,
-                           states=agreements.STATE_LABELS, in_words=amount_in_words), status
+                           states=agreements.STATE_LABELS, in_words=amount_in_words, refund_due=refund_due,
+                           outcome=outcomes.outcome_of(db.session, a), outcome_labels=outcomes.OUTCOMES), status
 
 
 def _item_key(due) -> str:
@@ -159,3 +163,16 @@ def day_xlsx():
     if errors:
         raise DomainError(errors[0], field="day")
     return xlsx_response(escrow.day_workbook(db.session, day), f"escrow-{day.isoformat()}.xlsx")
+
+
+@bp.post("/agreements/<int:agreement_id>/refund")
+@roles_required("cashier")
+@transaction(refused=_refused)
+def refund(agreement_id: int):
+    """Pay out the refund the manager's ruling made due (to the buyer's card or bank account)."""
+    from . import outcomes
+
+    payment = outcomes.pay_refund(db.session, agreement_id, method=request.form.get("method", ""),
+                                  reference=request.form.get("reference", ""), cashier=me(),
+                                  once_key=request.form.get("once_key", ""))
+    return go(url_for("escrow.payment", payment_id=payment.id))

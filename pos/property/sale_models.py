@@ -303,3 +303,28 @@ class ScheduleItem(db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
 
     contract: Mapped[Contract] = relationship(back_populates="items")
+
+
+class AgreementOutcome(db.Model):
+    """How an agreement that will not (or not in time) become a contract ended, as the manager ruled:
+    buyer withdrew (deposit forfeited), seller withdrew (deposit refunded double), no fault (refunded).
+    The refund due is paid out at the finance desk (an escrow payment of kind ``refund``)."""
+
+    __tablename__ = "property_agreement_outcome"
+    __table_args__ = (UniqueConstraint("agreement_id"),
+                      CheckConstraint("deposit_paid >= 0 AND refund_due >= 0 AND kept_by_seller >= 0",
+                                      name="amounts"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("property_agreement.id"))
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(200))
+    deposit_paid: Mapped[Decimal] = mapped_column(Money)
+    refund_due: Mapped[Decimal] = mapped_column(Money)
+    kept_by_seller: Mapped[Decimal] = mapped_column(Money)
+    unit_locked_until: Mapped[date | None] = mapped_column(Date)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship()
+    decided_by = relationship("Staff")
