@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,28 +106,20 @@ def login_as(client, staff_no: str) -> None:
 CLERK, CASHIER, MANAGER, DRIVER = "C001", "S001", "M001", "D001"
 
 
-@pytest.fixture
-def clerk(app):
-    """The demo clerk (a Staff row)."""
-    return staff_by_no(CLERK)
+def _demo_staff(name: str, staff_no: str):
+    """A fixture giving one of the demo staff as a Staff row."""
+
+    @pytest.fixture(name=name)
+    def fixture(app):
+        return staff_by_no(staff_no)
+
+    fixture.__doc__ = f"The demo {name} ({staff_no}), a Staff row."
+    return fixture
 
 
-@pytest.fixture
-def cashier_staff(app):
-    """The demo cashier (a Staff row; ``cashier`` is the logged-in cash desk in some test modules)."""
-    return staff_by_no(CASHIER)
-
-
-@pytest.fixture
-def manager(app):
-    """The demo manager (a Staff row)."""
-    return staff_by_no(MANAGER)
-
-
-@pytest.fixture
-def driver(app):
-    """The demo delivery driver (a Staff row)."""
-    return staff_by_no(DRIVER)
+# ``cashier`` is the logged-in cash desk in some test modules: the person is ``cashier_staff``
+clerk, cashier_staff, manager, driver = (_demo_staff("clerk", CLERK), _demo_staff("cashier_staff", CASHIER),
+                                         _demo_staff("manager", MANAGER), _demo_staff("driver", DRIVER))
 
 
 @pytest.fixture
@@ -152,16 +145,16 @@ def _pg_admin_engine():
     return create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
-@pytest.fixture
-def pg_database_url():
-    """A PostgreSQL database of its own, created for the test and dropped after it."""
+@contextmanager
+def _pg_database(template: str | None = None):
+    """A PostgreSQL database of its own (a copy of ``template`` if given), dropped afterwards."""
     name = f"pos_test_{uuid.uuid4().hex[:12]}"
     admin = _pg_admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     url = make_url(PG_URL).set(database=name)
     try:
-        yield url.render_as_string(hide_password=False)
+        yield name, url.render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(
@@ -172,16 +165,44 @@ def pg_database_url():
 
 
 @pytest.fixture
-def pg_app(tmp_path, pg_database_url, media_dir):
-    """The app on a fresh PostgreSQL database, migrated, with the demo data."""
+def pg_database_url():
+    """A PostgreSQL database of its own, created for the test and dropped after it."""
+    with _pg_database() as (_name, url):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory, media_dir):
+    """One PostgreSQL database migrated and filled with the demo data, made once per run; each
+    test's database is a copy of it (CREATE DATABASE … TEMPLATE: a fraction of a second, where
+    migrating and loading took seconds)."""
     from pos.demo import load_demo
 
+    with _pg_database() as (name, url):
+        app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path_factory.mktemp("pg-template")),
+                          "DATABASE_URL": url, "POS_MEDIA_DIR": str(media_dir)})
+        _upgrade(app)
+        with app.app_context():
+            load_demo(db.session)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()  # a template must have no connections when it is copied
+        yield name
+
+
+@pytest.fixture
+def pg_app(tmp_path, pg_database_url, pg_template, media_dir):
+    """The app on a fresh PostgreSQL database, migrated, with the demo data: the test's own database
+    (``pg_database_url``) made again as a copy of the template."""
+    name = make_url(pg_database_url).database
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    admin.dispose()
     app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": pg_database_url,
                       "POS_MEDIA_DIR": str(media_dir)})
-    _upgrade(app)
     with app.app_context():
-        load_demo(db.session)
-        db.session.commit()
         yield app
         db.session.remove()
         db.engine.dispose()
