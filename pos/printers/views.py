@@ -33,6 +33,21 @@ def printer_labels():
     return {"job_status_labels": STATUS_LABELS}
 
 
+@bp.app_template_filter("receipt_cells")
+def receipt_cells(text: str):
+    """A printed line for the on-screen preview, column for column as the printer prints it: a
+    character the printer gets as two bytes (Chinese, and ambiguous punctuation such as × — “ …)
+    is a cell two columns wide, whatever the browser's font or punctuation squeezing would do."""
+    from markupsafe import Markup, escape
+
+    from printing.documents import char_width, clean
+
+    out = []
+    for ch in clean(text):
+        out.append(f'<span class="w2">{escape(ch)}</span>' if char_width(ch) == 2 else str(escape(ch)))
+    return Markup("".join(out))
+
+
 def _station_printer():
     """The printer of this cashier's station as configured, or None before any printer exists
     (read only: the on-screen preview printer is made by the first print, not by a screen)."""
