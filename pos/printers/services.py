@@ -26,7 +26,7 @@ from printing.escpos import PrinterProfile, render
 
 from ..audit.services import record
 from ..dbtypes import utcnow
-from ..errors import DomainError, Forbidden, NotFound
+from ..errors import DomainError, Forbidden, get_or_404
 from ..text import parse_id
 from . import wakeup
 from .models import Printer, PrintJob
@@ -42,10 +42,7 @@ def printers(session: Session) -> list[Printer]:
 
 
 def get_printer(session: Session, printer_id: int) -> Printer:
-    printer = session.get(Printer, printer_id)
-    if printer is None:
-        raise NotFound(_("No such printer."))
-    return printer
+    return get_or_404(session, Printer, printer_id, _("No such printer."))
 
 
 def preview_printer(session: Session) -> Printer:
@@ -58,14 +55,20 @@ def preview_printer(session: Session) -> Printer:
     return printer
 
 
-def printer_for(session: Session, station_id: int | None) -> Printer:
-    """The station's printer, else the default printer, else the on-screen preview."""
+def find_printer_for(session: Session, station_id: int | None) -> Printer | None:
+    """Read only: the station's printer, else the default printer, else the on-screen preview if it
+    exists yet, else None (a screen that only shows the printer never makes one)."""
     if station_id:
         printer = session.scalar(select(Printer).where(Printer.station_id == station_id, Printer.active.is_(True)))
         if printer is not None:
             return printer
     printer = session.scalar(select(Printer).where(Printer.is_default.is_(True), Printer.active.is_(True)))
-    return printer or preview_printer(session)
+    return printer or session.scalar(select(Printer).where(Printer.connector == "preview").order_by(Printer.id))
+
+
+def printer_for(session: Session, station_id: int | None) -> Printer:
+    """The station's printer, else the default printer, else the on-screen preview (made if missing)."""
+    return find_printer_for(session, station_id) or preview_printer(session)
 
 
 def save_printer(session: Session, printer: Printer | None, *, name: str, connector: str, address: str,
@@ -183,9 +186,7 @@ def visible_to(staff):
 
 def get_job(session: Session, job_id: int, viewer=None) -> PrintJob:
     """A job by id; with ``viewer``, only one that person may see (else Forbidden)."""
-    job = session.get(PrintJob, job_id)
-    if job is None:
-        raise NotFound(_("No such print job."))
+    job = get_or_404(session, PrintJob, job_id, _("No such print job."))
     if viewer is not None and not may_see(job, viewer):
         raise Forbidden(_("This printout is not yours to see: ask the manager."))
     return job
