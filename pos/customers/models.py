@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
@@ -36,3 +36,97 @@ class CustomerInterest(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ------------------------------------------------------------------ property sales: visits, ownership, collisions
+#: where a visitor or caller came from (来源渠道)
+CHANNELS = ("walk_in", "phone", "referral", "online", "event", "agency")
+
+
+class Visit(db.Model):
+    """A registration of a visitor or caller (来访/来电登记) by the agent who received them. Its time is
+    the server's (never typed, so never back-dated)."""
+
+    __tablename__ = "customer_visit"
+    __table_args__ = (Index("ix_customer_visit_customer_at", "customer_id", "at"),
+                      Index("ix_customer_visit_staff_at", "staff_id", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    needs_area: Mapped[str] = mapped_column(String(40), default="")  # e.g. 90–120㎡
+    needs_budget: Mapped[str] = mapped_column(String(40), default="")  # e.g. 300万以内
+    needs_layout: Mapped[str] = mapped_column(String(40), default="")  # e.g. 三室
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: the agent who owned the customer when this was registered (a collision if not this agent)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class FollowUp(db.Model):
+    """A follow-up (跟进): a call, a visit or a note, with the next follow-up date. An effective one
+    (a call or visit by the owner) renews the protection period."""
+
+    __tablename__ = "customer_follow_up"
+    __table_args__ = (Index("ix_customer_follow_up_customer_at", "customer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # call / visit / note
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    next_on: Mapped[date | None] = mapped_column(Date)
+    effective: Mapped[bool] = mapped_column(default=False)
+
+
+class Ownership(db.Model):
+    """Who owns a customer (客户归属) and until when they are protected. One live ownership per
+    customer (partial unique index); past the protection period the customer is back in the pool."""
+
+    __tablename__ = "customer_ownership"
+    __table_args__ = (
+        Index("uq_customer_ownership_live", "customer_id", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        Index("ix_customer_ownership_staff", "staff_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    protected_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(String(20), default="")  # lapsed / reassigned
+
+    staff = relationship("Staff", foreign_keys=[staff_id])
+
+
+class Collision(db.Model):
+    """A collision (撞单): a second agent registered a customer someone owns. The manager rules;
+    a ruling is never changed, and its deduction feeds the commission report."""
+
+    __tablename__ = "customer_collision"
+    __table_args__ = (Index("ix_customer_collision_status", "status", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    other_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("customer_visit.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending / ruled
+    ruling: Mapped[str] = mapped_column(String(20), default="")  # settled / manager / leadership / malicious
+    deduction_pct: Mapped[int] = mapped_column(default=0)  # of each agent's base pay
+    malicious_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # who grabbed (恶意抢单)
+    ruled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    ruled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    customer = relationship("Customer")
+    owner = relationship("Staff", foreign_keys=[owner_id])
+    other = relationship("Staff", foreign_keys=[other_id])
+    ruled_by = relationship("Staff", foreign_keys=[ruled_by_id])

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import local_today
+from ..customers.models import Customer
 from ..staff import services as staff_services
 from . import pricing, services
 from .models import CONTRACTED, FILED, SOLD, SUBSCRIBED, Project, Unit
@@ -76,7 +77,32 @@ def load_property_demo(session: Session) -> int:
                        until=today + timedelta(days=30))
     services.lock_unit(session, unit(two, "1207").id, actor=manager, reason="工程返修",
                        until=today + timedelta(days=10))
+    _demo_visitors(session, agents)
     return len(units)
+
+
+def _demo_visitors(session: Session, agents) -> None:
+    """Visitors and callers registered by the two agents, follow-ups due today, and one pending
+    collision (张伟 registered a customer 李晓梅 owns)."""
+    from ..customers import ownership
+
+    li, zhang = agents
+    for agent, phone, name, channel, needs in (
+        (li, "13916880001", "郑先生", "walk_in", ("120-140", "400万", "三室")),
+        (li, "13916880002", "冯女士", "phone", ("90", "280万", "两室")),
+        (li, "13916880003", "陈先生", "event", ("140+", "500万", "四室")),
+        (zhang, "13816880004", "褚女士", "online", ("100", "320万", "三室")),
+        (zhang, "021-58886688", "卫先生", "phone", ("89", "260万", "两室")),
+    ):
+        ownership.register_visit(session, actor=agent, phone=phone, name=name, channel=channel,
+                                 needs_area=needs[0], needs_budget=needs[1], needs_layout=needs[2])
+    ownership.register_visit(session, actor=zhang, phone="13816880005", name="蒋先生", channel="referral",
+                             referrer_phone="13816880004")
+    first = session.scalar(select(Customer).where(Customer.phone == "13916880001"))
+    ownership.add_follow_up(session, first.id, actor=li, kind="call", note="约周六看1号楼样板间",
+                            next_on=local_today().isoformat())
+    ownership.register_visit(session, actor=zhang, phone="139 1688 0001", name="郑先生", channel="walk_in",
+                             note="客户自称第一次来")
 
 
 def _demo_sale(session: Session, unit: Unit, status: str, manager) -> None:

@@ -1,0 +1,104 @@
+"""Visitor and caller registration, the agent's customers, follow-ups, and the manager's collision
+queue (来访登记, 我的客户, 跟进, 撞单)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import nav
+from ..extensions import db, htmx
+from ..staff.permissions import roles_required
+from ..web import go, transaction
+from . import ownership as own
+from .models import CHANNELS
+
+bp = Blueprint("visitors", __name__, url_prefix="/visitors")
+
+nav.register(nav.NavItem("visitors.index", nav._l("Visitors"), "clerk", icon="people", order=41))
+nav.register(nav.NavItem("visitors.collisions", nav._l("Collisions"), "manager", icon="people", order=42))
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.app_context_processor
+def _labels():
+    return {"channel_labels": own.CHANNEL_LABELS, "follow_up_kinds": own.FOLLOW_UP_KINDS,
+            "ruling_labels": own.RULINGS, "mask_phone": own.mask_phone}
+
+
+def _index(status: int = 200, **extra):
+    return render_template("customers/visitors.html", mine=own.my_customers(db.session, _me()), channels=CHANNELS,
+                           results=own.search_customers(db.session, request.args.get("q", ""), _me()),
+                           q=request.args.get("q", ""), **extra), status
+
+
+@bp.get("/")
+@roles_required("clerk")
+def index():
+    return _index()
+
+
+def _register_refused(e):
+    return render_template("customers/_register.html", channels=CHANNELS, typed=request.form, error=e.message,
+                           field=e.field), e.status
+
+
+@bp.post("/register")
+@roles_required("clerk")
+@transaction(refused=_register_refused)
+def register():
+    form = request.form
+    reg = own.register_visit(db.session, actor=_me(), phone=form.get("phone", ""), name=form.get("name", ""),
+                             channel=form.get("channel", ""), needs_area=form.get("needs_area", ""),
+                             needs_budget=form.get("needs_budget", ""), needs_layout=form.get("needs_layout", ""),
+                             note=form.get("note", ""), referrer_phone=form.get("referrer_phone", ""))
+    return render_template("customers/_register.html", channels=CHANNELS, reg=reg, typed={})
+
+
+@bp.get("/customers/<int:customer_id>")
+@roles_required("clerk")
+def customer(customer_id: int):
+    return _customer_page(customer_id)
+
+
+def _customer_page(customer_id, status: int = 200, **extra):
+    customer, ownership, mine, visits, follow_ups = own.customer_file(db.session, customer_id, _me())
+    return render_template("customers/customer.html", customer=customer, ownership=ownership, mine=mine,
+                           visits=visits, follow_ups=follow_ups,
+                           phone=own.shown_phone(_me(), customer, ownership), **extra), status
+
+
+@bp.post("/customers/<int:customer_id>/follow-ups")
+@roles_required("clerk")
+@transaction(refused=lambda e: _customer_page(request.view_args["customer_id"], e.status, error=e.message,
+                                              typed=request.form))
+def follow_up(customer_id: int):
+    own.add_follow_up(db.session, customer_id, actor=_me(), kind=request.form.get("kind", ""),
+                      note=request.form.get("note", ""), next_on=request.form.get("next_on", ""))
+    return go(url_for("visitors.customer", customer_id=customer_id))
+
+
+@bp.get("/collisions")
+@roles_required("manager")
+def collisions():
+    return _collisions()
+
+
+def _collisions(status: int = 200, **extra):
+    return render_template("customers/collisions.html", pending=own.pending_collisions(db.session),
+                           ruled=own.ruled_collisions(db.session), **extra), status
+
+
+@bp.post("/collisions/<int:collision_id>/rule")
+@roles_required("manager")
+@transaction(refused=lambda e: _collisions(e.status, error=e.message))
+def rule(collision_id: int):
+    own.rule_collision(db.session, collision_id, actor=_me(), ruling=request.form.get("ruling", ""),
+                       note=request.form.get("note", ""), malicious_id=request.form.get("malicious_id"))
+    if htmx:
+        return _collisions(message=_("Ruling recorded."))
+    return go(url_for("visitors.collisions"))

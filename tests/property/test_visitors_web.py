@@ -1,0 +1,73 @@
+"""Visitor registration, the agent's customers, follow-ups and the collision queue through the web."""
+
+from sqlalchemy import select
+
+from pos.customers.models import Collision, Customer
+from tests.conftest import login_as
+from tests.helpers import row_counts, text
+
+HX = {"HX-Request": "true"}
+
+
+def _register(client, phone, name="钱女士", channel="walk_in", **extra):
+    return client.post("/visitors/register", data={"phone": phone, "name": name, "channel": channel, **extra},
+                       headers=HX)
+
+
+def test_agent_registers_a_visitor(client, session):
+    login_as(client, "C001")
+    resp = _register(client, "＋86 139-2222-3333", needs_area="100")
+    assert resp.status_code == 200 and 'data-testid="registered"' in text(resp)
+    assert session.scalar(select(Customer).where(Customer.phone == "13922223333")).name == "钱女士"
+    page = text(client.get("/visitors/"))
+    assert "钱女士" in page and "13922223333" in page
+
+
+def test_bad_phone_is_422_with_the_input_kept_and_nothing_saved(client, session):
+    login_as(client, "C001")
+    before = row_counts(session)
+    resp = _register(client, "12345", name="坏号码")
+    assert resp.status_code == 422 and "坏号码" in text(resp) and 'aria-invalid="true"' in text(resp)
+    assert row_counts(session) == before
+
+
+def test_second_agent_sees_the_owner_and_the_manager_rules(client, session):
+    login_as(client, "C001")
+    _register(client, "13933334444")
+    login_as(client, "C002")
+    resp = _register(client, "139 3333 4444", name="钱女士")
+    body = text(resp)
+    assert resp.status_code == 200 and 'data-testid="collision"' in body and "李晓梅" in body
+    assert "13933334444" not in body  # nothing of the owner's file
+    collision = session.scalar(select(Collision).order_by(Collision.id.desc()))
+    # the agent sees the customer masked and cannot open the queue
+    customer = session.scalar(select(Customer).where(Customer.phone == "13933334444"))
+    assert "139****4444" in text(client.get(f"/visitors/customers/{customer.id}"))
+    assert client.get("/visitors/collisions").status_code == 403
+    login_as(client, "M001")
+    assert "钱女士" in text(client.get("/visitors/collisions"))
+    resp = client.post(f"/visitors/collisions/{collision.id}/rule", data={"ruling": "leadership"}, headers=HX)
+    assert resp.status_code == 200
+    session.expire_all()
+    assert (session.get(Collision, collision.id).ruling, session.get(Collision, collision.id).deduction_pct) == (
+        "leadership", 50)
+    resp = client.post(f"/visitors/collisions/{collision.id}/rule", data={"ruling": "settled"}, headers=HX)
+    assert resp.status_code == 409
+
+
+def test_demo_has_a_pending_collision_and_a_follow_up_due_today(client, session):
+    login_as(client, "M001")
+    page = text(client.get("/visitors/collisions"))
+    assert "郑先生" in page and "张伟" in page
+    login_as(client, "C001")
+    assert 'data-testid="due"' in text(client.get("/visitors/"))
+
+
+def test_follow_up_through_the_web_and_a_bad_date(client, session):
+    login_as(client, "C001")
+    customer = session.scalar(select(Customer).where(Customer.phone == "13916880002"))
+    resp = client.post(f"/visitors/customers/{customer.id}/follow-ups",
+                       data={"kind": "call", "note": "再约", "next_on": "2001-01-01"})
+    assert resp.status_code == 422 and "再约" in text(resp)
+    resp = client.post(f"/visitors/customers/{customer.id}/follow-ups", data={"kind": "call", "note": "再约"})
+    assert resp.status_code == 303
