@@ -164,6 +164,11 @@ def _printable(ch: str) -> str:
     return ch if 0x81 <= lead <= 0xFE and 0x40 <= trail <= 0xFE and trail != 0x7F else "?"
 
 
+@lru_cache(maxsize=8192)
+def _clean(text: str) -> str:
+    return "".join(_printable(ch) for ch in unicodedata.normalize("NFC", text))
+
+
 def clean(text: str) -> str:
     """Text as the printer will get it: composed (NFC); control characters removed (a name or
     address holding ``ESC @``, ``GS V``, ``DLE DC4`` or ``ESC p`` must not reset the printer, cut
@@ -171,10 +176,14 @@ def clean(text: str) -> str:
     printed as ``￥``; a character a GBK printer font lacks shown as ``?``."""
     if not text:
         return ""
-    return "".join(_printable(ch) for ch in unicodedata.normalize("NFC", str(text)))
+    text = str(text)
+    if text.isascii() and text.isprintable():
+        return text  # the usual case: nothing to drop or replace
+    return _clean(text)
 
 
 # ------------------------------------------------------------------ widths
+@lru_cache(maxsize=8192)
 def char_width(ch: str) -> int:
     """Columns a (clean) character takes: the bytes the printer gets for it in GBK/GB18030 —
     a character sent as two bytes prints double width, including the ones Unicode calls
@@ -184,6 +193,13 @@ def char_width(ch: str) -> int:
 
 
 def text_width(text: str) -> int:
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return _width(text)
+
+
+@lru_cache(maxsize=8192)
+def _width(text: str) -> int:
     return sum(char_width(ch) for ch in clean(text))
 
 
