@@ -54,3 +54,32 @@ def test_five_wrong_pins_at_the_login_screen_lock_a_clerk_on_that_tablet_only(ap
     other = app.test_client()
     resp = other.post(f"/login/{clerk.id}", data={"pin": "1002"}, environ_base=MANAGER_TABLET)
     assert resp.status_code in (302, 303)
+
+
+def test_twenty_wrong_pins_at_once_on_sqlite_check_at_most_five(app, session):
+    """SQLite runs one writing request at a time (the write lock from the first statement); a refused
+    request rolls back to its savepoint and writes the counted try before letting the lock go, so the
+    next request in line always sees it."""
+    import threading
+
+    from pos.audit.models import AuditEntry
+
+    clerk = staff_by_no("C001")
+    barrier = threading.Barrier(20)
+    statuses = []
+
+    def wrong():
+        c = app.test_client()
+        barrier.wait()
+        statuses.append(c.post(f"/login/{clerk.id}", data={"pin": "0000"}).status_code)
+
+    threads = [threading.Thread(target=wrong) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [401] * 4 + [423] * 16
+    session.rollback()  # the test's own read (staff_by_no) ends: the next request here starts afresh
+    assert app.test_client().post(f"/login/{clerk.id}", data={"pin": "1001"}).status_code == 423
+    session.expire_all()
+    assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.kind == "staff.login_failed")) == 5
