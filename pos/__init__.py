@@ -254,6 +254,7 @@ def _register_blueprints(app: Flask) -> None:
     from .property.escrow_views import bp as escrow_bp
     from .property.contract_views import bp as contracts_bp
     from .property.collection_views import bp as collections_bp
+    from .property.commission_views import bp as commission_bp
     from .reports.views import bp as reports_bp
     from .sales.views import bp as sales_bp
     from .shop.views import bp as shop_bp
@@ -261,7 +262,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
                printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
-               escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp):
+               escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp,
+               commission_bp):
         app.register_blueprint(bp)
 
 

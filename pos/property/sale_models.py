@@ -328,3 +328,48 @@ class AgreementOutcome(db.Model):
 
     agreement: Mapped[Agreement] = relationship()
     decided_by = relationship("Staff")
+
+
+class AgentPay(db.Model):
+    """An agent's monthly base pay (底薪): the base of collision deductions (撞单扣罚)."""
+
+    __tablename__ = "property_agent_pay"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    base_pay: Mapped[Decimal] = mapped_column(Money)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommissionMonth(db.Model):
+    """A month of sales commission (售房激励金) approved by the manager: its lines are frozen."""
+
+    __tablename__ = "property_commission_month"
+    __table_args__ = (UniqueConstraint("month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # 2026-11
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    approved_by = relationship("Staff")
+    lines: Mapped[list[CommissionLine]] = relationship(back_populates="month_row", order_by="CommissionLine.id",
+                                                       lazy="selectin")
+
+
+class CommissionLine(db.Model):
+    """One line of an agent's commission: a contract's share earned by collection, or a deduction."""
+
+    __tablename__ = "property_commission_line"
+    __table_args__ = (Index("ix_property_commission_line_agent", "agent_id", "contract_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month_id: Mapped[int] = mapped_column(ForeignKey("property_commission_month.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # commission | deduction
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("property_contract.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    base: Mapped[Decimal] = mapped_column(Money)  # contract amount, or base pay
+    amount: Mapped[Decimal] = mapped_column(Money)  # + earned, − deducted
+
+    month_row: Mapped[CommissionMonth] = relationship(back_populates="lines")
