@@ -16,7 +16,7 @@ from ..extensions import db
 from ..money import format_money
 from ..qr import qr_svg
 from ..sales import pickup
-from ..sales.pickup_views import pickup_page
+from ..sales.pickup_views import pickup_refused
 from ..shop import services as shop
 from ..staff.models import Staff, StaffRole
 from ..staff.permissions import roles_required
@@ -62,8 +62,7 @@ def drivers() -> list[Staff]:
 # ------------------------------------------------------------------ the clerk asks for delivery
 @bp.post("/delivery/request/<no>")
 @roles_required("clerk")
-@transaction(refused=lambda e: pickup_page(pickup.find_for_pickup(db.session, request.view_args["no"]),
-                                           delivery_error=e.message))
+@transaction(refused=pickup_refused("delivery_error"))
 def request_delivery(no: str):
     voucher = pickup.find_for_pickup(db.session, no)
     form = valid(DispatchRequestForm())

@@ -37,6 +37,12 @@ def pickup_page(voucher: Voucher, **extra):
                            once_key=request.form.get("once_key", "") if posted else uuid.uuid4().hex, **extra)
 
 
+def pickup_refused(box: str = "error"):
+    """``refused=`` for a POST from the pickup screen: the screen again, the message in ``box``
+    (``error`` for the hand-over, ``delivery_error`` for the delivery request), the input kept."""
+    return lambda e: pickup_page(pickup.find_for_pickup(db.session, request.view_args["no"]), **{box: e.message})
+
+
 @bp.get("/pickup")
 @roles_required("clerk")
 def pickup_find():
@@ -52,8 +58,7 @@ def pickup_find():
 
 @bp.post("/pickup/<no>")
 @roles_required("clerk")
-@transaction(refused=lambda e: pickup_page(pickup.find_for_pickup(db.session, request.view_args["no"]),
-                                           error=e.message))
+@transaction(refused=pickup_refused())
 def pickup_hand_over(no: str):
     voucher = pickup.find_for_pickup(db.session, no)
     quantities = {line.id: request.form.get(f"qty_{line.id}", "") for line in voucher.lines}

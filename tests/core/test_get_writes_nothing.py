@@ -81,8 +81,10 @@ def get_routes(app, day: dict, role: str | None):
                                 day["z_no"] if rule.rule.startswith("/reports/z") else day["voucher_no"])
             elif name == "role":
                 values[name] = role or "clerk"
-            else:
+            elif name in day:
                 values[name] = day[name]
+            else:  # a route of a domain without records in this day: a record that is not there
+                values[name] = "999999" if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
         values.update(query.get(rule.endpoint, {}))
         yield rule.endpoint, adapter.build(rule.endpoint, values)
 
@@ -113,6 +115,7 @@ def test_every_get_route_writes_nothing(app, session, shop_day, role):
             assert after == before, f"GET {url} as {role or 'anonymous'} ({resp.status_code}) changed {changed}"
             assert resp.status_code < 500, f"GET {url} as {role or 'anonymous'}: {resp.status_code}"
     assert len(answered) >= 60
+    assert not any(status >= 500 for status in answered.values())
     if role == "manager":  # the ids are real: the manager's screens open (not just 404s)
         opened = {e for e, status in answered.items() if status == 200}
         for endpoint in ("cashier.payment", "cashier.shift_report", "delivery.slip", "invoicing.invoice",
