@@ -148,13 +148,6 @@ def landed(page):
     page.wait_for_load_state()
 
 
-def landed(page):
-    """After logging in: wait until the person's landing screen is shown (a cashier lands on the cash
-    desk, a clerk on the counter, a driver on their queue, a manager on the manager's home)."""
-    page.wait_for_url(lambda url: "/login" not in url)
-    page.wait_for_load_state()
-
-
 def confirm_in_dialog(page, button: str):
     """An irreversible step asks in an in-page <dialog> (not the browser's confirm()): say yes."""
     dialog = page.get_by_test_id("confirm-dialog")
