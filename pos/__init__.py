@@ -249,6 +249,7 @@ def _register_blueprints(app: Flask) -> None:
     from .printers.views import bp as printers_bp
     from .property.views import bp as property_bp
     from .customers.visit_views import bp as visitors_bp
+    from .property.opening_views import bp as opening_bp
     from .property.calculator import bp as mortgage_bp
     from .property.agreement_views import bp as agreements_bp
     from .property.escrow_views import bp as escrow_bp
@@ -262,7 +263,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
                printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
-               escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp,
+               escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp, opening_bp,
                commission_bp):
         app.register_blueprint(bp)
 

@@ -236,3 +236,54 @@ class PriceListLine(db.Model):
     floor_total: Mapped[Decimal] = mapped_column(Money)
 
     price_list: Mapped[PriceList] = relationship(back_populates="lines")
+
+
+class QueueTicket(db.Model):
+    """A queue number (认筹/排号) a customer holds for a project's opening day. Numbers are gapless per
+    project. A 认筹 fee is only possible once the project has its pre-sale permit; it is recorded here
+    (amount and state) and taken by the finance desk into the escrow account (part 2)."""
+
+    __tablename__ = "property_queue_ticket"
+    __table_args__ = (UniqueConstraint("project_id", "number"),
+                      Index("uq_property_queue_ticket_live_customer", "project_id", "customer_id", unique=True,
+                            sqlite_where=text("status != 'cancelled'"), postgresql_where=text("status != 'cancelled'")),
+                      Index("ix_property_queue_ticket_status", "project_id", "status", "number"),
+                      CheckConstraint("fee >= 0", name="fee"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("property_project.id"))
+    number: Mapped[int]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    customer_name: Mapped[str] = mapped_column(String(60))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    fee_state: Mapped[str] = mapped_column(String(10), default="none")  # none / due / paid / refunded
+    #: waiting → called → chosen; or skipped (recalled later) / cancelled
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("property_unit.id"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("property_unit_claim.id"))
+    chosen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff = relationship("Staff")
+    unit: Mapped[Unit | None] = relationship()
+
+
+class SelectionSession(db.Model):
+    """An opening day's selection session (开盘选房): numbers are called in queue order, ``call_window`` at a
+    time; each called buyer's unit is held for them at once. One open session per project."""
+
+    __tablename__ = "property_selection_session"
+    __table_args__ = (Index("uq_property_selection_session_open", "project_id", unique=True,
+                            sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+                      CheckConstraint("call_window > 0", name="call_window"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("property_project.id"))
+    call_window: Mapped[int] = mapped_column(default=1)  # how many numbers are called at once
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()

@@ -27,6 +27,8 @@ bp = Blueprint("property", __name__, url_prefix="/property")
 
 nav.register(nav.NavItem("property.index", nav._l("Sales control"), "clerk", icon="building", order=40))
 nav.register(nav.NavItem("property.index", nav._l("Sales control"), "manager", icon="building", order=40))
+nav.register(nav.NavItem("property.openings", nav._l("Queue numbers and opening day"), "clerk", icon="people",
+                         order=43, in_header=False))
 
 POLL_MS = 1500
 
@@ -77,6 +79,16 @@ def index():
             total.merge(t)
         rows.append((project, tallies, total))
     return render_template("property/index.html", rows=rows)
+
+
+@bp.get("/openings")
+@roles_required("clerk")
+def openings():
+    """Queue numbers and opening day: the projects, each with its queue and open session."""
+    from . import opening
+
+    return render_template("property/openings.html", rows=[(p, opening.current_session(db.session, p))
+                                                            for p in services.projects(db.session)])
 
 
 @bp.get("/buildings/<int:building_id>")
