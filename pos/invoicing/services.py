@@ -258,7 +258,7 @@ def find(session: Session, *, query: str = "", day_from: date | None = None, day
          limit: int = 100) -> list[Invoice]:
     """By invoice number, voucher number, customer name or phone, and dates."""
     stmt = select(Invoice).order_by(Invoice.id.desc()).limit(limit)
-    q = (query or "").strip()[:40]
+    q = plain((query or "")[:80])[:40]  # a phone or number typed in full-width digits finds the same invoice
     if q:
         like = f"%{q}%"
         voucher_ids = select(InvoiceVoucher.invoice_id).join(Voucher, Voucher.id == InvoiceVoucher.voucher_id) \

@@ -503,3 +503,10 @@ def test_the_request_caps_never_refuse_what_a_form_allows():
             if name and size and int(size.group(1)) > typed._field_limit(name.group(1)):
                 too_tight.append((path.name, name.group(1), size.group(1)))
     assert too_tight == []
+
+
+def test_invoice_found_by_a_phone_typed_in_full_width_digits(session, paid):  # noqa: F811
+    from pos.invoicing import services
+    from tests.invoicing.test_services import BUYER
+    invoice = services.issue(session, [paid().no], BUYER, preparer=staff_by_no("S001"))
+    assert invoice in services.find(session, query="１３８００１３８")
