@@ -72,7 +72,8 @@ def test_agents_racing_for_one_unit_make_one_agreement(pg_app):
         refused = [o for o in outcomes if o[0] != "ok"]
         assert len(winners) == 1, outcomes
         assert len(refused) == len(people) - 1
-        assert all(o[0] == Conflict.__name__ and o[1] == 409 and "already taken" in o[2] for o in refused), refused
+        # told which unit is taken (in the staff's language: "already taken" / "已售出")
+        assert all(o[0] == Conflict.__name__ and o[1] == 409 and unit.number in o[2] for o in refused), refused
         session.expire_all()
         assert session.scalar(select(func.count(Agreement.id)).where(Agreement.unit_id == unit_id)) == 1
         assert session.scalar(select(func.count(UnitClaim.id)).where(UnitClaim.unit_id == unit_id,
@@ -82,3 +83,85 @@ def test_agents_racing_for_one_unit_make_one_agreement(pg_app):
     # the numbers are gapless per project although the agreements raced
     seqs = sorted(session.scalars(select(Agreement.seq)))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def _setup_in_force(session, pg_app):
+    from pos.cashier import services as cashier_services
+    from pos.property import escrow
+    from pos.shop.models import Station
+
+    unit = session.scalar(select(Unit).where(Unit.status == "available").order_by(Unit.id).limit(1))
+    agreement = agreements.create_agreement(session, unit.id, _typed(unit, "钱七"),
+                                            actor=staff_services.by_number(session, "C001"))
+    cashiers = []
+    stations = list(session.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.id)))
+    for i, station in enumerate(stations[:2]):
+        no = "S001" if i == 0 else "S9PG"
+        person = staff_services.by_number(session, no) or staff_services.create_staff(
+            session, staff_no=no, full_name="收银二", roles=("cashier",), pin="2929", actor=None)
+        cashier_services.open_shift(session, cashier=person, station_id=station.id, counts={10000: 1})
+        cashiers.append(no)
+    session.commit()
+    return agreement.id, cashiers, escrow
+
+
+def test_two_desks_paying_the_same_deposit_at_once_take_it_once(pg_app):
+    from pos.property.sale_models import EscrowPayment
+
+    session = db.session
+    agreement_id, cashiers, escrow = _setup_in_force(session, pg_app)
+    assert len(cashiers) == 2, "the demo has two cash desks"
+
+    def pay(no, key):
+        data = escrow.PaymentInput(item="deposit", amount="50000", method="card", reference=f"REF{key}")
+        return lambda s: escrow.take_payment(s, agreement_id, data, cashier=staff_services.by_number(s, no),
+                                             once_key=key)
+
+    # the same form sent twice at once from one desk: one payment, both answers name it
+    same = _race(pg_app, [pay(cashiers[0], "same-key"), pay(cashiers[0], "same-key")])
+    session.expire_all()
+    assert session.scalar(select(func.count(EscrowPayment.id))) == 1, same
+    assert [o[0] for o in same].count("ok") >= 1
+    # reverse it, then two desks take the deposit at once with different forms: one wins, one is told
+    from pos.property import escrow as escrow_rules
+
+    first = session.scalar(select(EscrowPayment))
+    escrow_rules.reverse_payment(session, first.id, cashier=staff_services.by_number(session, cashiers[0]),
+                                 approver=staff_services.by_number(session, "M001"), reason="测试", once_key="rv")
+    session.commit()
+    outcomes = _race(pg_app, [pay(cashiers[0], "desk-a"), pay(cashiers[1], "desk-b")])
+    winners = [o for o in outcomes if o[0] == "ok"]
+    assert len(winners) == 1, outcomes
+    loser = next(o for o in outcomes if o[0] != "ok")
+    assert loser[1] == 409 and ("already paid in full" in loser[2] or "已全部付清" in loser[2])
+    session.expire_all()
+    agreement = session.get(Agreement, agreement_id)
+    assert agreement.state == "in_force" and escrow_rules.paid_on(session, agreement, "deposit") == 50000
+
+
+def test_converting_one_agreement_twice_at_once_makes_one_contract(pg_app):
+    from pos.property import contracts, escrow
+    from pos.property.sale_models import Contract
+
+    session = db.session
+    agreement_id, cashiers, _escrow = _setup_in_force(session, pg_app)
+    escrow.take_payment(session, agreement_id, escrow.PaymentInput(item="deposit", amount="50000", method="card",
+                                                                   reference="REF1"),
+                        cashier=staff_services.by_number(session, cashiers[0]), once_key="dep")
+    session.commit()
+    agreement = session.get(Agreement, agreement_id)
+    today = local_today()
+    typed = contracts.ContractInput(
+        items=[contracts.ItemInput("down_payment", (today + timedelta(days=3)).isoformat(),
+                                   str(agreement.total_price - agreement.deposit))],
+        delivery_date=(today + timedelta(days=700)).isoformat())
+    session.commit()
+
+    def convert(no):
+        return lambda s: contracts.create_contract(s, agreement_id, typed, actor=staff_services.by_number(s, no))
+
+    outcomes = _race(pg_app, [convert("C001"), convert("M001"), convert("C001")])
+    assert [o[0] for o in outcomes].count("ok") == 1, outcomes
+    assert all(o[1] == 409 for o in outcomes if o[0] != "ok"), outcomes
+    session.expire_all()
+    assert session.scalar(select(func.count(Contract.id)).where(Contract.agreement_id == agreement_id)) == 1
