@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
@@ -22,7 +22,7 @@ from ..catalog import services as catalog
 from ..catalog.models import Product
 from ..customers.models import Customer, CustomerInterest
 from ..dbtypes import utcnow
-from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..errors import Conflict, DomainError, Forbidden, NotFound, get_or_404
 from ..money import FEN, format_money, plain_number
 from ..shop import services as shop
 from ..staff import services as staff_services
@@ -54,10 +54,7 @@ class Approval:
 
 # ------------------------------------------------------------------ finding vouchers
 def get_voucher(session: Session, voucher_id: int) -> Voucher:
-    voucher = session.get(Voucher, voucher_id)
-    if voucher is None:
-        raise NotFound(_("No such voucher."))
-    return voucher
+    return get_or_404(session, Voucher, voucher_id, _("No such voucher."))
 
 
 def lock(session: Session, voucher: Voucher) -> Voucher:
@@ -320,9 +317,16 @@ def find_or_register_customer(session: Session, *, phone: str, name: str = "", a
     if customer is None:
         if not name:
             raise DomainError(_("New customer: enter the name too."), field="name")
-        customer = Customer(name=name, phone=plain, address=(address or "").strip(), created_by_id=actor.id)
-        session.add(customer)
-        session.flush()
+        try:
+            with session.begin_nested():  # two tablets registering one phone at once: the unique index decides
+                customer = Customer(name=name, phone=plain, address=(address or "").strip(), created_by_id=actor.id)
+                session.add(customer)
+                session.flush()
+        except IntegrityError:
+            customer = session.scalar(select(Customer).where(Customer.phone == plain))  # the other one's
+            if customer is None:
+                raise
+            return customer
         record(session, "customers.registered", actor=actor, record=customer, summary=f"{name} {plain}")
     else:
         if address and address.strip() and address.strip() != customer.address:

@@ -15,13 +15,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import tx
 from ..audit.services import record
 from ..dbtypes import utcnow
-from ..errors import DomainError, Forbidden, NotFound
+from ..errors import DomainError, Forbidden, get_or_404
 from .models import ROLES, PinThrottle, Staff
 
 PIN_RE = re.compile(r"^[0-9]{4,6}$")
@@ -88,10 +89,7 @@ def check_roles(roles) -> list[str]:
 
 
 def get(session: Session, staff_id: int) -> Staff:
-    staff = session.get(Staff, staff_id)
-    if staff is None:
-        raise NotFound(_("No such member of staff."))
-    return staff
+    return get_or_404(session, Staff, staff_id, _("No such member of staff."))
 
 
 def by_number(session: Session, staff_no: str) -> Staff | None:
@@ -144,8 +142,12 @@ def create_staff(
         active=True,
     )
     staff.set_roles(roles)
-    session.add(staff)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same number added on two screens at once: the unique index decides
+            session.add(staff)
+            session.flush()
+    except IntegrityError:
+        raise DomainError(_("Staff number %(no)s is already taken.", no=staff_no), field="staff_no") from None
     record(
         session, "staff.created", actor=actor, record=staff,
         summary=f"{staff.staff_no} {staff.full_name} ({', '.join(roles)})",
@@ -342,8 +344,27 @@ def set_password(session: Session, staff: Staff, password: str, *, actor: Staff)
     record(session, "staff.password_set", actor=actor, record=staff, summary=staff.full_name)
 
 
+def _lock_managers(session: Session) -> None:
+    """Lock the active managers' rows (FOR NO KEY UPDATE) before counting them: two managers taking
+    the role from each other (or deactivating each other) at once cannot leave the shop without one."""
+    session.execute(select(Staff.id).where(Staff.active.is_(True), Staff.role_rows.any(role="manager"))
+                    .order_by(Staff.id).with_for_update(key_share=True))
+
+
+def _still_manager(session: Session, actor: Staff) -> None:
+    """Under the managers' lock: the person acting is still an active manager (another manager may
+    have just taken the role from them)."""
+    was = actor.active and actor.has_role("manager")
+    session.refresh(actor)
+    if was and (not actor.active or not actor.has_role("manager")):
+        raise Forbidden(_("You are no longer a manager: ask another manager."))
+
+
 def change_roles(session: Session, staff: Staff, roles, *, actor: Staff) -> None:
     roles = check_roles(roles)
+    _lock_managers(session)
+    _still_manager(session, actor)
+    session.refresh(staff)
     if "manager" in roles and staff.password_hash is None:
         raise DomainError(_("Set a password before making someone a manager."), field="roles")
     if staff.id == actor.id and "manager" not in roles:
@@ -360,6 +381,9 @@ def deactivate(session: Session, staff: Staff, *, actor: Staff, reason: str = ""
     """Staff are never deleted — their name stays on every voucher they wrote."""
     if staff.id == actor.id:
         raise DomainError(_("You cannot deactivate yourself."))
+    _lock_managers(session)
+    _still_manager(session, actor)
+    session.refresh(staff)
     if not staff.active:
         raise DomainError(_("%(name)s is already deactivated.", name=staff.full_name))
     if staff.has_role("manager"):

@@ -453,3 +453,49 @@ def test_a_shift_reviewed_and_a_quota_set_from_two_desks_at_once(pg_app):
         assert [o[0] for o in outcomes[2:]] == ["ok", "ok"], outcomes
     assert session.scalar(select(func.count(ShiftReview.id))) == ROUNDS
     assert session.scalar(select(func.count(Quota.id))) == ROUNDS
+
+
+def test_two_managers_removing_each_other_at_once_leave_one(pg_app):
+    from pos.staff.models import Staff
+
+    session = db.session
+    for round_ in range(ROUNDS):
+        ids = []
+        for n in (1, 2):
+            m = staff_services.create_staff(session, staff_no=f"X{round_}-{n}", full_name=f"店长{n}", roles=["manager"],
+                                            pin="4321", password="password-1", actor=None)
+            session.flush()
+            ids.append(m.id)
+        session.commit()
+        a, b = ids
+
+        def remove(target, actor, deactivate=round_ % 2 == 1):
+            def call(s):
+                who, by = s.get(Staff, target), s.get(Staff, actor)
+                if deactivate:
+                    return staff_services.deactivate(s, who, actor=by, reason="调岗")
+                return staff_services.change_roles(s, who, ["clerk"], actor=by)
+            return call
+
+        outcomes = race(pg_app, [remove(a, b), remove(b, a)])
+        assert kinds(outcomes) == ["ok", "refused"], outcomes
+        assert [o[1] for o in outcomes if o[0] == "refused"] == [403], outcomes
+        session.expire_all()
+        left = [m for m in (session.get(Staff, a), session.get(Staff, b)) if m.active and m.has_role("manager")]
+        assert len(left) == 1
+
+
+def test_one_staff_number_or_one_new_phone_registered_at_once(pg_app):
+    for round_ in range(ROUNDS):
+        def add(s, round_=round_):
+            return staff_services.create_staff(s, staff_no=f"N{round_}", full_name="新人", roles=["clerk"], pin="1234",
+                                               actor=None)
+
+        def register(s, round_=round_):
+            return sales.find_or_register_customer(s, phone=f"1390000{round_:04d}", name="新客户",
+                                                   actor=by_no(s, "C001"))
+
+        outcomes = race(pg_app, [add, add, register, register])
+        assert kinds(outcomes[:2]) == ["ok", "refused"], outcomes
+        assert [o[1] for o in outcomes[:2] if o[0] == "refused"] == [422], outcomes
+        assert [o[0] for o in outcomes[2:]] == ["ok", "ok"] and outcomes[2][1] == outcomes[3][1], outcomes
