@@ -33,7 +33,7 @@ def test_three_spoolers_print_every_job_once(pg_app):
             db.session.commit()
             barrier = threading.Barrier(3)
 
-            def spool():
+            def spool(barrier=barrier):
                 with pg_app.app_context():
                     barrier.wait()
                     while services.work_one(db.session) is not None:
