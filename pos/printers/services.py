@@ -446,13 +446,16 @@ def run_worker(session_factory, *, stop=None, poll: float = 0.5, once: bool = Fa
                     heartbeat(session)
                     last_beat = time.monotonic()
                 job = work_one(session, stop=stop)
-            except DBAPIError as e:
+            except Exception as e:  # the database above all; never a reason to stop printing
                 _rollback_quietly(session)
                 failures += 1
                 if once and failures >= 5:
                     raise
                 delay = min(MAX_DB_BACKOFF, delay * 2 if delay else 0.5)
-                log.warning("database error, the spooler tries again in %.1f s: %s", delay, e)
+                if isinstance(e, DBAPIError):
+                    log.warning("database error, the spooler tries again in %.1f s: %s", delay, e)
+                else:
+                    log.exception("spooler error, trying again in %.1f s", delay)
                 _pause(stop, delay)
                 continue
             delay, failures = 0.0, 0

@@ -202,3 +202,39 @@ def test_queueing_from_a_screen_leaves_the_commit_to_the_requests_transaction(ap
         assert job.id is not None and session().in_transaction()
         session.rollback()
     assert session.scalar(select(db.func.count(PrintJob.id))) == before
+
+
+def test_an_unexpected_error_does_not_end_the_spooler(app, session, monkeypatch):
+    port = free_port()
+    printer = Printer(name="前台", connector="network", address=f"127.0.0.1:{port}", paper_mm=80)
+    session.add(printer)
+    session.flush()
+    services.enqueue(session, Document(blocks=[Text("终于"), Cut()]), kind="receipt", printer=printer)
+    session.commit()
+    real_claim, calls = services.claim_next, []
+
+    def flaky_claim(s):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise RuntimeError("a bug somewhere")
+        return real_claim(s)
+
+    monkeypatch.setattr(services, "claim_next", flaky_claim)
+    stop = threading.Event()
+    fake = FakePrinter(port).start()
+
+    def spool():
+        with app.app_context():
+            services.run_worker(lambda: db.session, stop=stop, poll=0.05)
+
+    worker = threading.Thread(target=spool, daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not fake.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker.is_alive() and len(fake.received) == 1
+    finally:
+        stop.set()
+        worker.join(5)
+        fake.stop()
