@@ -210,3 +210,16 @@ def end(agreement_id: int):
     outcomes.end_agreement(db.session, agreement_id, request.form.get("outcome", ""), manager=me(),
                            reason=request.form.get("reason", ""), lock_days=request.form.get("lock_days", ""))
     return go(url_for("agreements.show", agreement_id=agreement_id))
+
+
+@bp.app_template_global("property_deal")
+def property_deal(unit):
+    """For the sales-control board's unit panel: the unit's live agreement, its contract and the days
+    left to file it (reads only)."""
+    from . import contracts
+
+    agreement = agreements.agreement_for_unit(db.session, unit.id)
+    contract = contracts.contract_of(db.session, agreement) if agreement is not None else None
+    countdown = contracts.filing_countdown(contract) if contract is not None else None
+    return {"agreement": agreement, "contract": contract, "countdown": countdown,
+            "states": agreements.STATE_LABELS, "contract_states": contracts.STATE_LABELS}

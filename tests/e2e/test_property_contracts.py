@@ -23,6 +23,18 @@ def unit_status(server, number="1801", building="1号楼"):
                           "WHERE b.name = ? AND u.number = ?", (building, number)).fetchone()[0]
 
 
+def board_shows(page, server, status, deal_text=None, number="1801", building="1号楼"):
+    """The sales-control board: the unit's cell has the status; its panel links to the deal."""
+    with sqlite3.connect(server.folder / "pos.sqlite3") as db:
+        building_id = db.execute("SELECT id FROM property_building WHERE name = ?", (building,)).fetchone()[0]
+    page.goto(server.url + f"/property/buildings/{building_id}")
+    cell = page.locator(f'td.sc-cell[data-number="{number}"]')
+    expect(cell).to_have_attribute("data-status", status)
+    if deal_text:
+        cell.locator("button").click()
+        expect(page.get_by_test_id("unit-deal")).to_contain_text(deal_text)
+
+
 def switch_to(page, server, name, pin):
     if page.get_by_role("button", name="切换用户").count():
         page.get_by_role("button", name="切换用户").click()
@@ -35,6 +47,7 @@ def test_agreement_deposit_contract_down_payment_filing(page, live_server, tmp_p
     assert unit_status(server) == "held"  # demo: 1801 held by 李晓梅 for 张先生
     # the agent drafts the agreement for the held unit
     switch_to(page, server, "李晓梅", "1001")
+    board_shows(page, server, "held", "起草认购书")
     page.goto(server.url + "/property/agreements")
     page.get_by_test_id("finder-building").select_option(label="翠湖湾花园 1号楼")
     page.get_by_test_id("finder-number").fill("1801")
@@ -60,6 +73,7 @@ def test_agreement_deposit_contract_down_payment_filing(page, live_server, tmp_p
     assert agreement_no.startswith("RG-")
     assert unit_status(server) == "subscribed"
     agreement_url = page.url
+    board_shows(page, server, "subscribed", agreement_no)
 
     # the cashier takes the deposit by card into the escrow account
     switch_to(page, server, "陈静", "2001")
@@ -99,6 +113,8 @@ def test_agreement_deposit_contract_down_payment_filing(page, live_server, tmp_p
     assert no_sideways_scroll(page)
     page.screenshot(path=str(tmp_path / "contract.png"), full_page=True)
     contract_url = page.url
+    board_shows(page, server, "contracted", "第 1 天")
+    page.screenshot(path=str(tmp_path / "board_panel.png"), full_page=True)
 
     # the cashier takes the down payment (the first schedule item)
     switch_to(page, server, "陈静", "2001")
@@ -122,3 +138,4 @@ def test_agreement_deposit_contract_down_payment_filing(page, live_server, tmp_p
     expect(page.get_by_test_id("contract-state")).to_have_text("已备案")
     expect(page.get_by_test_id("filing-no")).to_have_text("WQ2026-778899")
     assert unit_status(server) == "filed"
+    board_shows(page, server, "filed", "WQ2026-778899")
