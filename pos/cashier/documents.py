@@ -68,7 +68,9 @@ def copy_document(payment: Payment, which: str, shop_name: str) -> Document:
                             notes=notes, signature=which == "customer")
 
 
-def shift_document(shift: Shift, summary, shop_name: str) -> Document:
+def shift_document(shift: Shift, summary, shop_name: str, *, blind: bool = False) -> Document:
+    """The shift report on the receipt printer; ``blind`` (an X report the cashier prints during the
+    shift) leaves out the cash figures, so the closing count stays blind."""
     title = "X 报表（班中，未交班）" if shift.is_open else "交班报表"
     blocks: list = [Title(shop_name), Text(title, align="center", bold=True),
                     KeyValue("收银台", shift.station.name), KeyValue("收银员", shift.cashier.full_name),
@@ -76,12 +78,16 @@ def shift_document(shift: Shift, summary, shop_name: str) -> Document:
                     KeyValue("交班", format_local(shift.closed_at) if shift.closed_at else "未交班"), Separator(),
                     KeyValue("备用金", format_money(shift.opening_float)), KeyValue("收款笔数", str(summary.payments))]
     for kind, amount in summary.by_tender.items():
-        blocks.append(KeyValue(TENDER_NAMES.get(kind, kind), format_money(amount)))
+        if not (blind and kind == "cash"):
+            blocks.append(KeyValue(TENDER_NAMES.get(kind, kind), format_money(amount)))
     for money in getattr(summary, "other_money", []):
         blocks.append(KeyValue(f"{money.label_zh}（{money.count}笔）", format_money(money.amount)))
-    blocks += [KeyValue("找零", format_money(summary.change_out)),
-               KeyValue("现金退款", format_money(summary.cash_refunds)),
-               KeyValue("应有现金", format_money(summary.expected_cash), bold=True)]
+    if blind:
+        blocks.append(Text("现金盲点：应有现金在交班点数后显示"))
+    else:
+        blocks += [KeyValue("找零", format_money(summary.change_out)),
+                   KeyValue("现金退款", format_money(summary.cash_refunds)),
+                   KeyValue("应有现金", format_money(summary.expected_cash), bold=True)]
     if shift.counted_cash is not None:
         blocks += [KeyValue("实点现金", format_money(shift.counted_cash), bold=True),
                    KeyValue("长短款", format_money(shift.over_short), bold=True, double=True)]

@@ -252,6 +252,16 @@ def shift_pdf(shift_id: int):
                         summary=services.summarise(db.session, shift), shop_name=_shop_name())
 
 
+def _blind(shift) -> bool:
+    """While a shift is open its cashier sees no cash figures (a blind count at closing); a manager does."""
+    return shift.is_open and "manager" not in current_user.roles
+
+
+@bp.app_context_processor
+def blind_helper():
+    return {"blind_count": _blind}
+
+
 @bp.post("/cashier/shifts/<int:shift_id>/print")
 @roles_required("cashier")
 @transaction()
@@ -260,7 +270,7 @@ def shift_print(shift_id: int):
     from .documents import shift_document
 
     shift = services.get_shift_for(db.session, shift_id, me())
-    document = shift_document(shift, services.summarise(db.session, shift), _shop_name())
+    document = shift_document(shift, services.summarise(db.session, shift), _shop_name(), blind=_blind(shift))
     printers.queue_from_screen(db.session, [(document, f"交班报表 {shift.station.name} #{shift.id}")], kind="shift",
                                ref=str(shift.id), station_id=shift.station_id, requested_by=me())
     return go(url_for("cashier.shift_report", shift_id=shift.id))

@@ -41,7 +41,7 @@ STATUS_LABELS = {
     VoucherStatus.CANCELLED: nav._l("Cancelled"),
 }
 PAYMENT_LABELS = {
-    "paid": nav._l("Paid"),
+    "paid": nav._l("Payment received"),  # not "Paid": a property schedule's column says 已付
     "awaiting_clearance": nav._l("Paid by cheque: waiting for the funds"),
 }
 

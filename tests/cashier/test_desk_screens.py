@@ -70,3 +70,22 @@ def test_the_payment_screen(client, session, open_shift, write_up):
     tally = client.post(f"/cashier/pay/{v.no}/tally",
                         data={"count_10000": "3", "rej_10000": "1", "rej_reason_10000": "damaged"})
     assert "−￥100.00" in text(tally) and "￥32.00" in text(tally)
+
+
+def test_the_x_report_keeps_the_count_blind_while_the_shift_is_open(client, desk, session, tmp_path):
+    import subprocess
+
+    from pos.cashier.documents import shift_document
+
+    page = text(client.get(f"/cashier/shifts/{desk.id}"))  # the open shift's report, as its cashier
+    assert "￥418.00" not in page and 'data-testid="blind-count"' in page
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(client.get(f"/cashier/shifts/{desk.id}.pdf").data)
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "418.00" not in words and "交班点数后显示" in words
+    summary = services.summarise(session, desk)
+    receipt = repr(shift_document(desk, summary, "店", blind=True).blocks)
+    assert "418.00" not in receipt and "现金盲点" in receipt
+    assert "418.00" in repr(shift_document(desk, summary, "店").blocks)  # the manager's copy has it
+    login_as(client, "M001")
+    assert "￥418.00" in text(client.get(f"/cashier/shifts/{desk.id}"))  # a manager sees it
