@@ -191,11 +191,9 @@ def ascii_digits(value, *, label=None, length: int | tuple[int, int] | None = No
     return text
 
 
-def phone(value, *, field: str | None = "phone") -> str:
-    """A mainland phone number as stored and compared: a mobile as its 11 digits
-    (``+86 138-0013-8001``, ``0086 13800138001``, ``１３８００１３８００１`` → ``13800138001``),
-    a landline as its area code and number in digits (``021-5888 6666`` → ``02158886666``).
-    Anything else is refused with a message saying what a phone number looks like."""
+def normalise_phone(value) -> str | None:
+    """The phone as stored and compared, or None when it is neither a mainland mobile nor a
+    landline with its area code (see :func:`phone`)."""
     text = PHONE_SEPARATORS_RE.sub("", plain(value))
     if text.startswith("+86"):
         text = text[3:]
@@ -203,7 +201,16 @@ def phone(value, *, field: str | None = "phone") -> str:
         text = text[4:]
     elif text.startswith("86") and len(text) == 13 and MOBILE_RE.fullmatch(text[2:]):
         text = text[2:]
-    if MOBILE_RE.fullmatch(text) or LANDLINE_RE.fullmatch(text):
+    return text if MOBILE_RE.fullmatch(text) or LANDLINE_RE.fullmatch(text) else None
+
+
+def phone(value, *, field: str | None = "phone") -> str:
+    """A mainland phone number as stored and compared: a mobile as its 11 digits
+    (``+86 138-0013-8001``, ``0086 13800138001``, ``１３８００１３８００１`` → ``13800138001``),
+    a landline as its area code and number in digits (``021-5888 6666`` → ``02158886666``).
+    Anything else is refused with a message saying what a phone number looks like."""
+    text = normalise_phone(value)
+    if text is not None:
         return text
     raise DomainError(_("Not a phone number: type a mobile (11 digits, 13x–19x) or a landline with its "
                         "area code (e.g. 021-58886666)."), field=field)
