@@ -77,6 +77,21 @@ def max_cash_tendered(session: Session) -> Decimal:
     return value if value.is_finite() and value > 0 else Decimal(DEFAULTS["cash.max_tendered"])
 
 
+def set_max_cash_tendered(session: Session, value) -> Decimal:
+    """Set the most cash one payment may hand over (yuan): from ￥100 to ￥100,000,000."""
+    from ..money import parse_money
+
+    try:
+        amount = parse_money(value)
+    except ValueError:
+        amount = None
+    if amount is None or not Decimal(100) <= amount <= Decimal(100_000_000):
+        raise DomainError(_("The most cash one payment takes is an amount from 100 to 100,000,000 yuan."),
+                          field="max_cash_tendered")
+    set_setting(session, "cash.max_tendered", str(amount))
+    return amount
+
+
 def discount_limit(session: Session, roles) -> Decimal:
     """The largest discount (percent of list price) this person may give on their own."""
     best = Decimal("0")

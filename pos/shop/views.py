@@ -9,6 +9,7 @@ from flask_login import current_user
 from .. import nav
 from ..audit.services import record
 from ..extensions import db
+from ..money import plain_number
 from ..staff.models import ROLES
 from ..staff.permissions import roles_required
 from ..web import go, refuse_with, transaction
@@ -46,7 +47,8 @@ def _typed_settings() -> dict:
     return {"limits": {role: request.form.get(role, "") for role in ROLES},
             "invoice": {"prefix": (request.form.get("invoice_prefix") or "").strip(),
                         "vat": request.form.get("vat") == "1"},
-            "announce": request.form.get("announce_language", ""), "announce_languages": services.ANNOUNCE_LANGUAGES}
+            "announce": request.form.get("announce_language", ""), "announce_languages": services.ANNOUNCE_LANGUAGES,
+            "max_cash": request.form.get("max_cash_tendered", "")}
 
 
 @bp.get("/manage/settings")
@@ -54,7 +56,8 @@ def _typed_settings() -> dict:
 def settings():
     return render_template("shop/settings.html", limits=_limits(), invoice=_invoice_settings(),
                            announce=services.announce_language(db.session),
-                           announce_languages=services.ANNOUNCE_LANGUAGES)
+                           announce_languages=services.ANNOUNCE_LANGUAGES,
+                           max_cash=plain_number(services.max_cash_tendered(db.session)))
 
 
 @bp.post("/manage/settings")
@@ -68,9 +71,13 @@ def save_settings():
     services.set_invoice_settings(db.session, invoice["prefix"], invoice["vat"])
     if typed["announce"]:
         services.set_announce_language(db.session, typed["announce"])
+    if typed["max_cash"].strip():
+        services.set_max_cash_tendered(db.session, typed["max_cash"])
     record(db.session, "shop.settings_changed", actor=current_user._get_current_object(),
            summary=", ".join(f"{r}={limits[r]}%" for r in ROLES)
-           + f"; invoice {invoice['prefix']} VAT={'on' if invoice['vat'] else 'off'}")
+           + f"; invoice {invoice['prefix']} VAT={'on' if invoice['vat'] else 'off'}",
+           data={"limits": {r: str(limits[r]) for r in ROLES}, "invoice_prefix": invoice["prefix"],
+                 "vat": bool(invoice["vat"]), "announce": services.announce_language(db.session)})
     flash(_("Settings saved."), "success")
     return go(url_for("shop.settings"))
 

@@ -535,3 +535,20 @@ def test_the_migration_brings_stored_phones_into_the_one_form(session):
     assert sales.find_customer(session, "13922223333").name == "老客户二"
     session.expire_all()
     assert old[2].phone == "13800138001-" and old[3].phone == "12"  # 周先生 holds it; not a phone
+
+
+def test_the_manager_sets_the_cash_cap_on_the_settings_screen(client, session, station, write_up):
+    login_as(client, "M001")
+    assert "1000000" in body(client.get("/manage/settings"))
+    form = {"clerk": "10", "cashier": "0", "manager": "100", "delivery": "0", "invoice_prefix": "FP{year}", "vat": "1"}
+    for bad in ("50", "abc", "²", "1e30", "999999999999"):
+        resp = client.post("/manage/settings", data={**form, "max_cash_tendered": bad})
+        assert resp.status_code == 422 and "100,000,000" in body(resp), bad
+    assert client.post("/manage/settings", data={**form, "max_cash_tendered": "１００００"}).status_code == 303
+    from pos.shop import services as shop
+    assert shop.max_cash_tendered(session) == Decimal("10000")
+    v = write_up("168.00")
+    login_as(client, "S001")
+    assert client.post("/cashier/shift/open", data={"station": station.id, "count_10000": "2"}).status_code == 303
+    resp = client.post(f"/cashier/pay/{v.no}", data={"once_key": "k1", "cash_amount": "20000"})
+    assert resp.status_code == 422 and count(session, Payment) == 0
