@@ -78,6 +78,26 @@ def _discount_approved(d: dict) -> str:
              price=money(d.get("price")), list=money(d.get("list")))
 
 
+def _locked(d: dict) -> str:
+    from datetime import datetime
+
+    from ..clock import format_local
+
+    until = format_local(datetime.fromisoformat(d["until"]), "%H:%M:%S")
+    return _("%(how)s from %(client)s: locked until %(until)s after %(n)d wrong attempts",
+             how=LOGIN_KINDS.get(d.get("with", ""), d.get("with", "")), client=d.get("client", "") or "—",
+             until=until, n=int(d.get("failures", 0)))
+
+
+def _settings(d: dict) -> str:
+    from .. import nav
+
+    limits = "，".join(f"{nav.ROLE_LABELS.get(r, r)} {v}%" for r, v in d.get("limits", {}).items())
+    return _("Discount limits: %(limits)s; invoice series %(prefix)s, VAT %(vat)s; announcement in %(lang)s",
+             limits=limits, prefix=d.get("invoice_prefix", ""), vat=_("on") if d.get("vat") else _("off"),
+             lang={"zh_CN": "中文", "en": "English"}.get(d.get("announce", ""), d.get("announce", "")))
+
+
 def _login(d: dict) -> str:
     return str(LOGIN_KINDS.get(d.get("with", ""), d.get("with", "")))
 
@@ -92,6 +112,8 @@ DETAILS: dict[str, Callable[[dict], str]] = {
     "sales.dispatched": _picked_up,
     "staff.login": _login,
     "sales.discount_approved": _discount_approved,
+    "staff.locked": _locked,
+    "shop.settings_changed": _settings,
 }
 
 

@@ -231,7 +231,9 @@ def _refused(session: Session, staff: Staff, kind: str, client: str, attempt: _T
         record(s, "staff.login_failed", actor=actor, record=actor, summary=label)
         if locks:
             record(s, "staff.locked", actor=actor, record=actor,
-                   summary=f"{label} until {attempt.locked_until:%H:%M:%S} UTC ({attempt.failures} failures)")
+                   summary=f"{label} until {attempt.locked_until:%H:%M:%S} UTC ({attempt.failures} failures)",
+                   data={"with": kind, "client": client, "until": attempt.locked_until.isoformat(),
+                         "failures": attempt.failures})
 
     tx.now(session, audit)
     if locks:

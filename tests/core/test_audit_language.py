@@ -49,3 +49,26 @@ def test_the_audit_screen_renders_details_in_chinese_without_wrapping_names(clie
     page = text(client.get("/audit"))
     assert "现金 ￥50.00；找零 ￥11.00" in page and "change ￥11.00" not in page
     assert '<td class="nowrap" data-testid="who">陈静</td>' in page
+
+
+def test_settings_and_a_lock_read_in_the_readers_language(client, session):
+    from pos import tx
+    from pos.errors import DomainError
+    from pos.staff import services as staff_services
+
+    login_as(client, "M001")
+    data = {"clerk": "10", "cashier": "0", "manager": "100", "delivery": "0", "invoice_prefix": "FP{year}", "vat": "1"}
+    assert client.post("/manage/settings", data=data).status_code == 303
+    clerk = staff_by_no("C002")
+    for _i in range(5):
+        try:
+            staff_services.attempt_pin_login(session, clerk.id, "0000", client="tablet-1")
+        except DomainError:  # each wrong PIN is refused (the try is kept through the rollback)
+            tx.rollback(session)
+    entries = {e.kind: e for e in session.scalars(select(AuditEntry))}
+    with force_locale("zh_CN"):
+        assert details(entries["shop.settings_changed"]).startswith("折扣权限：营业员 10%")
+        assert "增值税开" in details(entries["shop.settings_changed"])
+        assert "连续输错 5 次，锁定至" in details(entries["staff.locked"])
+    with force_locale("en"):
+        assert "after 5 wrong attempts" in details(entries["staff.locked"])
