@@ -5,7 +5,8 @@
 ``my-strings.json`` maps each new English message id to its Chinese text
 (``{"Choose a unit.": "请选择房源。"}``). Under a file lock (so two developers'
 runs do not overwrite each other) it extracts the strings (``make messages``),
-updates both catalogues, writes the Chinese for the ids given (English: the id
+updates both catalogues, writes the Chinese for the ids given (only where an id has none yet:
+an id with Chinese is used elsewhere — give a new text its own English id; ``--force`` overrides) (English: the id
 itself, for every id still empty), compiles the .mo files and prints the ids
 that still have no Chinese. Without a file it only refreshes and reports.
 """
@@ -46,7 +47,10 @@ def refresh() -> None:
             write_po(f, catalog, no_location=True, sort_output=True, width=0)
 
 
-def fill(chinese: dict[str, str]) -> list[str]:
+def fill(chinese: dict[str, str], *, force: bool = False) -> list[str]:
+    """Write the Chinese given for ids that have none yet. An id that already has Chinese keeps it
+    (another screen uses it: "Unit" is 单位 at the counter, not 房号): give your screen its own,
+    more specific English id instead (``_("Unit no.")``). ``force`` changes existing Chinese."""
     missing: list[str] = []
     for folder in ("zh_Hans_CN", "en"):
         po_path = CATALOGUES / folder / "LC_MESSAGES" / "messages.po"
@@ -56,7 +60,11 @@ def fill(chinese: dict[str, str]) -> list[str]:
             if not message.id:
                 continue
             key = message.id if isinstance(message.id, str) else message.id[0]
-            if folder == "zh_Hans_CN" and key in chinese:
+            current = message.string if isinstance(message.string, str) else message.string[0]
+            if folder == "zh_Hans_CN" and key in chinese and current and current != chinese[key] and not force:
+                print(f"kept {key!r} = {current!r} (not {chinese[key]!r}): it is used elsewhere; "
+                      "give your text a more specific English id")
+            elif folder == "zh_Hans_CN" and key in chinese:
                 text = chinese[key]
                 message.string = text if isinstance(message.id, str) else (text, text)
             elif folder == "en" and not (message.string if isinstance(message.string, str) else message.string[0]):
@@ -76,13 +84,15 @@ def fill(chinese: dict[str, str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     chinese: dict[str, str] = {}
+    force = "--force" in argv
+    argv = [a for a in argv if a != "--force"]
     for name in argv:
         chinese.update(json.loads(Path(name).read_text(encoding="utf-8")))
     LOCK.touch(exist_ok=True)
     with open(LOCK) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         refresh()
-        missing = fill(chinese)
+        missing = fill(chinese, force=force)
     for key in missing:
         print(f"no Chinese yet: {key!r}")
     return 0
