@@ -47,6 +47,7 @@ from .sale_models import (
     IN_FORCE,
     INSTALMENT,
     LOAN,
+    QUEUE_FEE,
     REFUND,
     TRANSFER,
     Agreement,
@@ -62,8 +63,9 @@ KIND_LABELS.update({
 RECORD_LABELS.update({"property_escrow_payment": _l("Escrow payment")})
 
 PAYMENT_KIND_LABELS = {DEPOSIT: _l("Deposit"), DOWN_PAYMENT: _l("Down payment"), INSTALMENT: _l("Instalment"),
-                       LOAN: _l("Mortgage loan"), REFUND: _l("Refund")}
-PAYMENT_KIND_ZH = {DEPOSIT: "定金", DOWN_PAYMENT: "首付款", INSTALMENT: "分期房款", LOAN: "按揭贷款", REFUND: "退款"}
+                       LOAN: _l("Mortgage loan"), REFUND: _l("Refund"), QUEUE_FEE: _l("Queue number fee (认筹)")}
+PAYMENT_KIND_ZH = {DEPOSIT: "定金", DOWN_PAYMENT: "首付款", INSTALMENT: "分期房款", LOAN: "按揭贷款", REFUND: "退款",
+                   QUEUE_FEE: "认筹金"}
 METHOD_LABELS = {CARD: _l("Card terminal"), TRANSFER: _l("Bank transfer"), CASH: _l("Cash")}
 METHOD_ZH = {CARD: "刷卡", TRANSFER: "银行转账", CASH: "现金"}
 #: a bank transfer is recorded at most this many days after the bank moved the money
@@ -285,6 +287,9 @@ def reverse_payment(session: Session, payment_id, *, cashier: Staff, approver: S
         return done
     original = get_payment(session, payment_id)
     shift = cashier_services.require_shift(session, cashier, lock=True)
+    if original.agreement_id is None:
+        return _reverse_queue_fee(session, original, shift, cashier=cashier, approver=approver, reason=reason,
+                                  once_key=once_key, now=now)
     agreement = get_agreement(session, original.agreement_id, lock=True)
     if original.reverses_id is not None or original.amount < 0:
         raise DomainError(_("A reversal cannot itself be reversed."))
@@ -319,6 +324,114 @@ def reverse_payment(session: Session, payment_id, *, cashier: Staff, approver: S
     return row
 
 
+def _reverse_queue_fee(session: Session, original: EscrowPayment, shift: Shift, *, cashier: Staff, approver: Staff,
+                       reason: str, once_key: str, now: datetime) -> EscrowPayment:
+    from .models import QueueTicket
+
+    ticket = session.scalar(select(QueueTicket).where(QueueTicket.id == original.queue_ticket_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if original.reverses_id is not None or original.amount < 0:
+        raise DomainError(_("A reversal cannot itself be reversed."))
+    if session.scalar(select(EscrowPayment.id).where(EscrowPayment.reverses_id == original.id)):
+        raise Conflict(_("Receipt %(no)s has already been reversed.", no=original.receipt_no))
+    project = session.scalar(select(Project).where(Project.id == original.project_id).with_for_update())
+    row = EscrowPayment(
+        once_key=once_key, receipt_no=_next_receipt_no(session, project, local_today()), project_id=project.id,
+        queue_ticket_id=ticket.id, kind=original.kind, method=original.method, reference=original.reference,
+        value_date=local_today(), amount=-original.amount, due_before=original.amount, payer=original.payer,
+        escrow_bank=original.escrow_bank, escrow_account_name=original.escrow_account_name,
+        escrow_account_no=original.escrow_account_no, shift_id=shift.id, cashier_id=cashier.id, at=now,
+        reverses_id=original.id, approved_by_id=approver.id, reason=reason)
+    session.add(row)
+    session.flush()
+    ticket.fee_state = "due"
+    _print_receipt(session, row, shift)
+    record(session, "property.escrow_reversed", actor=cashier, record=row, reason=reason,
+           summary=f"{row.receipt_no} reverses {original.receipt_no} {format_money(original.amount)}, "
+                   f"approved by {approver.full_name}")
+    return row
+
+
+# ------------------------------------------------------------------ the 认筹 fee of a queue number
+def queue_fee_due(session: Session, ticket) -> Decimal:
+    paid = session.scalar(select(func.sum(EscrowPayment.amount)).where(EscrowPayment.queue_ticket_id == ticket.id))
+    return max(ticket.fee - (paid or ZERO), ZERO)
+
+
+def find_ticket(session: Session, project_id, number):
+    from ..text import parse_id
+    from .models import QueueTicket
+
+    ident, no = parse_id(project_id), parse_id(number)
+    ticket = session.scalar(select(QueueTicket).where(QueueTicket.project_id == ident, QueueTicket.number == no)) \
+        if ident and no else None
+    if ticket is None:
+        raise NotFound(_("No such queue number."))
+    return ticket
+
+
+def take_queue_fee(session: Session, ticket_id, data: PaymentInput, *, cashier: Staff, once_key: str,
+                   now: datetime | None = None) -> EscrowPayment:
+    """The 认筹 fee of a queue number into the project's escrow account (only with a pre-sale permit)."""
+    from .models import QueueTicket
+
+    now = now or utcnow()
+    once_key = plain(once_key)
+    if not once_key or len(once_key) > 64:
+        raise DomainError(_("This payment form is out of date: reload the page."))
+    done = session.scalar(select(EscrowPayment).where(EscrowPayment.once_key == once_key))
+    if done is not None:
+        if str(done.queue_ticket_id) != str(ticket_id).strip():
+            raise Conflict(_("This payment form was already used for another agreement: reload the page."))
+        return done
+    amount = _amount(data.amount)
+    method = plain(data.method)
+    if method not in ESCROW_METHODS:
+        raise DomainError(_("Choose how the money came in: card terminal or bank transfer."), field="method")
+    reference = _reference(method, data.reference)
+    shift = cashier_services.require_shift(session, cashier, lock=True)
+    if shop.day_signed_off(session, shop.business_today(session)):
+        raise DomainError(_("Today has been signed off: no more payments can be taken into it."))
+    from ..text import parse_id
+
+    ticket = session.scalar(select(QueueTicket).where(QueueTicket.id == (parse_id(ticket_id) or 0))
+                            .with_for_update().execution_options(populate_existing=True))
+    if ticket is None:
+        raise NotFound(_("No such queue number."))
+    project = session.scalar(select(Project).where(Project.id == ticket.project_id).with_for_update())
+    if not project.has_permit:
+        raise DomainError(_("No 认筹 fee may be taken before the project has its pre-sale permit."))
+    if method == CASH and not terms(session, project.id).escrow_cash_allowed:
+        raise DomainError(_("This project takes no cash: the buyer pays by card or bank transfer into the "
+                            "escrow account."), field="method")
+    due = queue_fee_due(session, ticket)
+    if ticket.fee_state not in ("due", "paid") or due <= 0:
+        raise Conflict(_("Queue number %(n)d has no 认筹 fee to pay.", n=ticket.number))
+    if amount > due:
+        raise DomainError(_("%(amount)s is more than the %(due)s due on %(item)s: take at most what is due.",
+                            amount=format_money(amount), due=format_money(due),
+                            item=str(PAYMENT_KIND_LABELS[QUEUE_FEE])), field="amount")
+    payment = EscrowPayment(
+        once_key=once_key, receipt_no=_next_receipt_no(session, project, local_today()), project_id=project.id,
+        queue_ticket_id=ticket.id, kind=QUEUE_FEE, method=method, reference=reference, value_date=local_today(),
+        amount=amount, due_before=due, payer=check_text(data.payer, label=_("Paid by"), max_len=60)
+        or ticket.customer_name[:60], escrow_bank=project.escrow_bank or "",
+        escrow_account_name=project.escrow_account_name or "", escrow_account_no=project.escrow_account_no or "",
+        shift_id=shift.id, cashier_id=cashier.id, at=now)
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(_("This payment was just taken at another desk: reload the page.")) from None
+    if amount == due:
+        ticket.fee_state = "paid"
+    _print_receipt(session, payment, shift)
+    record(session, "property.escrow_received", actor=cashier, record=payment,
+           summary=f"{payment.receipt_no} queue No.{ticket.number} {format_money(amount)} {method} {reference}")
+    return payment
+
+
 def get_payment(session: Session, payment_id) -> EscrowPayment:
     from ..text import parse_id
 
@@ -338,11 +451,11 @@ def receipt_document(payment: EscrowPayment, shop_name: str):
     """The receipt on the receipt printer: what was paid, how, and into which escrow account."""
     from printing.documents import Cut, Document, KeyValue, Separator, SignatureLine, Stamp, Text, Title
 
-    a = payment.agreement
     title = "收据（冲正）" if payment.reverses_id else ("退款凭证" if payment.kind == REFUND else "收据")
-    blocks: list = [Title(shop_name or a.project_name), Text(title, align="center", bold=True),
+    blocks: list = [Title(shop_name), Text(title, align="center", bold=True),
                     KeyValue("收据号", payment.receipt_no), KeyValue("时间", format_local(payment.at)),
-                    KeyValue("认购书", a.no), KeyValue("房号", f"{a.building_name} {a.unit_number}"),
+                    KeyValue("认购书" if payment.agreement else "排号", payment.paid_for),
+                    *([KeyValue("房号", payment.unit_text)] if payment.unit_text else []),
                     KeyValue("交款人", payment.payer), Separator(),
                     KeyValue("款项", PAYMENT_KIND_ZH.get(payment.kind, payment.kind)),
                     KeyValue("应收", format_money(payment.due_before)),
@@ -445,8 +558,8 @@ def day_workbook(session: Session, day: date):
     total = ZERO
     for p in day_payments(session, day):
         reverses = p.reverses.receipt_no if p.reverses is not None else ""
-        sheet.append([p.receipt_no, to_local(p.at).strftime("%Y-%m-%d %H:%M:%S"), p.agreement.project_name,
-                      p.agreement.no, f"{p.agreement.building_name} {p.agreement.unit_number}",
+        sheet.append([p.receipt_no, to_local(p.at).strftime("%Y-%m-%d %H:%M:%S"), p.project.name, p.paid_for,
+                      p.unit_text,
                       PAYMENT_KIND_ZH.get(p.kind, p.kind), METHOD_ZH.get(p.method, p.method), p.reference,
                       p.value_date.isoformat(), p.amount, p.escrow_bank, p.escrow_account_no, p.cashier.full_name,
                       reverses, p.reason])

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from .. import nav
 from ..cashier import services as cashier_services
@@ -42,14 +43,15 @@ def desk():
     rows = []
     takings = None
     if shift is not None:
-        from sqlalchemy import select
-
         from .sale_models import EscrowPayment
 
         rows = list(db.session.scalars(select(EscrowPayment).where(EscrowPayment.shift_id == shift.id)
                                        .order_by(EscrowPayment.id.desc())))
         takings = escrow.shift_takings(db.session, shift.id)
-    return render_template("property/escrow_desk.html", shift=shift, rows=rows, takings=takings,
+    from .models import Project
+
+    projects = list(db.session.scalars(select(Project).order_by(Project.id)))
+    return render_template("property/escrow_desk.html", shift=shift, rows=rows, takings=takings, projects=projects,
                            kinds=escrow.PAYMENT_KIND_LABELS, methods=escrow.METHOD_LABELS, today=local_today(),
                            error=None)
 
@@ -175,4 +177,52 @@ def refund(agreement_id: int):
     payment = outcomes.pay_refund(db.session, agreement_id, method=request.form.get("method", ""),
                                   reference=request.form.get("reference", ""), cashier=me(),
                                   once_key=request.form.get("once_key", ""))
+    return go(url_for("escrow.payment", payment_id=payment.id))
+
+
+# ------------------------------------------------------------------ the 认筹 fee of a queue number
+@bp.get("/queue")
+@roles_required("cashier")
+def find_queue():
+    ticket = escrow.find_ticket(db.session, request.args.get("project"), request.args.get("number"))
+    return go(url_for("escrow.queue", ticket_id=ticket.id))
+
+
+def _queue_page(ticket_id, *, typed=None, error=None, once_key=None, status=200):
+    from .models import QueueTicket
+
+    t = db.session.get(QueueTicket, ticket_id)
+    if t is None:
+        raise DomainError(_("No such queue number."))
+    due = escrow.queue_fee_due(db.session, t)
+    typed = typed or {"amount": str(due), "method": "card", "reference": "", "payer": ""}
+    from .models import Project
+
+    return render_template("property/escrow_queue.html", t=t, due=due, typed=typed, error=error,
+                           project=db.session.get(Project, t.project_id),
+                           once_key=once_key or uuid.uuid4().hex, methods=escrow.METHOD_LABELS,
+                           terms=agreements.terms(db.session, t.project_id),
+                           shift=cashier_services.current_shift(db.session, me())), status
+
+
+@bp.get("/queue/<int:ticket_id>")
+@roles_required("cashier")
+def queue(ticket_id: int):
+    """查: the queue number, its 认筹 fee and what is still due."""
+    return _queue_page(ticket_id)
+
+
+def _queue_refused(error: DomainError):
+    return _queue_page(request.view_args["ticket_id"], typed=_typed_from(request.form), error=error.message,
+                       once_key=request.form.get("once_key", ""), status=error.status)
+
+
+@bp.post("/queue/<int:ticket_id>")
+@roles_required("cashier")
+@transaction(refused=_queue_refused)
+def pay_queue(ticket_id: int):
+    data = escrow.PaymentInput(item="queue_fee", **{k: v for k, v in _typed_from(request.form).items()
+                                                    if k != "item"})
+    payment = escrow.take_queue_fee(db.session, ticket_id, data, cashier=me(),
+                                    once_key=request.form.get("once_key", ""))
     return go(url_for("escrow.payment", payment_id=payment.id))

@@ -49,7 +49,8 @@ DOWN_PAYMENT = "down_payment"  # 首付款
 INSTALMENT = "instalment"  # 分期款
 LOAN = "loan"  # 按揭贷款放款
 REFUND = "refund"  # 退款（定金退还、双倍返还）
-PAYMENT_KINDS = (DEPOSIT, DOWN_PAYMENT, INSTALMENT, LOAN, REFUND)
+QUEUE_FEE = "queue_fee"  # 认筹金
+PAYMENT_KINDS = (DEPOSIT, DOWN_PAYMENT, INSTALMENT, LOAN, REFUND, QUEUE_FEE)
 #: how the money came in
 CARD = "card"  # 刷卡（POS 终端）
 TRANSFER = "transfer"  # 银行转账
@@ -183,13 +184,16 @@ class EscrowPayment(db.Model):
         Index("ix_property_escrow_at", "at"),
         Index("ix_property_escrow_agreement", "agreement_id", "kind"),
         CheckConstraint("amount <> 0", name="amount"),
+        CheckConstraint("agreement_id IS NOT NULL OR queue_ticket_id IS NOT NULL", name="paid_for"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     once_key: Mapped[str] = mapped_column(String(64))
     receipt_no: Mapped[str] = mapped_column(String(30))  # SJ-2026-000001
     project_id: Mapped[int] = mapped_column(ForeignKey("property_project.id"))
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("property_agreement.id"))
+    #: what it pays: an agreement (deposit, schedule items, refunds) or a queue number (认筹 fee)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("property_agreement.id"))
+    queue_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("property_queue_ticket.id"), index=True)
     schedule_item_id: Mapped[int | None] = mapped_column()  # the contract's schedule item (part 3)
     kind: Mapped[str] = mapped_column(String(20))
     method: Mapped[str] = mapped_column(String(10))
@@ -208,10 +212,29 @@ class EscrowPayment(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str] = mapped_column(String(200), default="")
 
-    agreement: Mapped[Agreement] = relationship(lazy="joined")
+    agreement: Mapped[Agreement | None] = relationship(lazy="joined")
+    queue_ticket = relationship("QueueTicket")
+    project: Mapped[Project] = relationship()
     cashier = relationship("Staff", foreign_keys=[cashier_id], lazy="joined")
     approved_by = relationship("Staff", foreign_keys=[approved_by_id])
     reverses: Mapped[EscrowPayment | None] = relationship(remote_side=[id])
+
+    @property
+    def paid_for(self) -> str:
+        """What it pays, as printed: the agreement's number or the queue number."""
+        if self.agreement is not None:
+            return self.agreement.no
+        return f"认筹 No.{self.queue_ticket.number}" if self.queue_ticket is not None else ""
+
+    @property
+    def unit_text(self) -> str:
+        a = self.agreement
+        return f"{a.building_name} {a.unit_number}" if a is not None else ""
+
+    @property
+    def payer_default(self) -> str:
+        a = self.agreement
+        return a.buyer_names if a is not None else (self.queue_ticket.customer_name if self.queue_ticket else "")
 
 
 #: purchase contract states

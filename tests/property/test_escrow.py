@@ -225,3 +225,49 @@ def test_escrow_cash_is_expected_in_the_drawer(session, agreement, desk, manager
     shift = cashier_services.current_shift(session, desk)
     summary = cashier_services.summarise(session, shift)
     assert summary.expected_cash == shift.opening_float + Decimal("20000.00")
+
+
+# ------------------------------------------------------------------ the 认筹 fee of a queue number
+@pytest.fixture
+def ticket(session, project, agent):
+    from pos.property import opening
+
+    t = opening.issue_ticket(session, project, actor=agent, phone="13912345678", name="孙女士", fee="20000")
+    session.commit()
+    return t
+
+
+def test_queue_fee_into_escrow_and_its_reversal(session, ticket, desk, manager):
+    assert ticket.fee_state == "due"
+    data = escrow.PaymentInput(item="queue_fee", amount="20000.01", method="card", reference="55501")
+    with pytest.raises(DomainError, match="more than the"):
+        escrow.take_queue_fee(session, ticket.id, data, cashier=desk, once_key="q0")
+    data.amount = "20000"
+    p = escrow.take_queue_fee(session, ticket.id, data, cashier=desk, once_key="q1")
+    assert p.agreement_id is None and p.kind == "queue_fee" and p.paid_for == f"认筹 No.{ticket.number}"
+    assert ticket.fee_state == "paid" and escrow.take_queue_fee(session, ticket.id, data, cashier=desk,
+                                                                once_key="q1").id == p.id
+    with pytest.raises(Conflict, match="no 认筹 fee"):
+        escrow.take_queue_fee(session, ticket.id, data, cashier=desk, once_key="q2")
+    r = escrow.reverse_payment(session, p.id, cashier=desk, approver=manager, reason="刷错", once_key="qr")
+    assert r.amount == Decimal("-20000.00") and ticket.fee_state == "due"
+    session.commit()
+    book = load_workbook(escrow.day_workbook(session, local_today()))
+    assert [row[3] for row in book.active.iter_rows(min_row=2, values_only=True)][:2] == [p.paid_for, p.paid_for]
+
+
+def test_web_queue_fee(app, client, session, ticket, desk, project):
+    login_as(client, CASHIER)
+    found = client.get(f"/property/escrow/queue?project={project.id}&number={ticket.number}")
+    assert found.status_code == 303
+    page = client.get(found.headers["Location"])
+    assert page.status_code == 200 and "20,000.00" in text(page)
+    bad = client.post(found.headers["Location"], data={"amount": "20000", "method": "cash", "once_key": "wq0"})
+    assert bad.status_code == 422 and count(session, EscrowPayment) == 0
+    ok = client.post(found.headers["Location"], data={"amount": "20000", "method": "card", "reference": "55501",
+                                                      "once_key": "wq1"})
+    assert ok.status_code == 303
+    p = session.scalar(select(EscrowPayment))
+    assert client.get(f"/property/escrow/payments/{p.id}.pdf").status_code == 200
+    assert client.get(f"/property/escrow/payments/{p.id}").status_code == 200
+    assert client.get(f"/property/escrow/queue?project={project.id}&number=99999").status_code == 404
