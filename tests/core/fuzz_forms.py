@@ -219,3 +219,46 @@ def known_rows(session) -> tuple[dict, dict]:
     text_by_arg = {"no": numbers or ["V1"], "day": [today.isoformat()], "month": [today.strftime("%Y-%m")],
                    "kind": ["accessory", "alternative"], "what": ["copies", "receipt", "voucher"]}
     return ids_by_arg, text_by_arg
+
+
+ARG_RE = re.compile(r"""args\s*\.\s*(?:get|getlist)\(\s*["']([A-Za-z_]\w*)["']|day_arg\(\s*["']([A-Za-z_]\w*)["']""")
+
+
+def query_names(view) -> list[str]:
+    """Query arguments the route's module reads (``request.args.get("page")``, ``day_arg("first")``)."""
+    source = inspect.getsource(sys.modules[inspect.unwrap(view).__module__])
+    names = {m.group(1) or m.group(2) for m in ARG_RE.finditer(source)}
+    return sorted(names | {"page", "q", "day", "no"})
+
+
+def get_routes(app) -> list:
+    """Every GET route but static files and PDFs (rendering a PDF takes a second: they take only ids,
+    which the address check already bounds)."""
+    rules = [r for r in app.url_map.iter_rules() if "GET" in (r.methods or ()) and r.endpoint != "static"
+             and not r.rule.endswith(".pdf")]
+    return sorted(rules, key=lambda r: r.rule)
+
+
+def fuzz_get(app, client, rule, *, examples: int, known_ids=None, known_text=None, login=None) -> None:
+    """Open ``rule`` with generated query arguments as its rightful role: never a 5xx, and a GET never writes."""
+    view = app.view_functions[rule.endpoint]
+    names = query_names(view)
+    staff_no = rightful_login(getattr(view, "pos_roles", None))
+
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=True,
+              suppress_health_check=list(HealthCheck))
+    @given(args=path_strategy(rule, known_ids or {}, known_text or {}),
+           query=st.dictionaries(st.sampled_from(names), VALUES, max_size=3))
+    def run(args, query):
+        if login is not None:
+            login(client, staff_no)
+        url = build_url(rule, args)
+        before = row_counts()
+        resp = client.get(url, query_string=query)
+        assert resp.status_code < 500, (url, query, resp.status_code, resp.get_data(as_text=True)[:2000])
+        after = row_counts()
+        changed = {t: (before[t], after[t]) for t in before if before[t] != after[t] and not KEPT_ON_REFUSAL.search(t)}
+        assert not changed, ("a GET wrote", url, query, resp.status_code, changed)
+        db.session.rollback()
+
+    run()

@@ -11,17 +11,18 @@ import pytest
 
 from pos import create_app
 from tests.conftest import BASE_CONFIG, login_as, make_app
-from tests.core.fuzz_forms import fuzz_route, history, known_rows, post_routes
+from tests.core.fuzz_forms import fuzz_get, fuzz_route, get_routes, history, known_rows, post_routes
 
 EXAMPLES = 6
 
 
 def _routes():
     app = create_app({**BASE_CONFIG, "DATABASE_URL": "sqlite://", "INSTANCE_PATH": "/tmp/pos-fuzz-routes"})
-    return [(r.rule, r.endpoint) for r in post_routes(app)]
+    return [(r.rule, r.endpoint) for r in post_routes(app)], [(r.rule, r.endpoint) for r in get_routes(app)]
 
 
-ROUTES = _routes()
+ROUTES, GET_ROUTES = _routes()
+GET_EXAMPLES = 3
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,16 @@ def test_no_form_answers_5xx_or_saves_on_refusal(fuzzed_shop, rule, endpoint):
     rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
     fuzz_route(app, client, rule_obj, examples=EXAMPLES, known_ids=ids_by_arg, known_text=text_by_arg,
                login=lambda c, staff_no: login_as(c, staff_no) if staff_no else None)
+
+
+@pytest.mark.parametrize(("rule", "endpoint"), GET_ROUTES, ids=[r for r, _e in GET_ROUTES])
+def test_no_page_answers_5xx_or_writes(fuzzed_shop, rule, endpoint):
+    """The query arguments too (page=10^20, day=9999-12-31, showroom=², a NUL in a search), and a GET
+    never writes."""
+    app, client, (ids_by_arg, text_by_arg) = fuzzed_shop
+    rule_obj = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
+    fuzz_get(app, client, rule_obj, examples=GET_EXAMPLES, known_ids=ids_by_arg, known_text=text_by_arg,
+             login=lambda c, staff_no: login_as(c, staff_no) if staff_no else None)
 
 
 def test_every_post_route_is_fuzzed():

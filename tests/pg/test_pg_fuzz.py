@@ -10,7 +10,7 @@ import pytest
 
 from pos.extensions import db
 from tests.conftest import login_as
-from tests.core.fuzz_forms import fuzz_route, history, known_rows, post_routes
+from tests.core.fuzz_forms import fuzz_get, fuzz_route, get_routes, history, known_rows, post_routes
 
 pytestmark = pytest.mark.pg
 
@@ -30,5 +30,12 @@ def test_no_form_answers_5xx_or_saves_on_refusal_on_postgresql(pg_app):
                        login=lambda c, staff_no: login_as(c, staff_no) if staff_no else None)
         except AssertionError as e:  # go on with the other routes, then report them all
             failures.append(f"{rule.rule}: {str(e)[:1500]}")
+            db.session.rollback()
+    for rule in get_routes(pg_app):  # the query arguments too; and a GET never writes
+        try:
+            fuzz_get(pg_app, client, rule, examples=2, known_ids=ids_by_arg, known_text=text_by_arg,
+                     login=lambda c, staff_no: login_as(c, staff_no) if staff_no else None)
+        except AssertionError as e:
+            failures.append(f"GET {rule.rule}: {str(e)[:1500]}")
             db.session.rollback()
     assert not failures, "\n\n".join(failures)
