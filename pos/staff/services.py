@@ -356,21 +356,32 @@ def _lock_managers(session: Session) -> None:
 def _still_manager(session: Session, actor: Staff) -> None:
     """Under the managers' lock: the person acting is still an active manager (another manager may
     have just taken the role from them)."""
-    was = actor.active and actor.has_role("manager")
     session.refresh(actor)
-    if was and (not actor.active or not actor.has_role("manager")):
+    if not actor.active or not actor.has_role("manager"):
         raise Forbidden(_("You are no longer a manager: ask another manager."))
+
+
+def _check_not_last_manager(session: Session, staff: Staff) -> None:
+    """Under the managers' lock: someone else stays an active manager."""
+    others = session.scalar(
+        select(func.count(Staff.id)).where(Staff.active.is_(True), Staff.id != staff.id)
+        .where(Staff.role_rows.any(role="manager"))
+    )
+    if not others:
+        raise DomainError(_("This is the last active manager; add another manager first."))
 
 
 def change_roles(session: Session, staff: Staff, roles, *, actor: Staff) -> None:
     roles = check_roles(roles)
+    if staff.id == actor.id and "manager" not in roles:
+        raise DomainError(_("You cannot take the manager role from yourself."), field="roles")
     _lock_managers(session)
-    _still_manager(session, actor)
     session.refresh(staff)
     if "manager" in roles and staff.password_hash is None:
         raise DomainError(_("Set a password before making someone a manager."), field="roles")
-    if staff.id == actor.id and "manager" not in roles:
-        raise DomainError(_("You cannot take the manager role from yourself."), field="roles")
+    if staff.active and staff.has_role("manager") and "manager" not in roles:
+        _check_not_last_manager(session, staff)
+    _still_manager(session, actor)
     before = sorted(staff.roles)
     staff.set_roles(roles)
     record(
@@ -384,17 +395,12 @@ def deactivate(session: Session, staff: Staff, *, actor: Staff, reason: str = ""
     if staff.id == actor.id:
         raise DomainError(_("You cannot deactivate yourself."))
     _lock_managers(session)
-    _still_manager(session, actor)
     session.refresh(staff)
     if not staff.active:
         raise DomainError(_("%(name)s is already deactivated.", name=staff.full_name))
     if staff.has_role("manager"):
-        others = session.scalar(
-            select(func.count(Staff.id)).where(Staff.active.is_(True), Staff.id != staff.id)
-            .where(Staff.role_rows.any(role="manager"))
-        )
-        if not others:
-            raise DomainError(_("This is the last active manager; add another manager first."))
+        _check_not_last_manager(session, staff)
+    _still_manager(session, actor)
     staff.active = False
     record(session, "staff.deactivated", actor=actor, record=staff, summary=staff.full_name, reason=reason)
 

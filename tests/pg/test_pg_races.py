@@ -479,7 +479,7 @@ def test_two_managers_removing_each_other_at_once_leave_one(pg_app):
 
         outcomes = race(pg_app, [remove(a, b), remove(b, a)])
         assert kinds(outcomes) == ["ok", "refused"], outcomes
-        assert [o[1] for o in outcomes if o[0] == "refused"] == [403], outcomes
+        assert [o[1] for o in outcomes if o[0] == "refused"] in ([403], [422]), outcomes
         session.expire_all()
         left = [m for m in (session.get(Staff, a), session.get(Staff, b)) if m.active and m.has_role("manager")]
         assert len(left) == 1
