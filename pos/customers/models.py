@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
@@ -15,6 +15,8 @@ class Customer(db.Model):
     """A customer, found by phone. Name, phone and address go on invoices and dispatch slips."""
 
     __tablename__ = "customer"
+    __table_args__ = (Index("ix_customer_name", "name"), Index("ix_customer_phone_last4", "phone_last4"),
+                      Index("ix_customer_grade", "grade", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
@@ -23,6 +25,24 @@ class Customer(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # the customer file (客户档案, pos/customers/file.py)
+    #: the phone's last four digits, kept with the phone (search by 尾号 through an index)
+    phone_last4: Mapped[str] = mapped_column(String(4), default="", server_default="")
+    channel: Mapped[str] = mapped_column(String(20), default="", server_default="")  # source channel (来源)
+    needs: Mapped[str] = mapped_column(Text, default="", server_default="")  # needs and interests (需求)
+    key_customer: Mapped[bool] = mapped_column(default=False, server_default=text("false"))  # 重点客户
+    #: A/B/C by the manager's rule (stored for search; recomputed by the manager's "regrade")
+    grade: Mapped[str] = mapped_column(String(1), default="C", server_default="C")
+    score: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: merged into another record of the same person (the history moved there); never deleted
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    former_phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+
+    @validates("phone")
+    def _keep_last4(self, _key, value):
+        value = value or ""
+        self.phone_last4 = value[-4:] if value[-4:].isascii() and value[-4:].isdigit() else ""
+        return value
 
 
 class CustomerInterest(db.Model):

@@ -1,0 +1,45 @@
+"""The customer file's timeline entries and purchase totals from sales: vouchers and pickups
+(registered with pos.customers.timeline at import; customers never imports sales)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..customers.timeline import Entry, register_purchase_source, register_timeline_source
+from .models import Pickup, Voucher, VoucherStatus
+
+STATUS_LABELS = {
+    VoucherStatus.DRAFT: _l("Draft"), VoucherStatus.AWAITING_REVIEW: _l("Awaiting review"),
+    VoucherStatus.WRITTEN_UP: _l("Written up"), VoucherStatus.REJECTED: _l("Rejected"),
+    VoucherStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+@register_timeline_source
+def vouchers_and_pickups(session: Session, customer_id: int):
+    for v in session.scalars(select(Voucher).where(Voucher.customer_id == customer_id,
+                                                   Voucher.status != VoucherStatus.DRAFT)):
+        yield Entry(at=v.written_up_at or v.created_at, kind="voucher", title=str(_l("Voucher")) + f" {v.no or ''}",
+                    detail=" · ".join(x for x in (str(STATUS_LABELS.get(v.status, v.status)), v.clerk.full_name,
+                                                  str(_l("Phone order")) if v.channel == "phone" else "") if x),
+                    endpoint="sales.voucher" if v.no else None, args={"no": v.no} if v.no else {}, amount=v.total)
+    for p in session.scalars(select(Pickup).join(Voucher, Voucher.id == Pickup.voucher_id)
+                             .where(Voucher.customer_id == customer_id)):
+        yield Entry(at=p.at, kind="pickup", title=str(_l("Pickup")) + f" {p.voucher.no or ''}",
+                    detail=" · ".join((str(_l("Delivery")) if p.mode == "delivery" else str(_l("At the counter")),
+                                       p.clerk.full_name)))
+
+
+@register_purchase_source
+def purchases(session: Session, customer_id: int, since: datetime) -> tuple[Decimal, datetime | None]:
+    """What the customer bought (written-up, paid vouchers) since then, and when last."""
+    total, last = session.execute(
+        select(func.coalesce(func.sum(Voucher.total), 0), func.max(Voucher.written_up_at))
+        .where(Voucher.customer_id == customer_id, Voucher.status == VoucherStatus.WRITTEN_UP,
+               Voucher.payment_state == "paid", Voucher.written_up_at >= since)).one()
+    return Decimal(total or 0), last
