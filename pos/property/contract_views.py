@@ -110,7 +110,10 @@ def _show(contract_id, *, error=None, status=200):
     c = contracts.get_contract(db.session, contract_id)
     _visible(c)
     plan = contracts.contract_plan(c)
+    from .agreement_views import _managers
+
     return render_template("property/contract.html", c=c, a=c.agreement, states=contracts.STATE_LABELS,
+                           managers=_managers(), paid=contracts.paid_in(db.session, c),
                            kinds=contracts.ITEM_KINDS, item_states=contracts.ITEM_STATES, plan=plan,
                            countdown=contracts.filing_countdown(c),
                            schedule=contracts.schedule_states(db.session, c), error=error,
@@ -185,3 +188,22 @@ def area(contract_id: int):
                             page_size="A4", in_words=amount_in_words)
     return render_template("property/contract_area.html", c=c, typed=typed, r=result, error=error,
                            field=field), (422 if error else 200)
+
+
+@bp.post("/<int:contract_id>/cancel")
+@roles_required("clerk", "manager")
+@transaction(refused=_step_refused)
+def cancel(contract_id: int):
+    """退房 with the manager's PIN: the contract is cancelled as a new record, the refund made due."""
+    from ..staff import services as staff_services
+    from ..text import parse_id
+
+    manager_id = parse_id(request.form.get("manager_id"))
+    if manager_id is None:
+        raise DomainError(_l("Choose the manager who approves the reversal."), field="manager_id")
+    approver = staff_services.verify_manager_pin(db.session, manager_id, request.form.get("manager_pin"),
+                                                 client=request.remote_addr or "")
+    contracts.cancel_contract(db.session, contract_id, actor=me(), approver=approver,
+                              reason=request.form.get("reason", ""), refund=request.form.get("refund", ""),
+                              lock_days=request.form.get("lock_days", ""))
+    return go(url_for("contracts.show", contract_id=contract_id))

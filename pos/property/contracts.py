@@ -47,6 +47,7 @@ from .sale_models import (
 )
 
 KIND_LABELS.update({
+    "property.contract_cancelled": _l("Purchase contract cancelled (unit returned)"),
     "property.contract_drafted": _l("Purchase contract drafted"),
     "property.contract_signed": _l("Purchase contract signed"),
     "property.contract_filed": _l("Purchase contract filed (online signing)"),
@@ -383,3 +384,61 @@ def schedule_states(session: Session, contract: Contract, as_of: date | None = N
                                      rescind_after_days=contract.rescind_after_days)
         out.append((item, fee))
     return out
+
+
+# ------------------------------------------------------------------ cancellation (退房)
+def paid_in(session: Session, contract: Contract) -> Decimal:
+    """What the buyer has paid into escrow on the contract's agreement (deposit and schedule items,
+    net of reversals; refunds not counted)."""
+    from .sale_models import REFUND, EscrowPayment
+
+    value = session.scalar(select(func.sum(EscrowPayment.amount)).where(
+        EscrowPayment.agreement_id == contract.agreement_id, EscrowPayment.kind != REFUND))
+    return value or Decimal("0.00")
+
+
+def cancel_contract(session: Session, contract_id, *, actor: Staff, approver: Staff, reason: str, refund=None,
+                    lock_days=None, now: datetime | None = None):
+    """退房: the manager approves (their PIN checked by the caller); a new record keeps why, what was
+    paid and what is refunded (all of it unless the manager says less, e.g. liquidated damages
+    kept); the contract is cancelled, its claim ends, the unit is freed or locked for some days."""
+    from .models import AVAILABLE, LOCKED
+    from .sale_models import CANCELLED, ContractChange
+
+    now = now or utcnow()
+    if approver is None or not approver.has_role("manager"):
+        raise Forbidden(_("A manager must approve a cancellation with their PIN."))
+    reason = check_text(reason, label=_("Reason"), max_len=200, required=True, field="reason")
+    days = parse_int(lock_days, label=_("Lock the unit for (days)"), minimum=0, maximum=365, default=0,
+                     field="lock_days")
+    contract = get_contract(session, contract_id, lock=True)
+    if contract.state not in (DRAFT, SIGNED, FILED_STATE):
+        raise Conflict(_("Contract %(no)s cannot be cancelled here (it is %(state)s).", no=contract.no,
+                         state=STATE_LABELS.get(contract.state, contract.state)))
+    paid = paid_in(session, contract)
+    amount = paid if plain(refund) == "" or refund is None else _amount(refund, _("Refund"), "refund")
+    if amount < 0 or amount > paid:
+        raise DomainError(_("The refund must be between 0 and what was paid (%(paid)s).", paid=format_money(paid)),
+                          field="refund")
+    unit = services._lock(session, contract.unit_id)
+    change = ContractChange(contract_id=contract.id, kind="cancel", reason=reason, paid=paid, refund_due=amount,
+                            unit_locked_until=local_today() + timedelta(days=days) if days else None,
+                            requested_by_id=actor.id, approved_by_id=approver.id, at=now)
+    session.add(change)
+    contract.state = CANCELLED
+    claim = contract.agreement.claim
+    if claim.ended_at is None:
+        claim.ended_at = now
+        claim.end_reason = "cancelled"
+        claim.ended_by_id = approver.id
+    session.flush()
+    unit.sold_total = None
+    services._change(session, unit, LOCKED if days else AVAILABLE, actor=approver,
+                     kind="property.contract_cancelled", claim=claim, note=f"{contract.no}: {reason}", at=now)
+    if days:
+        unit.locked_until = change.unit_locked_until
+        unit.lock_reason = f"{contract.no} 退房"
+    record(session, "property.contract_cancelled", actor=approver, record=contract, reason=reason,
+           summary=f"{contract.no}: paid {format_money(paid)}, refund {format_money(amount)}, requested by "
+                   f"{actor.full_name}" + (f", unit locked {days} days" if days else ", unit freed"))
+    return change

@@ -124,9 +124,19 @@ def refunded(session: Session, agreement: Agreement) -> Decimal:
     return -(value or ZERO)
 
 
-def refund_still_due(session: Session, agreement: Agreement) -> Decimal:
+def refund_owed(session: Session, agreement: Agreement) -> Decimal:
+    """What the rulings on the agreement (its outcome, or its contract's cancellation) owe the buyer."""
+    from .sale_models import Contract, ContractChange
+
     row = outcome_of(session, agreement)
-    return max(row.refund_due - refunded(session, agreement), ZERO) if row else ZERO
+    owed = row.refund_due if row else ZERO
+    changes = session.scalar(select(func.sum(ContractChange.refund_due)).join(Contract)
+                             .where(Contract.agreement_id == agreement.id, ContractChange.kind == "cancel"))
+    return owed + (changes or ZERO)
+
+
+def refund_still_due(session: Session, agreement: Agreement) -> Decimal:
+    return max(refund_owed(session, agreement) - refunded(session, agreement), ZERO)
 
 
 def pay_refund(session: Session, agreement_id, *, method: str, reference: str, cashier: Staff, once_key: str,
@@ -160,7 +170,7 @@ def pay_refund(session: Session, agreement_id, *, method: str, reference: str, c
         value_date=local_today(), amount=-due, due_before=due, payer=agreement.buyer_names[:60],
         escrow_bank=project.escrow_bank or "", escrow_account_name=project.escrow_account_name or "",
         escrow_account_no=project.escrow_account_no or "", shift_id=shift.id, cashier_id=cashier.id, at=now,
-        reason=str(OUTCOMES[agreement.outcome])[:200])
+        reason=str(OUTCOMES.get(agreement.outcome, "退房"))[:200])
     try:
         with session.begin_nested():
             session.add(payment)

@@ -396,3 +396,26 @@ class CommissionLine(db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)  # + earned, − deducted
 
     month_row: Mapped[CommissionMonth] = relationship(back_populates="lines")
+
+
+class ContractChange(db.Model):
+    """A change to a signed contract approved by the manager, as a new record (never an edit of the
+    contract's terms): a cancellation (退房) with the refund due and the unit freed or locked."""
+
+    __tablename__ = "property_contract_change"
+    __table_args__ = (CheckConstraint("refund_due >= 0 AND paid >= refund_due", name="refund"),
+                      Index("ix_property_contract_change_contract", "contract_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("property_contract.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="cancel")
+    reason: Mapped[str] = mapped_column(String(200))
+    paid: Mapped[Decimal] = mapped_column(Money)  # what the buyer had paid into escrow
+    refund_due: Mapped[Decimal] = mapped_column(Money)
+    unit_locked_until: Mapped[date | None] = mapped_column(Date)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract: Mapped[Contract] = relationship()
+    approved_by = relationship("Staff", foreign_keys=[approved_by_id])

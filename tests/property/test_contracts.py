@@ -191,3 +191,59 @@ def test_web_another_agent_may_not_convert(app, client, in_force):
     resp = client.post(f"/property/contracts/new?agreement={in_force.id}", data={})
     assert resp.status_code == 403
     assert isinstance(Forbidden("x"), DomainError)
+
+
+# ------------------------------------------------------------------ cancellation (退房)
+def test_cancellation_needs_a_manager_and_makes_the_refund_due(session, in_force, agent, manager, desk):
+    from pos.property import outcomes
+    from pos.property.models import AVAILABLE, LOCKED
+
+    c = contracts.create_contract(session, in_force.id, data(in_force), actor=agent)
+    contracts.sign_contract(session, c.id, actor=agent)
+    down = c.items[0]
+    escrow.take_payment(session, in_force.id, escrow.PaymentInput(item=f"down_payment:{down.id}", amount="100000",
+                                                                  method="card", reference="77001"),
+                        cashier=desk, once_key="dp")
+    assert contracts.paid_in(session, c) == Decimal("150000.00")
+    session.commit()
+    before = row_counts(session)
+    with pytest.raises(Forbidden):
+        contracts.cancel_contract(session, c.id, actor=agent, approver=agent, reason="x")
+    with pytest.raises(DomainError, match="between 0 and what was paid"):
+        contracts.cancel_contract(session, c.id, actor=agent, approver=manager, reason="x", refund="150000.01")
+    with pytest.raises(DomainError, match="required"):
+        contracts.cancel_contract(session, c.id, actor=agent, approver=manager, reason="")
+    session.rollback()
+    assert row_counts(session) == before
+    change = contracts.cancel_contract(session, c.id, actor=agent, approver=manager, reason="买受人贷款未获批",
+                                       refund="140000", lock_days="30")
+    assert change.refund_due == Decimal("140000.00") and c.state == "cancelled"
+    assert c.unit.status == LOCKED and services_claim_live(session, c) is None
+    assert outcomes.refund_still_due(session, in_force) == Decimal("140000.00")
+    assert escrow.dues(session, in_force) == []  # nothing more is taken on a cancelled contract
+    p = outcomes.pay_refund(session, in_force.id, method="transfer", reference="TK7788", cashier=desk, once_key="rf")
+    assert p.amount == Decimal("-140000.00") and outcomes.refund_still_due(session, in_force) == 0
+    with pytest.raises(Conflict):
+        contracts.cancel_contract(session, c.id, actor=agent, approver=manager, reason="again")
+    assert AVAILABLE != LOCKED
+
+
+def services_claim_live(session, contract):
+    from pos.property import services
+
+    return services.live_claim(session, contract.unit_id)
+
+
+def test_web_cancellation_with_the_managers_pin(app, client, session, in_force, agent, manager):
+    c = contracts.create_contract(session, in_force.id, data(in_force), actor=agent)
+    session.commit()
+    login_as(client, "C001")
+    form = {"manager_id": manager.id, "manager_pin": "0000", "reason": "退房", "refund": "", "lock_days": "0"}
+    bad = client.post(f"/property/contracts/{c.id}/cancel", data=form)
+    assert bad.status_code in (401, 403, 422)
+    session.expire_all()
+    assert session.get(Contract, c.id).state == "draft"
+    ok = client.post(f"/property/contracts/{c.id}/cancel", data={**form, "manager_pin": "9001"})
+    assert ok.status_code == 303
+    session.expire_all()
+    assert session.get(Contract, c.id).state == "cancelled"
