@@ -16,7 +16,7 @@ from .models import DispatchSlip
 def dispatch_slips(session: Session, customer_id: int):
     for s in session.scalars(select(DispatchSlip).join(Voucher, Voucher.id == DispatchSlip.voucher_id)
                              .where(Voucher.customer_id == customer_id)):
-        yield Entry(at=s.delivered_at or s.created_at, kind="delivery", title=str(_l("Delivery")) + f" {s.no}",
+        yield Entry(at=s.delivered_at or s.created_at, kind="delivery", title=str(_l("Dispatch slip")) + f" {s.no}",
                     detail=" · ".join(x for x in (s.status, s.window_day.isoformat(), s.window,
                                                   s.driver.full_name if s.driver else "") if x),
                     endpoint="delivery.slip", args={"slip_id": s.id})

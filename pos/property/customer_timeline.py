@@ -16,7 +16,7 @@ from .sale_models import Agreement
 def units_and_agreements(session: Session, customer_id: int):
     for claim, unit in session.execute(select(UnitClaim, Unit).join(Unit, Unit.id == UnitClaim.unit_id)
                                        .where(UnitClaim.customer_id == customer_id)):
-        yield Entry(at=claim.created_at, kind="unit", title=str(_l("Unit")) + f" {unit.number}",
+        yield Entry(at=claim.created_at, kind="unit", title=str(_l("Property unit")) + f" {unit.number}",
                     detail=" · ".join(x for x in (claim.kind, claim.end_reason) if x))
     for a in session.scalars(select(Agreement).where(Agreement.customer_id == customer_id)):
         yield Entry(at=a.created_at, kind="unit", title=str(_l("Agreement")) + f" {a.no}",

@@ -31,7 +31,7 @@ def vouchers_and_pickups(session: Session, customer_id: int):
     for p in session.scalars(select(Pickup).join(Voucher, Voucher.id == Pickup.voucher_id)
                              .where(Voucher.customer_id == customer_id)):
         yield Entry(at=p.at, kind="pickup", title=str(_l("Pickup")) + f" {p.voucher.no or ''}",
-                    detail=" · ".join((str(_l("Delivery")) if p.mode == "delivery" else str(_l("At the counter")),
+                    detail=" · ".join((str(_l("For delivery")) if p.mode == "delivery" else str(_l("At the counter")),
                                        p.clerk.full_name)))
 
 
