@@ -83,8 +83,18 @@ def issue_ticket(session: Session, project: Project, *, actor: Staff, phone: str
     return ticket
 
 
-def tickets(session: Session, project: Project) -> list[QueueTicket]:
-    return list(session.scalars(select(QueueTicket).where(QueueTicket.project_id == project.id)
+def tickets(session: Session, project: Project, *, with_units: bool = False) -> list[QueueTicket]:
+    stmt = select(QueueTicket).where(QueueTicket.project_id == project.id).order_by(QueueTicket.number)
+    if with_units:
+        from sqlalchemy.orm import joinedload
+
+        stmt = stmt.options(joinedload(QueueTicket.unit).joinedload(Unit.building), joinedload(QueueTicket.staff))
+    return list(session.scalars(stmt))
+
+
+def skipped(session: Session, sel: SelectionSession) -> list[QueueTicket]:
+    return list(session.scalars(select(QueueTicket).where(QueueTicket.project_id == sel.project_id,
+                                                          QueueTicket.status == "skipped")
                                 .order_by(QueueTicket.number)))
 
 

@@ -20,7 +20,8 @@ def _me():
 
 def _queue_page(project_id, status: int = 200, **extra):
     project = services.get_project(db.session, project_id)
-    return render_template("property/queue.html", project=project, tickets=opening.tickets(db.session, project),
+    return render_template("property/queue.html", project=project,
+                           tickets=opening.tickets(db.session, project, with_units=True),
                            current=opening.current_session(db.session, project), labels=opening.TICKET_LABELS,
                            **extra), status
 
@@ -53,9 +54,15 @@ def open_session(project_id: int):
 
 
 def _desk(session_id, status: int = 200, **extra):
+    """The selection desk. An htmx answer (after a choice) carries only the called and skipped
+    numbers — what the agent needs next — not the whole queue, so a choice stays cheap."""
+    from ..extensions import htmx
+
     sel = opening.get_session(db.session, session_id)
-    return render_template("property/opening.html", sel=sel, called=opening.called(db.session, sel),
-                           tickets=opening.tickets(db.session, sel.project), labels=opening.TICKET_LABELS,
+    return render_template("property/_desk.html" if htmx else "property/opening.html", sel=sel,
+                           called=opening.called(db.session, sel),
+                           tickets=opening.skipped(db.session, sel), labels=opening.TICKET_LABELS,
+                           queue=None if htmx else opening.tickets(db.session, sel.project, with_units=True),
                            **extra), status
 
 
@@ -74,8 +81,11 @@ def _desk_refused(e):
 @transaction(refused=_desk_refused)
 def choose(session_id: int):
     sel = opening.get_session(db.session, session_id)
-    unit = opening.find_unit(db.session, sel.project_id, request.form.get("building_id", ""),
-                             request.form.get("number", ""))
+    if request.form.get("unit_id"):  # tapped on the board
+        unit = services.get_unit(db.session, request.form["unit_id"])
+    else:  # typed: building and unit number
+        unit = opening.find_unit(db.session, sel.project_id, request.form.get("building_id", ""),
+                                 request.form.get("number", ""))
     ticket = opening.choose(db.session, sel, request.form.get("ticket_id", ""), unit.id, actor=_me())
     return _desk(session_id, message=_("Queue number %(no)d: unit %(unit)s is held for %(name)s.",
                                        no=ticket.number, unit=unit.number, name=ticket.customer_name))

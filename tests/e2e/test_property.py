@@ -85,3 +85,48 @@ def test_a_hold_shows_on_another_board_without_reload(browser, page, live_server
         other.context.close()
     finally:
         agent_context.close()
+
+
+def test_opening_day_selects_three_units_in_queue_order(browser, page, live_server):
+    """The manager issues numbers and opens the session (two called at a time); the agent holds the
+    called buyers' units in queue order; the big screen and the board follow."""
+    login_with_keypad(page, live_server.url, "王建国", "9001")
+    landed(page)
+    page.goto(live_server.url + "/property/projects/1/queue")
+    for i, name in enumerate(("甲先生", "乙女士", "丙先生", "丁女士")):
+        page.get_by_test_id("queue-phone").fill(f"1361111000{i}")
+        page.get_by_test_id("queue-name").fill(name)
+        page.get_by_test_id("queue-fee").fill("20000")
+        page.get_by_test_id("issue-number").click()
+        expect(page.get_by_test_id("queue-message")).to_contain_text(name)
+    page.get_by_label("同时叫号数").fill("2")
+    page.get_by_test_id("open-session").click()
+    expect(page.get_by_test_id("called")).to_be_visible()
+    desk_url = page.url
+    expect(page.get_by_test_id("called-1")).to_be_visible()
+    expect(page.get_by_test_id("called-2")).to_be_visible()
+    expect(page.get_by_test_id("called-3")).to_have_count(0)
+
+    screen = browser.new_context(viewport=TABLET, locale="zh-CN").new_page()
+    login_with_keypad(screen, live_server.url, "张伟", "1002")
+    landed(screen)
+    screen.goto(desk_url + "/screen")
+    expect(screen.get_by_test_id("now-calling")).to_contain_text("1")
+
+    for number, unit in ((1, "1802"), (2, "1803"), (3, "1804")):
+        row = page.get_by_test_id(f"called-{number}")
+        row.get_by_role("combobox").select_option(label="1号楼")
+        page.get_by_test_id(f"unit-{number}").fill(unit)
+        page.get_by_test_id(f"choose-{number}").click()
+        expect(page.get_by_test_id("desk-message")).to_contain_text(unit)
+        expect(page.get_by_test_id(f"called-{number}")).to_have_count(0)
+        if number + 2 <= 4:  # the window of two moves on: the next number is called
+            expect(page.get_by_test_id(f"called-{number + 2}")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "property_opening_desk.png"))
+    # the big screen shows the choices without a reload; the board has the units held
+    expect(screen.locator(".sc-chosen")).to_contain_text("1804", timeout=5_000)
+    screen.screenshot(path=str(ARTIFACTS / "property_opening_screen.png"))
+    screen.context.close()
+    page.goto(live_server.url + "/property/buildings/1")
+    for unit in ("1802", "1803", "1804"):
+        expect(page.locator(f'td.sc-cell[data-number="{unit}"]')).to_have_attribute("data-status", "held")
