@@ -220,7 +220,9 @@ def test_a_double_tap_on_write_up_through_the_app(pg_app):
         assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
         statuses = sorted(o[1][0] for o in outcomes)
         assert all(st < 500 for st in statuses), outcomes
-        returned += [o[1][1].rsplit("/", 1)[-1] for o in outcomes if o[1][0] in (302, 303)]
+        # a voucher's page, by number; a tap that came after the first had finished finds no draft and
+        # is sent back to the counter with the message
+        returned += [o[1][1].rsplit("/", 1)[-1] for o in outcomes if "/vouchers/" in o[1][1]]
     session.expire_all()
     numbers = _day_numbers(session)
     assert len(numbers) == ROUNDS
