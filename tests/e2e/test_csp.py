@@ -18,7 +18,16 @@ def _watch(page) -> list[str]:
     return problems
 
 
+def _logged_in(page, base_url: str, name: str, pin: str) -> None:
+    """Log in and wait until the landing page has settled (it may send the person on)."""
+    login_with_keypad(page, base_url, name, pin)
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.wait_for_load_state("networkidle")
+
+
 def _visit_header_screens(page, base_url: str) -> list[str]:
+    page.goto(base_url + "/")
+    page.wait_for_load_state("networkidle")
     links = page.locator("nav.mainnav a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
     visited = []
     for href in ["/", *links]:
@@ -31,8 +40,7 @@ def _visit_header_screens(page, base_url: str) -> list[str]:
 @pytest.mark.parametrize(("name", "pin"), [("李晓梅", "1001"), ("陈静", "2001"), ("王建国", "9001")])
 def test_no_csp_violation_on_any_header_screen(page, live_server, name, pin):
     problems = _watch(page)
-    login_with_keypad(page, live_server.url, name, pin)
-    page.wait_for_load_state("networkidle")
+    _logged_in(page, live_server.url, name, pin)
     visited = _visit_header_screens(page, live_server.url)
     assert len(visited) >= 2
     for extra in ("/reports/quotas", "/manage/places", "/reports/dashboard") if name == "王建国" else ():
@@ -43,8 +51,7 @@ def test_no_csp_violation_on_any_header_screen(page, live_server, name, pin):
 
 def test_scan_box_empties_after_a_scan(page, live_server):
     problems = _watch(page)
-    login_with_keypad(page, live_server.url, "李晓梅", "1001")
-    page.wait_for_load_state("networkidle")
+    _logged_in(page, live_server.url, "李晓梅", "1001")
     page.goto(live_server.url + "/counter")
     box = page.locator("#cq")
     box.fill("海尔")
