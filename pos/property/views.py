@@ -250,3 +250,45 @@ def sc_poll_url(building, project_mode, version, at):
 @bp.app_template_global()
 def sc_epoch(moment):
     return _epoch(moment)
+
+
+# ------------------------------------------------------------------ units as .xlsx
+@bp.get("/buildings/<int:building_id>/units.xlsx")
+@roles_required("manager")
+def export_units(building_id: int):
+    from ..web import xlsx_response
+    from . import excel
+
+    building = services.get_building(db.session, building_id)
+    return xlsx_response(excel.export_units(db.session, building), f"units-{building.id}.xlsx")
+
+
+def _import_page(building_id, status: int = 200, **extra):
+    building = services.get_building(db.session, building_id)
+    return render_template("property/import.html", building=building, **extra), status
+
+
+@bp.get("/buildings/<int:building_id>/import")
+@roles_required("manager")
+def import_form(building_id: int):
+    return _import_page(building_id)
+
+
+@bp.post("/buildings/<int:building_id>/import")
+@roles_required("manager")
+@transaction(refused=lambda e: _import_page(request.view_args["building_id"], e.status, error=e.message))
+def import_units(building_id: int):
+    """All or nothing: a workbook with one bad row saves nothing and says which rows are wrong."""
+    from . import excel
+
+    building = services.get_building(db.session, building_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_page(building_id, 422, error=_("Choose an .xlsx file to import."))
+    import io
+
+    report = excel.import_units(db.session, building, io.BytesIO(upload.read()), actor=_me())
+    if report.errors:
+        return _import_page(building_id, 422, report=report,
+                            error=_("Nothing was imported: %(n)d rows are wrong.", n=len(report.errors)))
+    return _import_page(building_id, report=report, message=_("%(n)d units imported.", n=report.created))
