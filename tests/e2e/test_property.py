@@ -130,3 +130,40 @@ def test_opening_day_selects_three_units_in_queue_order(browser, page, live_serv
     page.goto(live_server.url + "/property/buildings/1")
     for unit in ("1802", "1803", "1804"):
         expect(page.locator(f'td.sc-cell[data-number="{unit}"]')).to_have_attribute("data-status", "held")
+
+
+def test_a_second_agent_registering_an_owned_phone_sees_the_collision_and_the_manager_rules(browser, page,
+                                                                                            live_server):
+    login_with_keypad(page, live_server.url, "李晓梅", "1001")
+    landed(page)
+    page.goto(live_server.url + "/visitors/")
+    page.get_by_test_id("visitor-phone").fill("+86 135 7777 8888")
+    page.get_by_test_id("visitor-name").fill("韩先生")
+    page.get_by_test_id("visitor-channel").select_option(label="自然到访")
+    page.get_by_test_id("register-visitor").click()
+    expect(page.get_by_test_id("registered")).to_contain_text("韩先生")
+
+    other = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+    login_with_keypad(other, live_server.url, "张伟", "1002")
+    landed(other)
+    other.goto(live_server.url + "/visitors/")
+    other.get_by_test_id("visitor-phone").fill("135-7777-8888")
+    other.get_by_test_id("visitor-name").fill("韩先生")
+    other.get_by_test_id("register-visitor").click()
+    collision = other.get_by_test_id("collision")
+    expect(collision).to_contain_text("李晓梅")
+    other.screenshot(path=str(ARTIFACTS / "property_collision.png"))
+    other.context.close()
+
+    manager = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+    login_with_keypad(manager, live_server.url, "王建国", "9001")
+    landed(manager)
+    manager.goto(live_server.url + "/visitors/collisions")
+    row = manager.get_by_test_id("pending-collisions").locator("tr", has_text="韩先生")
+    row.get_by_role("combobox").select_option(label="上报经理")
+    row.get_by_role("button", name="判定").click()
+    expect(manager.get_by_test_id("ruled")).to_be_visible()
+    expect(manager.get_by_test_id("ruled-collisions")).to_contain_text("−30%")
+    assert no_sideways_scroll(manager)
+    manager.screenshot(path=str(ARTIFACTS / "property_collision_ruled.png"))
+    manager.context.close()
