@@ -37,5 +37,7 @@ def index():
     manager = me.has_role("manager")
     rates = collections.collection(db.session, first, last) if manager else None
     late = collections.overdue(db.session, today, agent_id=None if manager else me.id)
+    total_late = collections.overdue_count(db.session, today, agent_id=None if manager else me.id)
     return render_template("property/collections.html", rates=rates, overdue=late, first=first, last=last,
+                           overdue_total=total_late,
                            errors=errors, manager=manager), status

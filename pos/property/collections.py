@@ -118,17 +118,40 @@ class Overdue:
     fee: contract_math.LateFee
 
 
-def overdue(session: Session, as_of: date | None = None, *, agent_id: int | None = None) -> list[Overdue]:
-    """Every schedule item past its due date and not paid in full, with days and the late fee to date."""
+def overdue(session: Session, as_of: date | None = None, *, agent_id: int | None = None,
+            limit: int = 200) -> list[Overdue]:
+    """The schedule items past their due date and not paid in full (found in SQL), oldest first, at
+    most ``limit``, each with its days and the late fee to date."""
     as_of = as_of or local_today()
-    query = (select(Contract).join(ScheduleItem, ScheduleItem.contract_id == Contract.id)
-             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date < as_of).distinct())
+    paid = (select(EscrowPayment.schedule_item_id.label("item_id"), func.sum(EscrowPayment.amount).label("paid"))
+            .where(EscrowPayment.schedule_item_id.is_not(None)).group_by(EscrowPayment.schedule_item_id).subquery())
+    query = (select(ScheduleItem, Contract).join(Contract, ScheduleItem.contract_id == Contract.id)
+             .outerjoin(paid, paid.c.item_id == ScheduleItem.id)
+             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date < as_of,
+                    ScheduleItem.amount > func.coalesce(paid.c.paid, 0))
+             .order_by(ScheduleItem.due_date, ScheduleItem.id).limit(limit))
     if agent_id is not None:
         query = query.where(Contract.agent_id == agent_id)
+    rows = session.execute(query).all()
+    payments = contracts.payments_by_item(session, [item.id for item, _c in rows])
     out = []
-    for contract in session.scalars(query):
-        for item, fee in contracts.schedule_states(session, contract, as_of):
-            if fee.state == "overdue":
-                out.append(Overdue(contract, item, fee))
-    out.sort(key=lambda o: (o.contract.agent.full_name, o.contract.agreement.project_name, o.item.due_date))
+    for item, contract in rows:
+        fee = contract_math.late_fee(
+            contract_math.Instalment(item.due_date, item.amount, tuple(payments.get(item.id, [])), item.label),
+            as_of, per_ten_thousand=contracts.late_fee_rate(contract), rescind_after_days=contract.rescind_after_days)
+        if fee.state == "overdue":
+            out.append(Overdue(contract, item, fee))
     return out
+
+
+def overdue_count(session: Session, as_of: date | None = None, *, agent_id: int | None = None) -> int:
+    as_of = as_of or local_today()
+    paid = (select(EscrowPayment.schedule_item_id.label("item_id"), func.sum(EscrowPayment.amount).label("paid"))
+            .where(EscrowPayment.schedule_item_id.is_not(None)).group_by(EscrowPayment.schedule_item_id).subquery())
+    query = (select(func.count(ScheduleItem.id)).join(Contract, ScheduleItem.contract_id == Contract.id)
+             .outerjoin(paid, paid.c.item_id == ScheduleItem.id)
+             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date < as_of,
+                    ScheduleItem.amount > func.coalesce(paid.c.paid, 0)))
+    if agent_id is not None:
+        query = query.where(Contract.agent_id == agent_id)
+    return session.scalar(query) or 0
