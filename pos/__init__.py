@@ -68,6 +68,7 @@ def _import_customer_file() -> None:
     from .cashier import customer_timeline as _t_cashier  # noqa: F401
     from .customers import file as _customer_file_rules  # noqa: F401
     from .customers import file_models as _customer_file  # noqa: F401
+    from .customers import leads as _customer_leads  # noqa: F401
     from .delivery import customer_timeline as _t_delivery  # noqa: F401
     from .invoicing import customer_timeline as _t_invoicing  # noqa: F401
     from .property import customer_timeline as _t_property  # noqa: F401
@@ -262,6 +263,8 @@ def _register_blueprints(app: Flask) -> None:
     from .printers.views import bp as printers_bp
     from .property.views import bp as property_bp
     from .customers.file_views import bp as customers_bp
+    from .customers.lead_views import bp as leads_bp
+    from .reports.lead_report import bp as lead_report_bp
     from .customers.visit_views import bp as visitors_bp
     from .property.opening_views import bp as opening_bp
     from .property.calculator import bp as mortgage_bp
@@ -277,7 +280,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
                printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
-               escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp, customers_bp, opening_bp,
+               escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp, customers_bp, leads_bp,
+               lead_report_bp, opening_bp,
                commission_bp):
         app.register_blueprint(bp)
 
