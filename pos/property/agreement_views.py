@@ -164,9 +164,11 @@ def _visible(agreement) -> None:
 def show(agreement_id: int):
     agreement = agreements.get_agreement(db.session, agreement_id)
     _visible(agreement)
-    from . import escrow
+    from . import contracts, escrow, outcomes
 
     return render_template("property/agreement.html", a=agreement, states=agreements.STATE_LABELS,
+                           contract=contracts.contract_of(db.session, agreement),
+                           outcome=outcomes.outcome_of(db.session, agreement), outcome_labels=outcomes.OUTCOMES,
                            methods=agreements.PAYMENT_METHOD_LABELS, loans=agreements.LOAN_TYPE_LABELS,
                            basis_labels=services.BASIS_LABELS, id_types=agreements.ID_TYPE_LABELS,
                            in_words=amount_in_words, payments=escrow.payments_of(db.session, agreement),

@@ -177,7 +177,16 @@ def test_web_contract_flow(app, client, session, in_force):
     shown = client.get(f"/property/contracts/{c.id}")
     assert "day 1 of 30" in text(shown)
     assert client.post(f"/property/contracts/{c.id}/file", data={"filing_no": "WQ1234"}).status_code == 303
-    assert "WQ1234" in text(client.get(f"/property/contracts/{c.id}"))
+    shown = text(client.get(f"/property/contracts/{c.id}"))
+    assert "WQ1234" in shown
+    import html
+    import re
+
+    plan = html.unescape(re.search(r'href="([^"]+)" data-testid="plan-pdf"', shown).group(1))
+    plan_pdf = client.get(plan)
+    assert plan_pdf.status_code == 200 and plan_pdf.data.startswith(b"%PDF")
+    page = text(client.get(f"/property/agreements/{in_force.id}"))
+    assert c.no in page
     pdf = client.get(f"/property/contracts/{c.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     area = client.get(f"/property/contracts/{c.id}/area?measured_gross=-1")
