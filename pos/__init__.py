@@ -72,6 +72,8 @@ def _import_customer_file() -> None:
     from .delivery import customer_timeline as _t_delivery  # noqa: F401
     from .invoicing import customer_timeline as _t_invoicing  # noqa: F401
     from .property import customer_timeline as _t_property  # noqa: F401
+    from .sales import quotation_models as _quotations  # noqa: F401
+    from .sales import quotations as _quotation_rules  # noqa: F401
     from .sales import customer_timeline as _t_sales  # noqa: F401
 
 
@@ -264,6 +266,7 @@ def _register_blueprints(app: Flask) -> None:
     from .property.views import bp as property_bp
     from .customers.file_views import bp as customers_bp
     from .customers.lead_views import bp as leads_bp
+    from .sales.quotation_views import bp as quotations_bp
     from .reports.lead_report import bp as lead_report_bp
     from .customers.visit_views import bp as visitors_bp
     from .property.opening_views import bp as opening_bp
@@ -281,7 +284,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
                printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
                escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp, customers_bp, leads_bp,
-               lead_report_bp, opening_bp,
+               lead_report_bp, quotations_bp, opening_bp,
                commission_bp):
         app.register_blueprint(bp)
 
