@@ -27,6 +27,8 @@ bp = Blueprint("property", __name__, url_prefix="/property")
 
 nav.register(nav.NavItem("property.index", nav._l("Sales control"), "clerk", icon="building", order=40))
 nav.register(nav.NavItem("property.index", nav._l("Sales control"), "manager", icon="building", order=40))
+nav.register(nav.NavItem("property.setup", nav._l("Projects and price lists"), "manager", icon="building",
+                         order=44, in_header=False))
 nav.register(nav.NavItem("property.openings", nav._l("Queue numbers and opening day"), "clerk", icon="people",
                          order=43, in_header=False))
 
@@ -292,3 +294,76 @@ def import_units(building_id: int):
         return _import_page(building_id, 422, report=report,
                             error=_("Nothing was imported: %(n)d rows are wrong.", n=len(report.errors)))
     return _import_page(building_id, report=report, message=_("%(n)d units imported.", n=report.created))
+
+
+# ------------------------------------------------------------------ the manager's set-up: projects, buildings, prices
+def _setup_page(status: int = 200, **extra):
+    return render_template("property/setup.html", projects=services.projects(db.session),
+                           today=utcnow().date().isoformat(), **extra), status
+
+
+@bp.get("/setup")
+@roles_required("manager")
+def setup():
+    return _setup_page()
+
+
+def _setup_refused(e):
+    return _setup_page(e.status, error=e.message, typed=request.form)
+
+
+@bp.post("/setup/projects")
+@roles_required("manager")
+@transaction(refused=_setup_refused)
+def create_project():
+    f = request.form
+    project = services.create_project(
+        db.session, actor=_me(), name=f.get("name", ""), address=f.get("address", ""),
+        developer=f.get("developer", ""), developer_licence_no=f.get("developer_licence_no", ""),
+        presale_permit_no=f.get("presale_permit_no", ""), presale_permit_date=f.get("presale_permit_date", ""),
+        escrow_bank=f.get("escrow_bank", ""), escrow_account_name=f.get("escrow_account_name", ""),
+        escrow_account_no=f.get("escrow_account_no", ""), hold_hours=f.get("hold_hours", "24"),
+        agent_discount_pct=f.get("agent_discount_pct", "2"))
+    return _setup_page(message=_("Project %(name)s created.", name=project.name))
+
+
+def parse_stacks(text: str) -> list[services.StackRule]:
+    """One unit position per line: layout, orientation, gross area, inner area, unit price[, basis]."""
+    from ..errors import DomainError
+
+    stacks = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        parts = [p.strip() for p in line.replace("，", ",").split(",")]
+        if not any(parts):
+            continue
+        if len(parts) not in (5, 6):
+            raise DomainError(_("Line %(n)d: give layout, orientation, gross area, inner area, unit price.", n=n),
+                              field="stacks")
+        basis = parts[5] if len(parts) == 6 else "gross"
+        stacks.append(services.StackRule(parts[0], parts[1], parts[2], parts[3], parts[4], basis))
+    return stacks
+
+
+@bp.post("/setup/projects/<int:project_id>/buildings")
+@roles_required("manager")
+@transaction(refused=_setup_refused)
+def generate_building(project_id: int):
+    f = request.form
+    project = services.get_project(db.session, project_id)
+    building = services.generate_building(db.session, project, f.get("name", ""), f.get("floors", ""),
+                                          parse_stacks(f.get("stacks", "")), floor_premium=f.get("floor_premium", "0"),
+                                          premium_from_floor=f.get("premium_from_floor", "2"), actor=_me())
+    return _setup_page(message=_("%(name)s generated with %(n)d units.", name=building.name,
+                                 n=building.floors * building.units_per_floor))
+
+
+@bp.post("/setup/buildings/<int:building_id>/price-list")
+@roles_required("manager")
+@transaction(refused=_setup_refused)
+def publish_price_list(building_id: int):
+    building = services.get_building(db.session, building_id)
+    price_list = pricing.publish_from_list(db.session, building, effective_on=request.form.get("effective_on", ""),
+                                           floor_pct=request.form.get("floor_pct", ""), actor=_me(),
+                                           note=request.form.get("note", ""))
+    return _setup_page(message=_("Price list v%(no)d of %(name)s published, in force from %(day)s.",
+                                 no=price_list.version_no, name=building.name, day=price_list.effective_on))
