@@ -56,6 +56,7 @@ KIND_LABELS.update({
     "customers.collision_ruled": _l("Collision ruled"),
     "customers.follow_up": _l("Follow-up"),
     "customers.reassigned": _l("Customer reassigned"),
+    "customers.exported": _l("Customers exported"),
 })
 RECORD_LABELS.update({"customer_collision": _l("Collision")})
 
@@ -366,4 +367,66 @@ def search_customers(session: Session, query: str, viewer: Staff, limit: int = 2
     for customer in session.scalars(stmt):
         own = live_ownership(session, customer.id)
         out.append((customer, own, shown_phone(viewer, customer, own)))
+    return out
+
+
+# ------------------------------------------------------------------ the manager: the pool and exports
+def pool(session: Session, now: datetime | None = None, limit: int = 200) -> list[Customer]:
+    """Customers registered through the sales office whose protection has lapsed (or never had an owner)."""
+    now = now or utcnow()
+    protected = select(Ownership.customer_id).where(Ownership.ended_at.is_(None), Ownership.protected_until > now)
+    return list(session.scalars(select(Customer).where(Customer.id.in_(select(Visit.customer_id)),
+                                                       Customer.id.not_in(protected))
+                                .order_by(Customer.id.desc()).limit(limit)))
+
+
+def reassign(session: Session, customer_id, to_staff_id, *, actor: Staff, now: datetime | None = None) -> Ownership:
+    """The manager gives a customer from the pool to an agent (a new protection period, as walk-in)."""
+    from ..staff.models import Staff as StaffModel
+    from ..text import parse_id
+
+    now = now or utcnow()
+    if not actor.has_role("manager"):
+        raise Forbidden(_("Only the sales manager reassigns customers."))
+    customer = session.scalar(select(Customer).where(Customer.id == (parse_id(customer_id) or 0))
+                              .with_for_update().execution_options(populate_existing=True))
+    if customer is None:
+        raise NotFound(_("No such customer."))
+    agent = session.get(StaffModel, parse_id(to_staff_id) or 0)
+    if agent is None or not agent.active or not agent.has_role("clerk"):
+        raise DomainError(_("Choose an active agent."), field="staff_id")
+    current = live_ownership(session, customer.id, now)
+    if current is not None:
+        raise Conflict(_("%(name)s still owns this customer until %(until)s.", name=current.staff.full_name,
+                         until=current.protected_until.date()))
+    own = _take_ownership(session, customer, agent.id, "walk_in", now)
+    record(session, "customers.reassigned", actor=actor, record=customer,
+           summary=f"{customer.name} → {agent.full_name}")
+    return own
+
+
+def export_customers(session: Session, *, actor: Staff):
+    """The sales office's customers as .xlsx — for the manager only, and audited."""
+    import io
+
+    from openpyxl import Workbook
+
+    if not actor.has_role("manager"):
+        raise Forbidden(_("Only the manager exports customers."))
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("客户")
+    ws.append(["姓名", "电话", "归属顾问", "保护期至", "来源渠道", "登记次数"])
+    rows = 0
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(select(Visit.customer_id)))
+                                    .order_by(Customer.id)):
+        own = live_ownership(session, customer.id)
+        visits = session.scalars(select(Visit).where(Visit.customer_id == customer.id)).all()
+        ws.append([customer.name, customer.phone, own.staff.full_name if own else "",
+                   own.protected_until.date().isoformat() if own else "", str(CHANNEL_LABELS[visits[0].channel]),
+                   len(visits)])
+        rows += 1
+    record(session, "customers.exported", actor=actor, summary=f"{rows} customers")
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
     return out

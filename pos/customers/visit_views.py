@@ -89,8 +89,16 @@ def collisions():
 
 
 def _collisions(status: int = 200, **extra):
+    from sqlalchemy import select
+
+    from ..staff.models import Staff, StaffRole
+
+    agents = list(db.session.scalars(select(Staff).join(StaffRole).where(StaffRole.role == "clerk",
+                                                                          Staff.active.is_(True))
+                                     .order_by(Staff.staff_no)))
     return render_template("customers/collisions.html", pending=own.pending_collisions(db.session),
-                           ruled=own.ruled_collisions(db.session), **extra), status
+                           ruled=own.ruled_collisions(db.session), pool=own.pool(db.session), agents=agents,
+                           **extra), status
 
 
 @bp.post("/collisions/<int:collision_id>/rule")
@@ -102,3 +110,22 @@ def rule(collision_id: int):
     if htmx:
         return _collisions(message=_("Ruling recorded."))
     return go(url_for("visitors.collisions"))
+
+
+@bp.post("/pool/<int:customer_id>/reassign")
+@roles_required("manager")
+@transaction(refused=lambda e: _collisions(e.status, error=e.message))
+def reassign(customer_id: int):
+    own.reassign(db.session, customer_id, request.form.get("staff_id"), actor=_me())
+    return _collisions(message=_("Customer reassigned."))
+
+
+@bp.post("/export.xlsx")
+@roles_required("manager")
+@transaction()
+def export():
+    """Customer data leaves the building only through the manager, and the audit log says so (a POST:
+    it writes the audit entry)."""
+    from ..web import xlsx_response
+
+    return xlsx_response(own.export_customers(db.session, actor=_me()), "customers.xlsx")

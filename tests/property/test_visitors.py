@@ -9,7 +9,7 @@ from pos.clock import local_today
 from pos.customers import ownership as own
 from pos.customers.models import Customer, Ownership, Visit
 from pos.dbtypes import utcnow
-from pos.errors import DomainError, Forbidden, NotFound
+from pos.errors import Conflict, DomainError, Forbidden, NotFound
 from tests.helpers import count, row_counts
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -156,3 +156,27 @@ def test_unknown_customer_and_collision(session, agent, manager):
     with pytest.raises(NotFound):
         own.rule_collision(session, 999999, actor=manager, ruling="settled")
     assert session.scalar(select(Customer).where(Customer.phone == PHONE)) is None
+
+
+def test_the_manager_reassigns_a_customer_from_the_pool(session, agent, agent2, manager):
+    reg = _register(session, agent, channel="phone")
+    with pytest.raises(Conflict, match="still owns"):
+        own.reassign(session, reg.customer.id, agent2.id, actor=manager)
+    later = utcnow() + timedelta(days=16)
+    with pytest.raises(Forbidden):
+        own.reassign(session, reg.customer.id, agent2.id, actor=agent, now=later)
+    assert reg.customer in own.pool(session, now=later)
+    moved = own.reassign(session, reg.customer.id, agent2.id, actor=manager, now=later)
+    assert moved.staff_id == agent2.id and own.live_ownership(session, reg.customer.id, later).staff_id == agent2.id
+
+
+def test_customer_export_is_for_the_manager_and_audited(session, agent, manager):
+    from openpyxl import load_workbook
+
+    from pos.audit.models import AuditEntry
+
+    with pytest.raises(Forbidden):
+        own.export_customers(session, actor=agent)
+    rows = list(load_workbook(own.export_customers(session, actor=manager)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "姓名" and any(r[0] == "郑先生" for r in rows[1:])
+    assert session.scalar(select(AuditEntry).where(AuditEntry.kind == "customers.exported"))

@@ -71,3 +71,11 @@ def test_follow_up_through_the_web_and_a_bad_date(client, session):
     assert resp.status_code == 422 and "再约" in text(resp)
     resp = client.post(f"/visitors/customers/{customer.id}/follow-ups", data={"kind": "call", "note": "再约"})
     assert resp.status_code == 303
+
+
+def test_export_is_a_managers_post(client, session):
+    login_as(client, "C001")
+    assert client.post("/visitors/export.xlsx").status_code == 403
+    login_as(client, "M001")
+    resp = client.post("/visitors/export.xlsx")
+    assert resp.status_code == 200 and resp.data[:2] == b"PK"
