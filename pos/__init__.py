@@ -66,15 +66,16 @@ def _import_customer_file() -> None:
     """The customer file's models, and each domain above customers adding its entries to the customer's
     timeline (pos.customers.timeline: customers never imports them)."""
     from .cashier import customer_timeline as _t_cashier  # noqa: F401
+    from .customers import credit as _customer_credit  # noqa: F401
     from .customers import file as _customer_file_rules  # noqa: F401
     from .customers import file_models as _customer_file  # noqa: F401
     from .customers import leads as _customer_leads  # noqa: F401
     from .delivery import customer_timeline as _t_delivery  # noqa: F401
     from .invoicing import customer_timeline as _t_invoicing  # noqa: F401
     from .property import customer_timeline as _t_property  # noqa: F401
+    from .sales import customer_timeline as _t_sales  # noqa: F401
     from .sales import quotation_models as _quotations  # noqa: F401
     from .sales import quotations as _quotation_rules  # noqa: F401
-    from .sales import customer_timeline as _t_sales  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> Flask:

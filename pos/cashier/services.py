@@ -479,6 +479,10 @@ def clear_cheque(session: Session, tender_id: int, outcome: str, *, manager: Sta
         payment.reversed_at = utcnow()
         if voucher is not None:
             voucher.payment_state = "unpaid"
+            from ..customers import credit  # the customer who paid with it is flagged for a credit review
+
+            credit.flag_for_review(session, voucher.customer_id, _("Cheque %(no)s bounced: %(note)s",
+                                                                   no=tender.reference, note=note), actor=manager)
     session.flush()
     record(session, f"cashier.cheque_{outcome}", actor=manager, record=payment, reason=note or None,
            summary=f"{tender.reference} {tender.cheque_bank} {format_money(tender.amount)}"

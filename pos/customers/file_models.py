@@ -4,11 +4,12 @@ file (channel, needs, key customer, grade) are on :class:`~pos.customers.models.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import Money, UTCDateTime, utcnow
 from ..extensions import db
 
 
@@ -96,3 +97,39 @@ class LeadActivity(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff = relationship("Staff")
+
+
+# ------------------------------------------------------------------ credit (信用评估)
+class CreditLimit(db.Model):
+    """A credit grade and limit set by the manager with the reason. Never edited: the latest row is
+    the customer's limit, the earlier ones are its history."""
+
+    __tablename__ = "customer_credit_limit"
+    __table_args__ = (Index("ix_customer_credit_limit_customer", "customer_id", "id"),
+                      CheckConstraint("credit_limit >= 0", name="non_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    grade: Mapped[str] = mapped_column(String(1))  # A–D
+    credit_limit: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    set_by = relationship("Staff")
+
+
+class CreditReview(db.Model):
+    """The customer is flagged for a credit review (e.g. their cheque bounced); no more credit until
+    the manager clears the flag with a note."""
+
+    __tablename__ = "customer_credit_review"
+    __table_args__ = (Index("ix_customer_credit_review_open", "customer_id", "cleared_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    cleared_note: Mapped[str] = mapped_column(Text, default="")

@@ -12,6 +12,7 @@ from ..errors import DomainError
 from ..extensions import db, htmx
 from ..staff.permissions import roles_required
 from ..web import go, transaction, xlsx_response
+from . import credit
 from . import file as files
 from .models import CHANNELS
 
@@ -63,7 +64,10 @@ def search():
 
 def _file_page(customer_id, status: int = 200, **extra):
     f = files.customer_file(db.session, customer_id, _me())
-    return render_template("customers/file.html", f=f, c=f.customer, channels=CHANNELS,
+    standing = credit.standing(db.session, f.customer.id) if f.full else None
+    return render_template("customers/file.html", f=f, c=f.customer, channels=CHANNELS, standing=standing,
+                           credit_history=credit.history(db.session, f.customer.id) if f.full else [],
+                           credit_grades=credit.GRADES,
                            agents=files.agents(db.session) if _me().has_role("manager") else [], **extra), status
 
 
@@ -126,6 +130,24 @@ def assign_owner(customer_id: int):
 def merge(customer_id: int):
     files.merge(db.session, customer_id, request.form.get("merged_id", ""), actor=_me(),
                 reason=request.form.get("reason", ""))
+    return go(url_for("customers.customer", customer_id=customer_id))
+
+
+@bp.post("/<int:customer_id>/credit")
+@roles_required("manager")
+@transaction(refused=_refused)
+def set_credit(customer_id: int):
+    f = request.form
+    credit.set_limit(db.session, customer_id, grade=f.get("grade", ""), limit=f.get("credit_limit", ""),
+                     reason=f.get("reason", ""), actor=_me())
+    return go(url_for("customers.customer", customer_id=customer_id))
+
+
+@bp.post("/<int:customer_id>/credit/clear")
+@roles_required("manager")
+@transaction(refused=_refused)
+def clear_credit_review(customer_id: int):
+    credit.clear_review(db.session, customer_id, note=request.form.get("note", ""), actor=_me())
     return go(url_for("customers.customer", customer_id=customer_id))
 
 

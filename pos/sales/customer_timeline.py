@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..customers.credit import register_open_credit_source
 from ..customers.timeline import Entry, register_purchase_source, register_timeline_source
 from .models import Pickup, Voucher, VoucherStatus
 
@@ -43,3 +44,14 @@ def purchases(session: Session, customer_id: int, since: datetime) -> tuple[Deci
         .where(Voucher.customer_id == customer_id, Voucher.status == VoucherStatus.WRITTEN_UP,
                Voucher.payment_state == "paid", Voucher.written_up_at >= since)).one()
     return Decimal(total or 0), last
+
+
+def _open_pay_on_delivery(session: Session, customer_id: int) -> list[tuple[str, Decimal]]:
+    """Open credit from sales: written-up pay-on-delivery vouchers not paid yet."""
+    rows = session.execute(select(Voucher.no, Voucher.total).where(
+        Voucher.customer_id == customer_id, Voucher.pay_on_delivery.is_(True),
+        Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state != "paid")).all()
+    return [(str(_l("Pay on delivery")) + f" {no}", total) for no, total in rows]
+
+
+register_open_credit_source(_open_pay_on_delivery)

@@ -614,11 +614,17 @@ def _awaiting(session: Session, voucher: Voucher) -> None:
         raise DomainError(_("This order is not waiting for review."))
 
 
-def approve_phone_order(session: Session, voucher: Voucher, *, manager: Staff, pay_on_delivery: bool) -> Voucher:
-    """Order review passed (stock, price, credit): the order becomes a written-up voucher."""
+def approve_phone_order(session: Session, voucher: Voucher, *, manager: Staff, pay_on_delivery: bool,
+                        credit_override: str = "") -> Voucher:
+    """Order review passed (stock, price, credit): the order becomes a written-up voucher. Paid on
+    delivery it is credit: checked against the customer's limit (pos.customers.credit)."""
+    from ..customers import credit
+
     _awaiting(session, voucher)
     if pay_on_delivery and not voucher.delivery_address:
         raise DomainError(_("Pay on delivery needs a delivery address."), field="pay_on_delivery")
+    if pay_on_delivery:
+        credit.check(session, voucher.customer_id, voucher.total, actor=manager, override=credit_override)
     problems = verify(voucher)
     if problems:
         raise DomainError(problems[0])

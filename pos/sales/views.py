@@ -447,7 +447,8 @@ def review(voucher_id: int):
 def review_approve(voucher_id: int):
     voucher = services.get_voucher(db.session, voucher_id)
     services.approve_phone_order(db.session, voucher, manager=me(),
-                                 pay_on_delivery=request.form.get("pay_on_delivery") == "1")
+                                 pay_on_delivery=request.form.get("pay_on_delivery") == "1",
+                                 credit_override=request.form.get("credit_override", ""))
     flash(_("Approved: voucher %(no)s.", no=voucher.no), "success")
     return go(url_for("sales.voucher", no=voucher.no))
 
