@@ -150,3 +150,17 @@ class Collision(db.Model):
     owner = relationship("Staff", foreign_keys=[owner_id])
     other = relationship("Staff", foreign_keys=[other_id])
     ruled_by = relationship("Staff", foreign_keys=[ruled_by_id])
+
+
+class HouseholdMember(db.Model):
+    """Close family (直系亲属) counted as one household with a head customer: the head's owner owns
+    them all. A customer belongs to at most one household."""
+
+    __tablename__ = "customer_household_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), unique=True)
+    head_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(20), default="")  # 配偶, 父母, 子女 …
+    linked_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

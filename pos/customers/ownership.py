@@ -29,7 +29,7 @@ from ..audit.services import KIND_LABELS, RECORD_LABELS, record
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..staff.models import Staff
-from .models import CHANNELS, Collision, Customer, FollowUp, Ownership, Visit
+from .models import CHANNELS, Collision, Customer, FollowUp, HouseholdMember, Ownership, Visit
 
 CHANNEL_LABELS = {
     "walk_in": _l("Walk-in"), "phone": _l("Phone call"), "referral": _l("Referral"), "online": _l("Online"),
@@ -57,6 +57,7 @@ KIND_LABELS.update({
     "customers.follow_up": _l("Follow-up"),
     "customers.reassigned": _l("Customer reassigned"),
     "customers.exported": _l("Customers exported"),
+    "customers.household_linked": _l("Family member linked"),
 })
 RECORD_LABELS.update({"customer_collision": _l("Collision")})
 
@@ -97,6 +98,51 @@ def live_ownership(session: Session, customer_id: int, now: datetime | None = No
     return own
 
 
+def household_head(session: Session, customer_id: int) -> int | None:
+    return session.scalar(select(HouseholdMember.head_id).where(HouseholdMember.customer_id == customer_id))
+
+
+def owner_of(session: Session, customer_id: int, now: datetime | None = None) -> Ownership | None:
+    """Who owns the customer: their own protected ownership, else their household head's (直系亲属
+    count as one household: the household's owner owns them all)."""
+    own = live_ownership(session, customer_id, now)
+    if own is None and (head := household_head(session, customer_id)) is not None:
+        own = live_ownership(session, head, now)
+    return own
+
+
+def link_household(session: Session, member_id, head_phone: str, *, actor: Staff,
+                   relation: str = "") -> HouseholdMember:
+    """Link a customer to a close family member's household. The head's owner (or the manager) links;
+    a member another agent owns cannot be taken this way (that is a collision for the manager)."""
+    from .. import text as texts
+
+    member = _get_customer(session, member_id)
+    head = session.scalar(select(Customer).where(Customer.phone == texts.phone(head_phone, field="head_phone")))
+    if head is None:
+        raise DomainError(_("No customer with that phone: register the family member first."), field="head_phone")
+    if head.id == member.id:
+        raise DomainError(_("A customer cannot be their own family member."), field="head_phone")
+    head_owner = owner_of(session, head.id)
+    if not actor.has_role("manager") and (head_owner is None or head_owner.staff_id != actor.id):
+        raise Forbidden(_("Only the agent who owns the household (or the manager) links its members."))
+    if household_head(session, head.id) is not None:
+        raise DomainError(_("%(name)s is already a member of another household.", name=head.name), field="head_phone")
+    member_owner = live_ownership(session, member.id)
+    if member_owner is not None and head_owner is not None and member_owner.staff_id != head_owner.staff_id:
+        raise Conflict(_("%(name)s is owned by %(owner)s: the manager settles it as a collision.",
+                         name=member.name, owner=member_owner.staff.full_name))
+    if session.scalar(select(HouseholdMember.id).where(HouseholdMember.customer_id == member.id)):
+        raise DomainError(_("%(name)s already belongs to a household.", name=member.name))
+    link = HouseholdMember(customer_id=member.id, head_id=head.id, relation=(relation or "").strip()[:20],
+                           linked_by_id=actor.id)
+    session.add(link)
+    session.flush()
+    record(session, "customers.household_linked", actor=actor, record=member,
+           summary=f"{member.name} → {head.name} ({link.relation})")
+    return link
+
+
 @dataclass
 class Registration:
     customer: Customer
@@ -135,6 +181,10 @@ def register_visit(session: Session, *, actor: Staff, phone: str, name: str, cha
 
     customer = _customer_for_update(session, number, name, actor)
     owner_now = live_ownership(session, customer.id, now)
+    if owner_now is None:  # a household member: the household's owner owns them
+        head = household_head(session, customer.id)
+        if head is not None:
+            owner_now = live_ownership(session, head, now)
     visit = Visit(customer_id=customer.id, staff_id=actor.id, channel=channel, at=now, needs_area=needs[0],
                   needs_budget=needs[1], needs_layout=needs[2], note=(note or "").strip()[:1000],
                   referrer_id=referrer.id if referrer else None)
@@ -280,7 +330,7 @@ def customer_file(session: Session, customer_id, viewer: Staff):
     """A customer as this viewer may see them: others' customers with the phone masked and without
     their notes and follow-ups."""
     customer = _get_customer(session, customer_id)
-    own = live_ownership(session, customer.id)
+    own = owner_of(session, customer.id)
     mine = may_see_phone(viewer, own)
     visits = list(session.scalars(select(Visit).where(Visit.customer_id == customer.id).order_by(Visit.at.desc())))
     follow_ups = list(session.scalars(select(FollowUp).where(FollowUp.customer_id == customer.id)
@@ -365,7 +415,7 @@ def search_customers(session: Session, query: str, viewer: Staff, limit: int = 2
     stmt = select(Customer).where(or_(Customer.name.contains(q), Customer.phone.endswith(q))).limit(limit)
     out = []
     for customer in session.scalars(stmt):
-        own = live_ownership(session, customer.id)
+        own = owner_of(session, customer.id)
         out.append((customer, own, shown_phone(viewer, customer, own)))
     return out
 

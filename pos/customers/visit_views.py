@@ -129,3 +129,13 @@ def export():
     from ..web import xlsx_response
 
     return xlsx_response(own.export_customers(db.session, actor=_me()), "customers.xlsx")
+
+
+@bp.post("/customers/<int:customer_id>/household")
+@roles_required("clerk")
+@transaction(refused=lambda e: _customer_page(request.view_args["customer_id"], e.status, error=e.message,
+                                              typed=request.form))
+def household(customer_id: int):
+    own.link_household(db.session, customer_id, request.form.get("head_phone", ""), actor=_me(),
+                       relation=request.form.get("relation", ""))
+    return go(url_for("visitors.customer", customer_id=customer_id))

@@ -180,3 +180,32 @@ def test_customer_export_is_for_the_manager_and_audited(session, agent, manager)
     rows = list(load_workbook(own.export_customers(session, actor=manager)).active.iter_rows(values_only=True))
     assert rows[0][0] == "姓名" and any(r[0] == "郑先生" for r in rows[1:])
     assert session.scalar(select(AuditEntry).where(AuditEntry.kind == "customers.exported"))
+
+
+def test_a_household_member_belongs_to_the_households_owner(session, agent, agent2, manager):
+    head = _register(session, agent, phone="13500001111", name="户主").customer
+    spouse = _register(session, agent, phone="13500002222", name="配偶").customer
+    with pytest.raises(Forbidden):
+        own.link_household(session, spouse.id, "13500001111", actor=agent2)
+    with pytest.raises(DomainError, match="own family member"):
+        own.link_household(session, head.id, "13500001111", actor=agent)
+    own.link_household(session, spouse.id, "135-0000-1111", actor=agent, relation="配偶")
+    # a family member registered later by another agent: a collision with the household's owner
+    child = _register(session, agent, phone="13500003333", name="子女").customer
+    own.link_household(session, child.id, "13500001111", actor=agent, relation="子女")
+    reg = _register(session, agent2, phone="13500003333", name="子女")
+    assert reg.collision is not None and reg.owner.id == agent.id
+    # a member owned by someone else cannot be pulled into a household
+    stranger = _register(session, agent2, phone="13500004444", name="外人").customer
+    with pytest.raises(Conflict, match="settles it as a collision"):
+        own.link_household(session, stranger.id, "13500001111", actor=manager)
+
+
+def test_the_household_owner_sees_a_members_phone(session, agent, agent2):
+    head = _register(session, agent, phone="13500005555", name="户主").customer
+    member = own.register_visit(session, actor=agent, phone="13500006666", name="母亲", channel="phone").customer
+    own.link_household(session, member.id, "13500005555", actor=agent)
+    ownership = own.owner_of(session, member.id)
+    assert ownership.customer_id in (head.id, member.id)
+    assert own.shown_phone(agent, member, ownership) == "13500006666"
+    assert own.shown_phone(agent2, member, ownership) == "135****6666"

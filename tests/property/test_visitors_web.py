@@ -79,3 +79,16 @@ def test_export_is_a_managers_post(client, session):
     login_as(client, "M001")
     resp = client.post("/visitors/export.xlsx")
     assert resp.status_code == 200 and resp.data[:2] == b"PK"
+
+
+def test_link_a_family_member_through_the_web(client, session):
+    from pos.customers.models import HouseholdMember
+
+    login_as(client, "C001")
+    member = session.scalar(select(Customer).where(Customer.phone == "13916880002"))
+    resp = client.post(f"/visitors/customers/{member.id}/household", data={"head_phone": "13999999999"})
+    assert resp.status_code == 422 and session.scalar(select(HouseholdMember.id)) is None
+    resp = client.post(f"/visitors/customers/{member.id}/household",
+                       data={"head_phone": "139 1688 0001", "relation": "配偶"})
+    assert resp.status_code == 303
+    assert session.scalar(select(HouseholdMember.head_id).where(HouseholdMember.customer_id == member.id))
