@@ -55,19 +55,25 @@ def upgrade():
     with op.batch_alter_table('customer_tag', schema=None) as batch_op:
         batch_op.create_index('ix_customer_tag_tag', ['tag', 'customer_id'], unique=False)
 
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('phone_last4', sa.String(length=4), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('channel', sa.String(length=20), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('needs', sa.Text(), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('key_customer', sa.Boolean(), server_default=sa.text('(false)'), nullable=False))
-        batch_op.add_column(sa.Column('grade', sa.String(length=1), server_default='C', nullable=False))
-        batch_op.add_column(sa.Column('score', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('former_phone', sa.String(length=20), server_default='', nullable=False))
-        batch_op.create_index('ix_customer_grade', ['grade', 'id'], unique=False)
-        batch_op.create_index('ix_customer_name', ['name'], unique=False)
-        batch_op.create_index('ix_customer_phone_last4', ['phone_last4'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_customer_merged_into_id_customer'), 'customer', ['merged_into_id'], ['id'])
+    # Plain ALTER TABLE ADD COLUMN (no batch copy of the table): SQLite cannot drop and recreate a table
+    # that other tables' rows point at while foreign keys are enforced, and a shop's database has those rows.
+    op.add_column('customer', sa.Column('phone_last4', sa.String(length=4), server_default='', nullable=False))
+    op.add_column('customer', sa.Column('channel', sa.String(length=20), server_default='', nullable=False))
+    op.add_column('customer', sa.Column('needs', sa.Text(), server_default='', nullable=False))
+    op.add_column('customer', sa.Column('key_customer', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+    op.add_column('customer', sa.Column('grade', sa.String(length=1), server_default='C', nullable=False))
+    op.add_column('customer', sa.Column('score', sa.Integer(), server_default='0', nullable=False))
+    if op.get_bind().dialect.name == "sqlite":  # SQLite adds a column with its reference, not a constraint later
+        op.execute("ALTER TABLE customer ADD COLUMN merged_into_id INTEGER "
+                   "CONSTRAINT fk_customer_merged_into_id_customer REFERENCES customer (id)")
+    else:
+        op.add_column('customer', sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_customer_merged_into_id_customer', 'customer', 'customer', ['merged_into_id'],
+                              ['id'])
+    op.add_column('customer', sa.Column('former_phone', sa.String(length=20), server_default='', nullable=False))
+    op.create_index('ix_customer_grade', 'customer', ['grade', 'id'], unique=False)
+    op.create_index('ix_customer_name', 'customer', ['name'], unique=False)
+    op.create_index('ix_customer_phone_last4', 'customer', ['phone_last4'], unique=False)
 
     # ### end Alembic commands ###
     fill_customer_file(op.get_bind())
