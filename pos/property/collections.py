@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload, lazyload
 
 from ..clock import local_day_bounds, local_today
 from . import contract_math, contracts
@@ -119,7 +119,7 @@ class Overdue:
 
 
 def overdue(session: Session, as_of: date | None = None, *, agent_id: int | None = None,
-            limit: int = 200) -> list[Overdue]:
+            limit: int = 50) -> list[Overdue]:
     """The schedule items past their due date and not paid in full (found in SQL), oldest first, at
     most ``limit``, each with its days and the late fee to date."""
     as_of = as_of or local_today()
@@ -129,7 +129,9 @@ def overdue(session: Session, as_of: date | None = None, *, agent_id: int | None
              .outerjoin(paid, paid.c.item_id == ScheduleItem.id)
              .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date < as_of,
                     ScheduleItem.amount > func.coalesce(paid.c.paid, 0))
-             .order_by(ScheduleItem.due_date, ScheduleItem.id).limit(limit))
+             .order_by(ScheduleItem.due_date, ScheduleItem.id).limit(limit)
+             # only what the list shows: no schedule of every contract, no buyers of every agreement
+             .options(lazyload(Contract.items), defaultload(Contract.agreement).lazyload(Agreement.buyers)))
     if agent_id is not None:
         query = query.where(Contract.agent_id == agent_id)
     rows = session.execute(query).all()
