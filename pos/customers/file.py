@@ -10,8 +10,8 @@ summaries carry the masked phone only.
 The grade (A/B/C) is a score from three parts, each with its setting (the manager's rule):
 purchases in the last 365 days (one point per ``grade.yuan_per_point`` yuan, at most
 ``grade.purchase_cap``), recency of the latest purchase (``grade.recent_30`` / ``grade.recent_90``
-/ ``grade.recent_365`` points) and follow-ups in the last 90 days (``grade.follow_up_points``
-each, at most ``grade.follow_up_cap``). A score ≥ ``grade.a_min`` is A, ≥ ``grade.b_min`` B,
+/ ``grade.recent_365`` points) and follow-ups in the last 90 days (the visitors' and the leads'
+logs; ``grade.follow_up_points`` each, at most ``grade.follow_up_cap``). A score ≥ ``grade.a_min`` is A, ≥ ``grade.b_min`` B,
 otherwise C. The page shows the score computed now; the stored grade (for search by grade)
 is brought up to date by the manager's "regrade" (and on saving the rule).
 """
@@ -35,7 +35,7 @@ from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..staff.models import Staff
 from . import ownership as own
-from .file_models import CustomerMerge, CustomerTag
+from .file_models import CustomerMerge, CustomerTag, Lead, LeadActivity
 from .models import CHANNELS, Customer, CustomerInterest, FollowUp, Ownership, Visit
 from .timeline import Entry, purchases, register_timeline_source
 
@@ -190,8 +190,11 @@ def score(session: Session, customer_id: int, rule: GradeRule | None = None, now
             recency = rule["grade.recent_90"]
         elif age <= timedelta(days=365):
             recency = rule["grade.recent_365"]
-    follow_ups = session.scalar(select(func.count(FollowUp.id)).where(
-        FollowUp.customer_id == customer_id, FollowUp.at >= now - timedelta(days=90))) or 0
+    since = now - timedelta(days=90)
+    follow_ups = (session.scalar(select(func.count(FollowUp.id)).where(
+        FollowUp.customer_id == customer_id, FollowUp.at >= since)) or 0) + (session.scalar(
+        select(func.count(LeadActivity.id)).join(Lead, Lead.id == LeadActivity.lead_id)
+        .where(Lead.customer_id == customer_id, LeadActivity.at >= since)) or 0)
     follow_points = min(follow_ups * rule["grade.follow_up_points"], rule["grade.follow_up_cap"])
     total = purchase_points + recency + follow_points
     grade = "A" if total >= rule["grade.a_min"] else "B" if total >= rule["grade.b_min"] else "C"

@@ -35,7 +35,7 @@ from .timeline import Entry, register_timeline_source
 
 ACTIVITY_KINDS = {"call": _l("Call"), "visit": _l("Visit"), "message": _l("Message"), "note": _l("Note"),
                   "result": _l("Result")}
-STATUS_LABELS = {LEAD_OPEN: _l("Open"), LEAD_CONVERTED: _l("Converted"), LEAD_CLOSED: _l("Closed")}
+STATUS_LABELS = {LEAD_OPEN: _l("Being followed up"), LEAD_CONVERTED: _l("Converted"), LEAD_CLOSED: _l("Closed")}
 
 KIND_LABELS.update({
     "customers.lead": _l("Lead registered"),
