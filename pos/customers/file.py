@@ -11,8 +11,8 @@ The grade (A/B/C) is a score from three parts, each with its setting (the manage
 purchases in the last 365 days (one point per ``grade.yuan_per_point`` yuan, at most
 ``grade.purchase_cap``), recency of the latest purchase (``grade.recent_30`` / ``grade.recent_90``
 / ``grade.recent_365`` points) and follow-ups in the last 90 days (the visitors' and the leads'
-logs; ``grade.follow_up_points`` each, at most ``grade.follow_up_cap``). A score ≥ ``grade.a_min`` is A, ≥ ``grade.b_min`` B,
-otherwise C. The page shows the score computed now; the stored grade (for search by grade)
+logs; ``grade.follow_up_points`` each, at most ``grade.follow_up_cap``). A score ≥ ``grade.a_min``
+is A, ≥ ``grade.b_min`` B, otherwise C. The page shows the score computed now; the stored grade (for search by grade)
 is brought up to date by the manager's "regrade" (and on saving the rule).
 """
 
