@@ -117,6 +117,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
     _register_template_helpers(app)
+    from . import perf
+
+    if perf.enabled():  # the load benchmark counts statements per request
+        perf.install(app)
     return app
 
 
@@ -134,12 +138,19 @@ def _start_request():
     g.pos_request = True
     g.pop("_login_user", None)
     flask_babel_refresh()
-    batched = getattr(app_view(), "pos_batched_writes", False)  # takes the lock per batch (pos.tx)
-    if (request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite"
+    view = app_view()
+    batched = getattr(view, "pos_batched_writes", False)  # takes the lock per batch (pos.tx)
+    writes = getattr(view, "pos_writes", False)  # only a view under pos.web.transaction can keep a write
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and writes and db.engine.dialect.name == "sqlite"
             and not batched and not db.session().in_transaction()):
         # SQLite: a request that writes takes the write lock at its first statement
         # (BEGIN IMMEDIATE), so what it reads cannot change before it writes.
-        # Reads stay concurrent (WAL). PostgreSQL uses row locks instead.
+        # Reads stay concurrent (WAL). PostgreSQL uses row locks instead. A POST that
+        # only reads (the cashier's running tally, switching drafts) takes no lock.
+        # Slow work goes before the lock: a PIN typed with the request is hashed first.
+        from .staff.services import precheck_secrets
+
+        precheck_secrets(request)
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
@@ -201,7 +212,10 @@ def _init_login(app: Flask) -> None:
         staff_id, _sep, generation = str(user_id).partition(":")
         if not staff_id.isdecimal() or not (generation or "0").isdecimal():
             return None
-        staff = db.session.get(Staff, int(staff_id))
+        from sqlalchemy.orm import joinedload
+
+        # the person and their roles in one statement (every request asks both)
+        staff = db.session.get(Staff, int(staff_id), options=[joinedload(Staff.role_rows)])
         if staff is None or not staff.active or (staff.session_gen or 0) != int(generation or "0"):
             return None
         return staff
@@ -362,11 +376,21 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _shop_name() -> str:
+    """The first showroom's name, read once per process: every page shows it, and a showroom's name
+    is set when it is added and never changed (pos.shop.services). Until one exists, read each time."""
+    from flask import current_app
+
     from .shop.models import Showroom
 
+    known = current_app.extensions.get("pos_shop_name")
+    if known:
+        return known
     try:
         showroom = db.session.query(Showroom).order_by(Showroom.id).first()
     except Exception:  # before `pos init` the table may not exist yet
         db.session.rollback()
         return _("Showroom counter")
-    return showroom.name if showroom else _("Showroom counter")
+    if showroom is None:
+        return _("Showroom counter")
+    current_app.extensions["pos_shop_name"] = showroom.name
+    return showroom.name

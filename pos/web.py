@@ -30,10 +30,11 @@ def pdf_response(template: str, filename: str, **context):
     """Render a print template (templates/print/) to PDF with WeasyPrint, shown inline."""
     from flask import make_response, request
 
-    from printing.pdf import html_to_pdf
+    from printing.pdf import html_to_pdf, release_memory
 
     html = render_template(template, **context)
     response = make_response(html_to_pdf(html, base_url=request.url_root))
+    response.call_on_close(release_memory)  # after the PDF has gone: the person does not wait for it
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
@@ -129,7 +130,7 @@ def transaction(refused=None):
     """
     import functools
 
-    from flask import current_app
+    from flask import current_app, request
 
     from . import tx
     from .errors import DomainError
@@ -138,6 +139,7 @@ def transaction(refused=None):
     def decorate(view):
         @functools.wraps(view)
         def run(*args, **kwargs):
+            tx.note_client(db.session, request.remote_addr)  # the audit log's "from where"
             tx.begin(db.session)
             try:
                 rv = view(*args, **kwargs)
@@ -159,6 +161,7 @@ def transaction(refused=None):
                 tx.rollback(db.session)
             return response
 
+        run.pos_writes = True  # SQLite: the request takes the write lock at its start (pos._start_request)
         return run
 
     return decorate

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import and_, column, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,12 @@ UNITS = ("件", "台", "套", "个", "盒", "瓶", "根", "米", "公斤", "箱"
 
 
 def pinyin_initials(text: str) -> str:
-    """'海尔冰箱' → 'hebx' (letters and digits kept as they are, lower-cased)."""
+    """'海尔冰箱' → 'hebx' (letters and digits kept as they are, lower-cased).
+
+    pypinyin is imported here, not with the module: its dictionaries take about 55 MB, and only a
+    product being saved needs them (searches read the keys stored at write time)."""
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(p[0] for p in lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="default") if p).lower()
 
 

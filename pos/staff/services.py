@@ -23,7 +23,7 @@ from .. import tx
 from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import DomainError, Forbidden, get_or_404
-from .models import ROLES, PinThrottle, Staff
+from .models import ROLES, PinThrottle, Staff, StaffRole
 
 PIN_RE = re.compile(r"^[0-9]{4,6}$")
 STAFF_NO_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
@@ -99,6 +99,22 @@ def by_number(session: Session, staff_no: str) -> Staff | None:
 def login_tiles(session: Session) -> list[Staff]:
     """The name tiles on the shared tablet: active staff, by staff number."""
     return list(session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.staff_no)))
+
+
+def with_role(session: Session, role: str) -> list[Staff]:
+    """The active staff holding ``role``, by staff number."""
+    return list(session.scalars(select(Staff).join(StaffRole).where(StaffRole.role == role, Staff.active.is_(True))
+                                .order_by(Staff.staff_no)))
+
+
+def managers(session: Session) -> list[Staff]:
+    """Who may approve on the spot (a discount, a refund) with their PIN."""
+    return with_role(session, "manager")
+
+
+def drivers(session: Session) -> list[Staff]:
+    """The delivery staff a slip can be assigned to."""
+    return with_role(session, "delivery")
 
 
 def all_staff(session: Session) -> list[Staff]:
@@ -271,9 +287,49 @@ def _check_secret(session: Session, staff: Staff, secret_hash: str | None, secre
     attempt = _take_try(session, staff, kind, client)
     if not attempt.allowed:
         raise _locked(staff, attempt.locked_until)
-    if not secret_hash or not check_password_hash(secret_hash, secret or ""):
+    if not secret_hash or not _secret_matches(secret_hash, secret or ""):
         raise _refused(session, staff, kind, client, attempt)
     _passed(session, staff, kind, client)
+
+
+_CHECKED = "pos_checked_secrets"
+
+
+def precheck_secrets(request) -> None:
+    """Hash the PINs and the password a request carries *before* it takes SQLite's write lock
+    (scrypt takes tens of milliseconds of CPU; under the lock every other tablet's write waits for
+    it). Only the answer is kept, for this request, keyed by the stored hash: the try is still
+    counted under the lock first (:func:`_take_try`), and a hash changed in between is checked again."""
+    from flask import g
+
+    from ..extensions import db
+
+    form, wanted = request.form, []
+    if request.endpoint == "staff.pin_login" and form.get("pin"):
+        wanted.append((Staff.pin_hash, Staff.id == (request.view_args or {}).get("staff_id"), form["pin"]))
+    if request.endpoint == "staff.password_login_check" and form.get("password"):
+        wanted.append((Staff.password_hash, Staff.staff_no == (form.get("staff_no") or "").strip(), form["password"]))
+    manager_id = (form.get("manager_id") or "").strip()
+    if manager_id.isdecimal() and len(manager_id) < 10 and form.get("manager_pin"):
+        wanted.append((Staff.pin_hash, Staff.id == int(manager_id), form["manager_pin"]))
+    checked = g.pos_checked_secrets = {}  # this request's (an app context may outlive one in tests)
+    if not wanted:
+        return
+    with db.engine.connect() as conn:  # a read of its own, over before the lock is taken
+        stored = [(conn.scalar(select(column).where(where)), secret) for column, where, secret in wanted]
+    for secret_hash, secret in stored:
+        if secret_hash and len(secret) <= 200:
+            for typed in {secret, secret.strip()}:
+                checked[(secret_hash, typed)] = check_password_hash(secret_hash, typed)
+
+
+def _secret_matches(secret_hash: str, secret: str) -> bool:
+    from flask import g, has_request_context
+
+    checked = g.get(_CHECKED) if has_request_context() else None
+    if checked and (secret_hash, secret) in checked:
+        return checked[(secret_hash, secret)]
+    return check_password_hash(secret_hash, secret)
 
 
 def verify_pin(session: Session, staff: Staff, pin: str | None, *, client: str = "") -> Staff:
