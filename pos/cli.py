@@ -301,6 +301,20 @@ def restore_command(backup: Path, yes: bool):
     click.echo("Run `pos init` (it applies any newer migrations), then start the server again.")
 
 
+@main.command("check")
+@with_appcontext
+def check_command():
+    """Report the database settings that matter (WAL and synchronous on SQLite; autovacuum,
+    statistics and connections on PostgreSQL; pool size against threads). Changes nothing."""
+    from .dbcheck import check
+
+    findings = check(db.engine)
+    for f in findings:
+        click.echo(f"{'ok ' if f.ok else 'FIX'}  {f.what}: {f.value}" + ("" if f.ok else f"  — {f.advice}"))
+    if not all(f.ok for f in findings):
+        raise SystemExit(1)
+
+
 @main.command("print-worker")
 @click.option("--once", is_flag=True, help="Print what is due, then stop.")
 @click.option("--poll", type=float, default=2.0, show_default=True,

@@ -38,9 +38,10 @@ def refresh_statistics(session) -> None:
 
     Without statistics SQLite takes any index for selective, and on a year of history picks the
     tender-kind index over the shift's payments (20 ms instead of 0.5); a sampled ANALYZE is not
-    enough to tell them apart. Run after migrating and at every day sign-off. PostgreSQL keeps
-    its own statistics (autovacuum)."""
+    enough to tell them apart. Run after migrating, after a catalogue import and at every day
+    sign-off. PostgreSQL too: its statistics come from autovacuum, which a shop's server may have
+    turned off (``pos check`` says so); a day of sales then reads with the plans of an empty shop."""
     from sqlalchemy import text
 
-    if session.get_bind().dialect.name == "sqlite":
+    if session.get_bind().dialect.name in ("sqlite", "postgresql"):
         session.execute(text("ANALYZE"))
