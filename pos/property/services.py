@@ -2,9 +2,10 @@
 
 Every status change locks the unit row (``SELECT … FOR UPDATE``; on SQLite the request already
 holds the write lock), checks again under the lock, writes a :class:`UnitEvent` and the audit
-log, and bumps the building's version in the same transaction — the open boards poll that
-version. A hold's expiry and a lock's end are enforced when the unit is read
-(:func:`shown_status`) and settled for good by the next change under the lock.
+log, and bumps the building's version in the same transaction, at its commit
+(:func:`stamp_versions`) — the open boards poll that version. A hold's expiry and a lock's end
+are enforced when the unit is read (:func:`shown_status`) and settled for good by the next
+change under the lock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -380,6 +381,38 @@ def _bump(session: Session, building_id: int) -> int:
                           .execution_options(populate_existing=True))
 
 
+_PENDING = "pos_property_changed_units"
+
+
+def _mark_changed(session: Session, unit: Unit) -> None:
+    session.info.setdefault(_PENDING, {}).setdefault(unit.building_id, []).append(unit)
+
+
+def stamp_versions(session: Session) -> None:
+    """Bump each changed building's version once and stamp its changed units with it. Runs just
+    before the transaction commits (a ``before_commit`` listener), so the building row — which every
+    change in the building queues on — stays locked only for the commit itself, not for the rest of
+    the request (rendering the answer); versions still become visible in commit order."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    for building_id in sorted(pending):
+        version = _bump(session, building_id)
+        for unit in pending[building_id]:
+            unit.version = version
+
+
+@event.listens_for(Session, "before_commit")
+def _stamp_before_commit(session):
+    stamp_versions(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_rollback(session, transaction):
+    if transaction.parent is None:  # the outermost transaction ended (committed: already stamped)
+        session.info.pop(_PENDING, None)
+
+
 def _change(session: Session, unit: Unit, to_status: str, *, actor: Staff | None, kind: str, note: str = "",
             claim: UnitClaim | None = None, at: datetime | None = None) -> UnitEvent:
     event = UnitEvent(unit_id=unit.id, at=at or utcnow(), staff_id=actor.id if actor else None,
@@ -391,7 +424,7 @@ def _change(session: Session, unit: Unit, to_status: str, *, actor: Staff | None
     if to_status != LOCKED:
         unit.locked_until = None
         unit.lock_reason = ""
-    unit.version = _bump(session, unit.building_id)
+    _mark_changed(session, unit)
     session.add(event)
     record(session, kind, actor=actor, record=unit,
            summary=f"{unit.building.name} {unit.number}: {event.from_status} → {to_status}"

@@ -101,6 +101,7 @@ def test_agent_holds_an_available_unit_until_the_projects_hours(session, b1, uni
     unit = unit_no(b1, "1701")
     version = b1.version
     claim = services.hold_unit(session, unit.id, actor=agent, customer_name="  钱  先生 ")
+    services.stamp_versions(session)  # what the commit does
     assert unit.status == HELD and claim.customer_name == "钱 先生"
     assert claim.expires_at - claim.created_at == timedelta(hours=b1.project.hold_hours)
     assert unit.held_until == claim.expires_at
@@ -237,6 +238,7 @@ def test_changes_since_answers_nothing_or_the_changed_units(session, b1, unit_no
     before = b1.version
     unit = unit_no(b1, "1701")
     services.hold_unit(session, unit.id, actor=agent, customer_name="A")
+    session.commit()  # the version is stamped at the commit
     version, changed = services.changes_since(session, b1.id, before, now)
     assert version == before + 1 and [(u.number, s) for u, s in changed] == [("1701", HELD)]
     # a hold lapsing needs no write: the board learns it from the expiry time
@@ -248,5 +250,16 @@ def test_changes_since_answers_nothing_or_the_changed_units(session, b1, unit_no
 
 def test_building_version_is_per_building(session, b1, b2, unit_no, agent):
     v2 = session.scalar(select(Building.version).where(Building.id == b2.id))
+    v1 = session.scalar(select(Building.version).where(Building.id == b1.id))
     services.hold_unit(session, unit_no(b1, "1701").id, actor=agent, customer_name="A")
+    session.commit()
+    assert session.scalar(select(Building.version).where(Building.id == b1.id)) == v1 + 1
     assert session.scalar(select(Building.version).where(Building.id == b2.id)) == v2
+
+
+def test_a_refused_change_stamps_nothing(session, b1, unit_no, agent, agent2):
+    v1 = session.scalar(select(Building.version).where(Building.id == b1.id))
+    services.hold_unit(session, unit_no(b1, "1703").id, actor=agent, customer_name="A")
+    session.rollback()
+    session.commit()
+    assert session.scalar(select(Building.version).where(Building.id == b1.id)) == v1
