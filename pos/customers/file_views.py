@@ -32,13 +32,12 @@ def _labels():
 
 def _search_page(status: int = 200, results=None, typed=None, **extra):
     me = _me()
-    context = dict(results=results, typed=typed or {}, grades=files.GRADES, agents=files.agents(db.session),
-                   tags=files.all_tags(db.session), channels=CHANNELS)
+    context = dict(results=results, typed=typed or {}, grades=files.GRADES, **extra)
+    if htmx and request.method == "POST" and request.endpoint == "customers.search":
+        return render_template("customers/_results.html", **context), status  # the results panel only
+    context.update(agents=files.agents(db.session), tags=files.all_tags(db.session), channels=CHANNELS)
     if me.has_role("manager"):
         context["rule"] = files.grade_rule(db.session)
-    context.update(extra)
-    if htmx and request.method == "POST" and request.endpoint == "customers.search":
-        return render_template("customers/_results.html", **context), status
     return render_template("customers/search.html", **context), status
 
 
