@@ -145,3 +145,19 @@ def rollback(session: Session) -> None:
             raise
     session.rollback()
     replay_after_rollback(session)
+
+
+_CLIENT = "pos_client_addr"
+
+
+def note_client(session: Session, address: str | None) -> None:
+    """The owner notes where the request came from (its IP address), for the audit log."""
+    if address:
+        session.info[_CLIENT] = address
+    else:
+        session.info.pop(_CLIENT, None)
+
+
+def client_of(session: Session) -> str | None:
+    """Where the transaction's request came from, if it came from a request (rules never read the request)."""
+    return session.info.get(_CLIENT)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import local_day_bounds
 from ..staff.models import Staff
+from ..tx import client_of
 from .models import AuditEntry
 
 #: what each kind of entry means, for the manager's screen; domains add theirs
@@ -112,7 +112,7 @@ def record(
         record_id=None if record_id is None else str(record_id),
         reason=reason or None,
         data=data or None,
-        remote_addr=request.remote_addr if has_request_context() else None,
+        remote_addr=client_of(session),  # noted by the request's owner (pos.web.transaction)
     )
     session.add(entry)
     return entry

@@ -17,8 +17,8 @@ from ..money import format_money
 from ..qr import qr_svg
 from ..sales import services as sales
 from ..sales.models import Voucher
-from ..sales.views import managers
 from ..shop import services as shop
+from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
@@ -52,6 +52,15 @@ def stamp_for(voucher: Voucher) -> Payment | None:
     if voucher is None or voucher.payment_state not in ("paid", "awaiting_clearance", "refunded"):
         return None
     return services.live_payment(db.session, voucher)
+
+
+@bp.record_once
+def _tell_the_printers(state):
+    """The printer screens show the printer of the station where this person's shift is open."""
+    from ..printers import STATION_OF
+
+    state.app.extensions[STATION_OF] = lambda session, person: getattr(services.current_shift(session, person),
+                                                                        "station_id", None)
 
 
 @bp.app_context_processor
@@ -300,7 +309,8 @@ def cheque_outcome(tender_id: int):
 # ------------------------------------------------------------------ refunds
 def _refund_page(voucher: Voucher, **extra):
     already = services.refunded_quantities(db.session, voucher)
-    return render_template("cashier/refund.html", voucher=voucher, already=already, managers=managers(),
+    return render_template("cashier/refund.html", voucher=voucher, already=already,
+                           managers=staff_services.managers(db.session),
                            once_key=extra.pop("once_key", uuid.uuid4().hex),
                            form=request.form if request.method == "POST" else {}, **extra)
 

@@ -76,7 +76,7 @@ def export_catalogue(session: Session) -> io.BytesIO:
     return out
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
@@ -95,7 +95,7 @@ def _flag(value: str, header: str) -> bool:
     raise DomainError(_("%(col)s must be 是 or 否, not %(value)s.", col=header, value=value[:10]))
 
 
-def _not_xlsx() -> DomainError:
+def not_xlsx() -> DomainError:
     return DomainError(_("That is not an Excel .xlsx file (or it is damaged): save it again from Excel or WPS."))
 
 
@@ -122,26 +122,26 @@ def check_workbook_size(stream) -> None:
                     while chunk := data.read(1 << 16):
                         window = tail + chunk
                         if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-                            raise _not_xlsx()
+                            raise not_xlsx()
                         if is_sheet:  # a match ending inside the tail was counted with the chunk before
                             rows += sum(1 for m in ROW_TAG.finditer(window) if m.end() > len(tail))
                             if rows > MAX_ROWS + 1:
                                 raise too_big
                         tail = window[-24:]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError):
-        raise _not_xlsx() from None
+        raise not_xlsx() from None
     finally:
         stream.seek(0)
 
 
-def _rows(ws):
+def sheet_rows(ws):
     """The sheet's rows as tuples of at most ``MAX_COLUMNS`` values; a damaged sheet says so."""
     try:
         yield from ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)
     except DomainError:
         raise
     except Exception:  # openpyxl raises whatever its XML parser or type conversion raised
-        raise _not_xlsx() from None
+        raise not_xlsx() from None
 
 
 def import_catalogue(session: Session, stream, *, actor, batch_seconds: float | None = None) -> ImportReport:
@@ -161,7 +161,7 @@ def import_catalogue(session: Session, stream, *, actor, batch_seconds: float | 
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, TypeError,
             AttributeError, IndexError):
         # SyntaxError: xml.etree's ParseError (broken workbook XML)
-        raise _not_xlsx() from None
+        raise not_xlsx() from None
     try:
         return _import_rows(session, wb, actor=actor, batch_seconds=batch_seconds)
     finally:
@@ -171,9 +171,9 @@ def import_catalogue(session: Session, stream, *, actor, batch_seconds: float | 
 def _import_rows(session: Session, wb, *, actor, batch_seconds: float | None = None) -> ImportReport:
     if not wb.worksheets:
         raise DomainError(_("The workbook has no sheet."))
-    rows = _rows(wb.worksheets[0])
+    rows = sheet_rows(wb.worksheets[0])
     try:
-        header = [_cell(c) for c in next(rows)]
+        header = [cell_text(c) for c in next(rows)]
     except StopIteration:
         raise DomainError(_("The workbook is empty.")) from None
     index = {}
@@ -192,7 +192,7 @@ def _import_rows(session: Session, wb, *, actor, batch_seconds: float | None = N
             raise DomainError(_("At most %(n)d rows in one import.", n=MAX_ROWS))
         if values is None or all(v is None or str(v).strip() == "" for v in values):
             continue
-        cells = {key: _cell(values[i]) if i < len(values) else "" for key, i in index.items()}
+        cells = {key: cell_text(values[i]) if i < len(values) else "" for key, i in index.items()}
         barcode = cells.get("barcode", "")[:40]
         try:
             for value in cells.values():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -53,18 +53,6 @@ def _search(f, *, include_inactive=False, limit=PAGE):
     )
 
 
-def _open_voucher():
-    from ..sales import services as sales
-
-    voucher_id = session.get("voucher_id")
-    if not voucher_id:
-        return None
-    voucher = db.session.get(sales.Voucher, voucher_id)
-    if voucher is None or voucher.clerk_id != current_user.id or voucher.status != "draft":
-        return None
-    return voucher
-
-
 # ------------------------------------------------------------------ introduce
 @bp.get("/catalog")
 @roles_required("clerk")
@@ -75,7 +63,7 @@ def browse():
     if result.exact_barcode is not None and not htmx and not quick:
         # a USB scanner typed the barcode and pressed Enter: open the product at once
         return redirect(url_for("catalog.product", product_id=result.exact_barcode.id))
-    context = {"result": result, "f": f, "voucher": _open_voucher()}
+    context = {"result": result, "f": f}
     if quick:
         return render_template("catalog/_quick_results.html", result=result, q=f["q"])
     if htmx and request.headers.get("HX-Target") == "results":
@@ -87,19 +75,11 @@ def browse():
 @bp.get("/catalog/products/<int:product_id>")
 @roles_required("clerk")
 def product(product_id: int):
-    from ..sales import services as sales
-
+    """The product as shown to the customer; the open voucher's part of the page (the badge, the add
+    form, what the customer looked at before) comes from sales through the template's context."""
     item = services.get_product(db.session, product_id)
-    voucher = _open_voucher()
-    customer = voucher.customer if voucher else None
-    # the customer's interest is recorded by a POST the page sends once shown (a GET writes nothing)
-    from ..sales.views import managers
-
-    return render_template(
-        "catalog/product.html", product=item, variants=services.family_variants(db.session, item),
-        suggestions=sales.suggestions_for_product(db.session, item, customer), voucher=voucher,
-        managers=managers(), pending={"quantity": "1", "unit_price": ""},
-    )
+    return render_template("catalog/product.html", product=item, variants=services.family_variants(db.session, item),
+                           pending={"quantity": "1", "unit_price": ""})
 
 
 # ------------------------------------------------------------------ manager: products

@@ -8,7 +8,6 @@ import uuid
 from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import nav
 from ..errors import DomainError
@@ -18,7 +17,8 @@ from ..qr import qr_svg
 from ..sales import pickup
 from ..sales.pickup_views import pickup_refused
 from ..shop import services as shop
-from ..staff.models import Staff, StaffRole
+from ..staff import services as staff_services
+from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
 from ..web import go, pdf_response, refuse_with, transaction, valid
@@ -54,9 +54,7 @@ def delivery_helpers():
 
 
 def drivers() -> list[Staff]:
-    return list(db.session.scalars(select(Staff).join(StaffRole).where(StaffRole.role == "delivery",
-                                                                       Staff.active.is_(True))
-                                   .order_by(Staff.staff_no)))
+    return staff_services.drivers(db.session)
 
 
 # ------------------------------------------------------------------ the clerk asks for delivery

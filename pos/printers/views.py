@@ -3,7 +3,7 @@ reprint (重印), and the on-screen preview of any job."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +15,7 @@ from ..qr import qr_svg
 from ..shop import services as shop
 from ..staff.permissions import background, roles_required
 from ..web import go, refuse_with, transaction
-from . import services
+from . import STATION_OF, services
 
 bp = Blueprint("printers", __name__)
 
@@ -51,10 +51,9 @@ def receipt_cells(text: str):
 def _station_printer():
     """The printer of this cashier's station as configured, or None before any printer exists
     (read only: the on-screen preview printer is made by the first print, not by a screen)."""
-    from ..cashier.services import current_shift
-
-    shift = current_shift(db.session, current_user._get_current_object())
-    return services.find_printer_for(db.session, shift.station_id if shift else None)
+    station_of = current_app.extensions.get(STATION_OF, lambda session, person: None)
+    station_id = station_of(db.session, current_user._get_current_object())
+    return services.find_printer_for(db.session, station_id)
 
 
 # ------------------------------------------------------------------ cashier: jobs and status

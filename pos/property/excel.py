@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
-from ..catalog.excel import _cell, _not_xlsx, _rows, check_workbook_size
+from ..catalog.excel import cell_text, check_workbook_size, not_xlsx, sheet_rows
 from ..errors import DomainError
 from . import services
 from .models import BY_GROSS, BY_INNER, PER_UNIT, Building, Unit
@@ -72,15 +72,15 @@ def import_units(session: Session, building: Building, stream, *, actor) -> Impo
         wb = load_workbook(stream, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, TypeError,
             AttributeError, IndexError):
-        raise _not_xlsx() from None
+        raise not_xlsx() from None
     report = ImportReport()
     try:
-        rows = _rows(wb.worksheets[0]) if wb.worksheets else iter(())
+        rows = sheet_rows(wb.worksheets[0]) if wb.worksheets else iter(())
         header = next(rows, None)
-        if header is None or [_cell(h) for h in header[:3]] != COLUMNS[:3]:
+        if header is None or [cell_text(h) for h in header[:3]] != COLUMNS[:3]:
             raise DomainError(_("The first row must be the column headers: %(cols)s.", cols=", ".join(COLUMNS)))
         for index, values in enumerate(rows, start=2):
-            cells = [_cell(v) for v in values] + [""] * len(COLUMNS)
+            cells = [cell_text(v) for v in values] + [""] * len(COLUMNS)
             if not any(cells[:11]):
                 continue
             if len(report.rows) >= MAX_UNITS:

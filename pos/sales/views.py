@@ -8,14 +8,14 @@ from decimal import Decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import nav
 from ..catalog import services as catalog
 from ..errors import DomainError
 from ..extensions import db, htmx
 from ..qr import qr_svg
-from ..staff.models import Staff, StaffRole
+from ..staff import services as staff_services
+from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
 from ..web import go, pdf_response, refuse_with, transaction
@@ -54,7 +54,11 @@ def status_label(voucher: Voucher) -> str:
 
 @bp.app_context_processor
 def sales_labels():
-    return {"status_label": status_label, "known_customer": services.known_customer}
+    return {"status_label": status_label, "known_customer": services.known_customer,
+            # the catalogue's screens show the open voucher and sell from it: sales lends them these
+            "counter_voucher": counter_voucher, "approving_managers": managers,
+            "product_suggestions": lambda product, customer: services.suggestions_for_product(db.session, product,
+                                                                                               customer)}
 
 
 def me() -> Staff:
@@ -76,10 +80,14 @@ def shown_voucher() -> Voucher:
 
 
 def managers() -> list[Staff]:
-    return list(db.session.scalars(
-        select(Staff).join(StaffRole).where(StaffRole.role == "manager", Staff.active.is_(True))
-        .order_by(Staff.staff_no)
-    ))
+    return staff_services.managers(db.session)
+
+
+def counter_voucher() -> Voucher | None:
+    """For any template (the catalogue's badge and product page): the clerk's open voucher, if any."""
+    if not current_user.is_authenticated:
+        return None
+    return services.find_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
 
 
 def _approval_from_form() -> services.Approval | None:

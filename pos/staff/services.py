@@ -300,8 +300,6 @@ def precheck_secrets(request) -> None:
     (scrypt takes tens of milliseconds of CPU; under the lock every other tablet's write waits for
     it). Only the answer is kept, for this request, keyed by the stored hash: the try is still
     counted under the lock first (:func:`_take_try`), and a hash changed in between is checked again."""
-    from flask import g
-
     from ..extensions import db
 
     form, wanted = request.form, []
@@ -312,7 +310,7 @@ def precheck_secrets(request) -> None:
     manager_id = (form.get("manager_id") or "").strip()
     if manager_id.isdecimal() and len(manager_id) < 10 and form.get("manager_pin"):
         wanted.append((Staff.pin_hash, Staff.id == int(manager_id), form["manager_pin"]))
-    checked = g.pos_checked_secrets = {}  # this request's (an app context may outlive one in tests)
+    checked = db.session.info[_CHECKED] = {}  # this request's (an app context may outlive one in tests)
     if not wanted:
         return
     with db.engine.connect() as conn:  # a read of its own, over before the lock is taken
@@ -324,9 +322,11 @@ def precheck_secrets(request) -> None:
 
 
 def _secret_matches(secret_hash: str, secret: str) -> bool:
-    from flask import g, has_request_context
+    from flask import has_request_context
 
-    checked = g.get(_CHECKED) if has_request_context() else None
+    from ..extensions import db
+
+    checked = db.session.info.get(_CHECKED) if has_request_context() else None
     if checked and (secret_hash, secret) in checked:
         return checked[(secret_hash, secret)]
     return check_password_hash(secret_hash, secret)
