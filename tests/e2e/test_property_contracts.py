@@ -132,7 +132,7 @@ def test_agreement_deposit_contract_down_payment_filing(page, live_server, tmp_p
     # the agent files the contract
     switch_to(page, server, "李晓梅", "1001")
     page.goto(contract_url)
-    expect(page.get_by_test_id("schedule")).to_contain_text("已付")
+    expect(page.get_by_test_id("schedule").locator('tr[data-state="paid"]')).to_have_count(1)
     page.get_by_test_id("filing-no-input").fill("WQ2026-778899")
     page.get_by_test_id("file-contract").click()
     expect(page.get_by_test_id("contract-state")).to_have_text("已备案")
