@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from ..audit.services import record
 from ..cashier import services as cashier
 from ..clock import local_today
+from ..customers import services as customers
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, get_or_404
 from ..money import format_money
 from ..sales import pickup as pickups
-from ..sales import services as sales
 from ..sales.models import Pickup
 from ..shop import services as shop
 from ..staff.models import Staff
@@ -45,7 +45,7 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
     address = (address or "").strip()
     if not name:
         raise DomainError(_("Enter the customer's name."), field="name")
-    phone = sales.check_phone(phone)
+    phone = customers.check_phone(phone)
     if len(address) < 6:
         raise DomainError(_("Enter the full delivery address (district, street, building, room)."), field="address")
     if len(address) > 200 or len(notes or "") > 500 or len(window or "") > 30:
@@ -59,7 +59,7 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
                             day=(today + MAX_DELIVERY_AHEAD).isoformat()), field="window_day")
     voucher = pickups.find_for_pickup(session, no)
     pickups.check_can_hand_over(voucher, for_delivery=True)
-    customer = sales.find_or_register_customer(session, phone=phone, name=name, address=address, actor=clerk)
+    customer = customers.find_or_register_customer(session, phone=phone, name=name, address=address, actor=clerk)
     if voucher.customer_id is None:
         voucher.customer = customer
     pickup = pickups.hand_over(session, no, quantities, clerk=clerk, once_key=once_key, shop_copy=True,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.services import record
 from ..cashier import services as cashier_services
+from ..customers import services as customers
 from ..customers.models import Customer
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..money import FEN, format_money
@@ -110,7 +111,7 @@ def _check_buyer(buyer: Buyer) -> Buyer:
         raise DomainError(_("Enter the customer's full name."), field="name")
     if len(name) > 60:
         raise DomainError(_("A name has at most %(n)d characters.", n=60), field="name")
-    phone = sales.check_phone(buyer.phone)
+    phone = customers.check_phone(buyer.phone)
     if not address:
         raise DomainError(_("Enter the customer's address."), field="address")
     if len(address) > 200:
@@ -141,7 +142,7 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
     # the customer gets the details the invoice needed (collected on the spot)
     customer = vouchers[0].customer or session.scalar(select(Customer).where(Customer.phone == buyer.phone))
     if customer is None:
-        customer = sales.find_or_register_customer(session, phone=buyer.phone, name=buyer.name,
+        customer = customers.find_or_register_customer(session, phone=buyer.phone, name=buyer.name,
                                                    address=buyer.address, actor=preparer)
     else:
         customer.address = buyer.address

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import KIND_LABELS, RECORD_LABELS, record
 from ..catalog import services as catalog
 from ..clock import local_today
+from ..customers import services as customers
 from ..customers.timeline import Entry, register_timeline_source
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound
@@ -56,14 +57,7 @@ RECORD_LABELS.update({"quotation": _l("Quotation")})
 
 
 def _find_or_register_customer(session: Session, **kw):
-    """The customer rules live in customers (moved there from sales): use them wherever they are."""
-    try:
-        from ..customers import services as customer_rules  # type: ignore[attr-defined]
-
-        fn = customer_rules.find_or_register_customer
-    except (ImportError, AttributeError):
-        fn = sales.find_or_register_customer
-    return fn(session, **kw)
+    return customers.find_or_register_customer(session, **kw)
 
 
 def _valid_until(value, today: date | None = None) -> date:

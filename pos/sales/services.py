@@ -14,13 +14,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
 from ..catalog import services as catalog
 from ..catalog.models import Product
-from ..customers.models import Customer, CustomerInterest
+from ..customers import services as customers
+from ..customers.models import Customer
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound, get_or_404
 from ..money import FEN, format_money, plain_number
@@ -28,7 +29,6 @@ from ..shop import services as shop
 from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import effective_roles
-from ..text import phone as normalised_phone
 from .models import Voucher, VoucherLine, VoucherStatus
 
 MAX_QUANTITY = Decimal("9999")
@@ -291,49 +291,6 @@ def stock_shortages(voucher: Voucher) -> dict[int, Decimal]:
 
 
 # ------------------------------------------------------------------ customers
-def check_phone(phone: str) -> str:
-    """The phone as stored and compared (pos.text.phone): ``+86 138-0013-8001``, ``１３８００１３８００１``
-    and ``13800138001`` are one customer; anything but a mobile or a landline with its area code is refused."""
-    return normalised_phone(phone)
-
-
-def find_customer(session: Session, phone: str) -> Customer | None:
-    try:
-        plain = check_phone(phone)
-    except DomainError:
-        return None
-    return session.scalar(select(Customer).where(Customer.phone == plain))
-
-
-def find_or_register_customer(session: Session, *, phone: str, name: str = "", address: str = "",
-                              actor: Staff) -> Customer:
-    plain = check_phone(phone)
-    name = (name or "").strip()
-    if len(name) > 60:
-        raise DomainError(_("A name has at most %(n)d characters.", n=60), field="name")
-    if len(address or "") > 200:
-        raise DomainError(_("An address has at most %(n)d characters.", n=200), field="address")
-    customer = session.scalar(select(Customer).where(Customer.phone == plain))
-    if customer is None:
-        if not name:
-            raise DomainError(_("New customer: enter the name too."), field="name")
-        try:
-            with session.begin_nested():  # two tablets registering one phone at once: the unique index decides
-                customer = Customer(name=name, phone=plain, address=(address or "").strip(), created_by_id=actor.id)
-                session.add(customer)
-                session.flush()
-        except IntegrityError:
-            customer = session.scalar(select(Customer).where(Customer.phone == plain))  # the other one's
-            if customer is None:
-                raise
-            return customer
-        record(session, "customers.registered", actor=actor, record=customer, summary=f"{name} {plain}")
-    else:
-        if address and address.strip() and address.strip() != customer.address:
-            customer.address = address.strip()
-    return customer
-
-
 def known_customer(voucher: Voucher) -> dict[str, str]:
     """Everything known about the voucher's customer — name, phone, address — from the voucher
     (a phone order's details) and the customer it is for (whom the invoice and the dispatch slip
@@ -350,7 +307,7 @@ def set_customer(session: Session, voucher: Voucher, *, phone: str, name: str = 
     check_owner(voucher, actor)
     lock(session, voucher)
     check_editable(voucher)
-    customer = find_or_register_customer(session, phone=phone, name=name, actor=actor)
+    customer = customers.find_or_register_customer(session, phone=phone, name=name, actor=actor)
     voucher.customer = customer
     voucher.customer_name = customer.name
     voucher.customer_phone = customer.phone
@@ -364,20 +321,6 @@ def clear_customer(session: Session, voucher: Voucher, *, actor: Staff) -> None:
     voucher.customer = None
     voucher.customer_name = ""
     voucher.customer_phone = ""
-
-
-def record_interest(session: Session, customer: Customer | None, product: Product, *, actor: Staff) -> None:
-    """The clerk showed a known customer this product: remember it (one row per day is enough)."""
-    if customer is None:
-        return
-    recent = session.scalar(
-        select(CustomerInterest).where(CustomerInterest.customer_id == customer.id,
-                                       CustomerInterest.product_id == product.id)
-        .order_by(CustomerInterest.at.desc()).limit(1)
-    )
-    if recent is not None and (utcnow() - recent.at).total_seconds() < 86400:
-        return
-    session.add(CustomerInterest(customer_id=customer.id, product_id=product.id, staff_id=actor.id))
 
 
 # ------------------------------------------------------------------ write-up, checksum, cancel
@@ -557,7 +500,7 @@ def start_phone_order(session: Session, *, actor: Staff, name: str, phone: str, 
         raise DomainError(_("Enter the customer's name."), field="name")
     if len(notes or "") > 1000:
         raise DomainError(_("Notes have at most %(n)d characters.", n=1000), field="notes")
-    customer = find_or_register_customer(session, phone=phone, name=name, address=address, actor=actor)
+    customer = customers.find_or_register_customer(session, phone=phone, name=name, address=address, actor=actor)
     voucher = Voucher(clerk=actor, status=VoucherStatus.DRAFT, channel="phone", customer=customer,
                       customer_name=name, customer_phone=customer.phone,
                       delivery_address=(address or "").strip(), notes=(notes or "").strip(), total=Decimal("0"))
@@ -675,10 +618,7 @@ def customer_history(session: Session, customer: Customer | None, *, exclude=(),
                Voucher.status != VoucherStatus.CANCELLED)
         .group_by(VoucherLine.product_id)
     ).all()
-    looked = session.execute(
-        select(CustomerInterest.product_id, func.max(CustomerInterest.at).label("at"))
-        .where(CustomerInterest.customer_id == customer.id).group_by(CustomerInterest.product_id)
-    ).all()
+    looked = customers.interests(session, customer)
     latest: dict[int, object] = {}
     for product_id, at in [*bought, *looked]:
         if product_id in exclude or at is None:

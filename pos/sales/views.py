@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from .. import nav
 from ..catalog import services as catalog
+from ..customers import services as customers
 from ..errors import DomainError
 from ..extensions import db, htmx
 from ..qr import qr_svg
@@ -256,7 +257,7 @@ def record_interest(product_id: int):
     (posted by the page once it has loaded, so that opening the page itself writes nothing)."""
     voucher = services.find_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
     if voucher is not None and voucher.customer is not None:
-        services.record_interest(db.session, voucher.customer, catalog.get_product(db.session, product_id),
+        customers.record_interest(db.session, voucher.customer, catalog.get_product(db.session, product_id),
                                  actor=me())
     return "", 204
 

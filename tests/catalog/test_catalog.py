@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from pos.audit.models import AuditEntry
 from pos.catalog import services
 from pos.catalog.models import Product
+from pos.customers import services as customers
 from pos.sales import services as sales
 from tests.conftest import CLERK, MANAGER, staff_by_no
 from tests.helpers import count, row_counts, text
@@ -67,7 +68,7 @@ def test_product_page_remembers_interest_of_a_known_customer(as_clerk, session):
     as_clerk.get("/counter")
     as_clerk.post("/counter/customer", data={"phone": "13800138001"}, headers={"HX-Request": "true"})
     product = services.search_products(session, "电视").products[0]
-    customer = sales.find_customer(session, "13800138001")
+    customer = customers.find_customer(session, "13800138001")
     page = text(as_clerk.get(f"/catalog/products/{product.id}"))
     # the page itself writes nothing; once shown it posts the interest (htmx, on load)
     assert product not in sales.customer_history(session, customer)

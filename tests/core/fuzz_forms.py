@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from pos.customers import services as customers
 from pos.extensions import db
 from pos.staff.permissions import ANY_STAFF, PUBLIC
 
@@ -183,7 +184,7 @@ def history(session) -> None:
         vouchers.append(v)
     session.commit()
     paid = vouchers[0]
-    paid.customer = sales.find_customer(session, "13800138001")
+    paid.customer = customers.find_customer(session, "13800138001")
     paid.customer_name, paid.customer_phone = paid.customer.name, paid.customer.phone
     paid.checksum = sales.compute_checksum(paid)
     cashier.take_payment(session, paid.no, cashier=staff_by_no("S001"), once_key=f"k-{paid.no}",

@@ -20,6 +20,7 @@ from pos.audit.models import AuditEntry
 from pos.cashier.models import Payment, Shift
 from pos.catalog.models import Product
 from pos.clock import local_today
+from pos.customers import services as customers
 from pos.customers.models import Customer
 from pos.delivery.models import DispatchSlip
 from pos.errors import DomainError
@@ -518,7 +519,6 @@ def test_the_migration_brings_stored_phones_into_the_one_form(session):
     import importlib.util
     from pathlib import Path
 
-    from pos.sales import services as sales
     path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0019_normalise_phones.py"
     spec = importlib.util.spec_from_file_location("normalise_phones", path)
     migration = importlib.util.module_from_spec(spec)
@@ -531,8 +531,8 @@ def test_the_migration_brings_stored_phones_into_the_one_form(session):
     session.commit()
     assert {(name, new) for _id, _old, new in changed for c in old if c.id == _id for name in [c.name]} == \
         {("老客户一", "13911112222"), ("老客户二", "13922223333")}
-    assert sales.find_customer(session, "+86 139-1111-2222").name == "老客户一"
-    assert sales.find_customer(session, "13922223333").name == "老客户二"
+    assert customers.find_customer(session, "+86 139-1111-2222").name == "老客户一"
+    assert customers.find_customer(session, "13922223333").name == "老客户二"
     session.expire_all()
     assert old[2].phone == "13800138001-" and old[3].phone == "12"  # 周先生 holds it; not a phone
 

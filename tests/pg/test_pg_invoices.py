@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from pos.catalog.models import Product
+from pos.customers import services as customers
 from pos.extensions import db
 from pos.invoicing import services
 from pos.invoicing.models import Invoice
-from pos.sales import services as sales
 from pos.sales.models import Voucher, VoucherLine
 from pos.shop.services import business_today
 from tests.conftest import staff_by_no
@@ -23,7 +23,7 @@ def test_concurrent_issuers_get_unique_gapless_numbers(pg_app):
     session = db.session
     clerk = staff_by_no("M001")
     product = session.scalar(select(Product).order_by(Product.id).limit(1))
-    customer = sales.find_customer(session, "13800138001")
+    customer = customers.find_customer(session, "13800138001")
     numbers: list[list[str]] = [[] for _ in range(ISSUERS)]
     today = business_today(session)
     for n in range(ISSUERS * EACH):

@@ -18,6 +18,7 @@ from pos import tx
 from pos.cashier import services as cashier
 from pos.cashier.models import Payment, Refund, Shift
 from pos.catalog.models import Product
+from pos.customers import services as customers
 from pos.errors import DomainError
 from pos.extensions import db
 from pos.invoicing import services as invoicing
@@ -494,7 +495,7 @@ def test_one_staff_number_or_one_new_phone_registered_at_once(pg_app):
                                                actor=None)
 
         def register(s, round_=round_):
-            return sales.find_or_register_customer(s, phone=f"1390000{round_:04d}", name="新客户",
+            return customers.find_or_register_customer(s, phone=f"1390000{round_:04d}", name="新客户",
                                                    actor=by_no(s, "C001"))
 
         outcomes = race(pg_app, [add, add, register, register])

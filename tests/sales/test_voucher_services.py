@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pos.audit.models import AuditEntry
+from pos.customers import services as customers
 from pos.errors import DomainError, Forbidden
 from pos.sales import services
 from pos.sales.models import Voucher, VoucherLine, VoucherStatus
@@ -268,7 +269,7 @@ def test_suggestions(session, products):
     customer = services.set_customer(session, v, phone="13800138001", actor=clerk)
     services.add_line(session, v, products[1].id, "1", actor=clerk)
     services.write_up(session, v, actor=clerk)
-    services.record_interest(session, customer, products[2], actor=clerk)
+    customers.record_interest(session, customer, products[2], actor=clerk)
     history = services.customer_history(session, customer)
     assert {products[1].id, products[2].id} <= {p.id for p in history}
 
