@@ -166,3 +166,13 @@ def test_bad_new_lead_screen_keeps_input(client, session):
     r = client.post("/leads/new", data={"phone": "12", "name": "冯女士", "want": "洗衣机", "channel": "event"})
     assert r.status_code == 422 and "洗衣机" in text(r)
     assert count(session, Lead) == before
+
+
+def test_clerks_home_counts_leads_due_today_or_overdue(client, session, clerk):
+    _lead(session, clerk, next_contact_on=local_today().isoformat())
+    _lead(session, clerk, phone="13611113333").next_contact_on = local_today() - timedelta(days=3)  # overdue
+    _lead(session, clerk, phone="13611114444")  # no date: not counted
+    session.commit()
+    login_as(client, CLERK)
+    r = client.get("/home/clerk")
+    assert r.status_code == 200 and 'data-testid="waiting-leads.index">2<' in text(r)
