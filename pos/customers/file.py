@@ -297,7 +297,7 @@ def update_profile(session: Session, customer_id, *, actor: Staff, name=None, ad
     _check_may_edit(actor, own.live_ownership(session, customer.id))
     changes = []
     if name is not None:
-        value = " ".join(check_text(name, label=_("Name"), max_len=60, required=True, field="name").split())
+        value = " ".join(check_text(name, label=_("Full name"), max_len=60, required=True, field="name").split())
         if value != customer.name:
             customer.name = value
             changes.append("name")
@@ -562,7 +562,7 @@ def export_xlsx(session: Session, *, actor: Staff) -> io.BytesIO:
         raise Forbidden(_("Only the manager exports the customers."))
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Customers"))
-    ws.append([_("No."), _("Name"), _("Phone"), _("Address"), _("Source"), _("Grade"), _("Score"),
+    ws.append([_("No."), _("Full name"), _("Phone"), _("Address"), _("Source"), _("Grade"), _("Score"),
                _("Key customer"), _("Owner"), _("Tags"), _("Registered")])
     now = utcnow()
     owners = dict(session.execute(select(Ownership.customer_id, Staff.full_name)

@@ -95,7 +95,7 @@ def create_lead(session: Session, *, actor: Staff, phone: str, name: str, want: 
     from .. import text as texts
 
     number = texts.phone(phone)
-    name = " ".join(texts.check_text(name, label=_("Name"), max_len=60, required=True, field="name").split())
+    name = " ".join(texts.check_text(name, label=_("Full name"), max_len=60, required=True, field="name").split())
     want = texts.check_text(want, label=_("What they want"), max_len=1000, required=True, field="want")
     if channel not in CHANNELS:
         raise DomainError(_("Choose where the customer came from."), field="channel")

@@ -28,8 +28,8 @@ from . import services
 from .models import Building, Project, QueueTicket, SelectionSession, Unit
 
 TICKET_LABELS = {
-    "waiting": _l("Waiting"), "called": _l("Called"), "chosen": _l("Chose a unit"), "skipped": _l("Skipped"),
-    "cancelled": _l("Cancelled"),
+    "waiting": _l("Waiting to be called"), "called": _l("Called"), "chosen": _l("Chose a unit"),
+    "skipped": _l("Skipped"), "cancelled": _l("Ticket cancelled"),
 }
 KIND_LABELS.update({
     "property.queue_issued": _l("Queue number issued"),

@@ -58,7 +58,7 @@ STATUS_LABELS = {
     CONTRACTED: _l("Contracted"),
     FILED: _l("Filed"),
     SOLD: _l("Sold / handed over"),
-    LOCKED: _l("Locked"),
+    LOCKED: _l("Locked (sales control)"),
 }
 BASIS_LABELS = {BY_GROSS: _l("by gross area"), BY_INNER: _l("by inner area"), PER_UNIT: _l("per unit")}
 
@@ -80,7 +80,7 @@ KIND_LABELS.update({
 RECORD_LABELS.update({
     "property_project": _l("Property project"),
     "property_building": _l("Building"),
-    "property_unit": _l("Unit"),
+    "property_unit": _l("Property unit"),
     "property_price_list": _l("Price list"),
 })
 
