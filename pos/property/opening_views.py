@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..staff.permissions import roles_required
+from ..staff.permissions import background, roles_required
 from ..web import go, transaction
 from . import opening, services
 
@@ -118,7 +118,19 @@ def close(session_id: int):
 @bp.get("/opening/<int:session_id>/screen")
 @roles_required("clerk")
 def screen(session_id: int):
-    """The big screen in the sales hall: the numbers called now, refreshed every 1.5 s."""
+    """The big screen in the sales hall: the numbers called now, refreshed every 1.5 s (``screen_poll``)."""
+    return _screen(session_id)
+
+
+@bp.get("/opening/<int:session_id>/screen/poll")
+@roles_required("clerk")
+@background
+def screen_poll(session_id: int):
+    """The big screen's own 1.5 s refresh: not the person's activity, so it never defeats the idle logout."""
+    return _screen(session_id)
+
+
+def _screen(session_id: int):
     sel = opening.get_session(db.session, session_id)
     return render_template("property/screen.html", sel=sel, called=opening.called(db.session, sel),
                            chosen=[t for t in opening.tickets(db.session, sel.project) if t.status == "chosen"][-8:])

@@ -18,7 +18,7 @@ from flask_login import current_user
 from .. import nav
 from ..dbtypes import utcnow
 from ..extensions import db, htmx
-from ..staff.permissions import roles_required
+from ..staff.permissions import background, roles_required
 from ..web import transaction
 from . import pricing, services
 from .models import SOLD_STATUSES, STATUSES
@@ -117,8 +117,10 @@ def project_board(project_id: int):
 
 @bp.get("/buildings/<int:building_id>/changes")
 @roles_required("clerk")
+@background
 def changes(building_id: int):
-    """The open board's cheap question: 204 when nothing changed, else the changed cells (oob)."""
+    """The open board's cheap question: 204 when nothing changed, else the changed cells (oob).
+    The board asks it by itself every 1.5 s: not the person's activity (the idle logout still applies)."""
     try:
         version = int(request.args.get("v", ""))
         since = datetime.fromtimestamp(int(request.args.get("t", "")), UTC)

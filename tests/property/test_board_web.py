@@ -139,3 +139,29 @@ def test_price_check_needs_the_managers_pin_below_the_agents_limit(as_clerk, ses
     assert resp.status_code == 200 and 'data-testid="price-ok"' in text(resp)
     resp = as_clerk.post(f"/property/units/{unit.id}/price-check", data={"price": "3700000"}, headers=HX)
     assert resp.status_code == 422
+
+
+def test_the_board_poll_does_not_keep_an_idle_tablet_logged_in(client, session, b1):
+    import time
+
+    login_as(client, "C001")
+    assert client.get(f"/property/buildings/{b1.id}").status_code == 200  # opening the board: activity
+    nine_minutes_ago = time.time() - 9 * 60
+    with client.session_transaction() as sess:
+        sess["last_seen"] = nine_minutes_ago
+    poll = f"/property/buildings/{b1.id}/changes?v={_version(session, b1)}&t={int(time.time())}"
+    for _ in range(3):  # the board asks every 1.5 s by itself
+        assert client.get(poll, headers=HX).status_code == 204
+    with client.session_transaction() as sess:
+        assert sess["last_seen"] == nine_minutes_ago  # the poll is not activity
+        sess["last_seen"] = time.time() - 11 * 60  # past the 10-minute limit
+    assert client.get(poll, headers=HX).status_code != 204
+    with client.session_transaction() as sess:
+        assert "_user_id" not in sess  # logged out for idleness
+    # a real request by the person still counts
+    login_as(client, "C001")
+    with client.session_transaction() as sess:
+        sess["last_seen"] = nine_minutes_ago
+    assert client.get(f"/property/buildings/{b1.id}").status_code == 200
+    with client.session_transaction() as sess:
+        assert sess["last_seen"] > nine_minutes_ago

@@ -43,6 +43,13 @@ def test_queue_desk_and_screen(client, session, project, b1):
     assert resp.status_code == 404
     screen = text(client.get(f"/property/opening/{sel.id}/screen"))
     assert 'data-testid="now-calling"' in screen and "1701" in screen
+    assert f'hx-get="/property/opening/{sel.id}/screen/poll"' in screen  # its refresh is marked background
+    with client.session_transaction() as sess:
+        sess["last_seen"] = seen = sess["last_seen"] - 60
+    polled = text(client.get(f"/property/opening/{sel.id}/screen/poll", headers=HX))
+    assert 'data-testid="now-calling"' in polled and "1701" in polled
+    with client.session_transaction() as sess:
+        assert sess["last_seen"] == seen  # the screen's own refresh is not activity
 
 
 def test_fee_before_permit_through_the_web(client, session, manager):
