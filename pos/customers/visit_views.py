@@ -30,16 +30,23 @@ def _labels():
             "ruling_labels": own.RULINGS, "mask_phone": own.mask_phone}
 
 
-def _index(status: int = 200, **extra):
+def _index(status: int = 200, q: str = "", **extra):
     return render_template("customers/visitors.html", mine=own.my_customers(db.session, _me()), channels=CHANNELS,
-                           results=own.search_customers(db.session, request.args.get("q", ""), _me()),
-                           q=request.args.get("q", ""), **extra), status
+                           results=own.search_customers(db.session, q, _me()) if q else [], q=q, **extra), status
 
 
 @bp.get("/")
 @roles_required("clerk")
 def index():
     return _index()
+
+
+@bp.post("/search")
+@roles_required("clerk")
+def search():
+    """Find a customer by name or the phone's last digits. A POST although it writes nothing: what is
+    typed (a phone, a name) must not land in the address bar, the browser's history or the access log."""
+    return _index(q=request.form.get("q", "").strip()[:40])
 
 
 def _register_refused(e):

@@ -92,3 +92,27 @@ def test_link_a_family_member_through_the_web(client, session):
                        data={"head_phone": "139 1688 0001", "relation": "配偶"})
     assert resp.status_code == 303
     assert session.scalar(select(HouseholdMember.head_id).where(HouseholdMember.customer_id == member.id))
+
+
+def test_visitor_search_keeps_the_phone_out_of_the_address(client, session, app, caplog):
+    import logging
+
+    login_as(client, "C001")
+    assert _register(client, "13922224444", name="蒋女士").status_code == 200
+    page = text(client.get("/visitors/"))
+    assert 'data-testid="visitor-search"' in page and 'method="post" action="/visitors/search"' in page
+    before = row_counts(session)
+    caplog.set_level(logging.DEBUG)
+    resp = client.post("/visitors/search", data={"q": "4444"})  # the phone's last digits, in the body
+    body = text(resp)
+    assert resp.status_code == 200 and 'data-testid="search-results"' in body and "蒋女士" in body
+    assert "4444" not in resp.request.url and resp.request.query_string == b""
+    assert "13922224444" not in caplog.text and "q=4444" not in caplog.text
+    assert row_counts(session) == before  # a search writes nothing
+    # the old address with the phone in the query string no longer searches
+    old = text(client.get("/visitors/?q=13922224444"))
+    assert 'data-testid="search-results"' not in old
+    # a name not on file: nothing found, still nothing written
+    resp = client.post("/visitors/search", data={"q": "无此人"})
+    assert resp.status_code == 200 and 'data-testid="search-results"' in text(resp)
+    assert row_counts(session) == before
