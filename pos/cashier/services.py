@@ -27,7 +27,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound, get_or_404
 from ..money import FEN, format_money, from_fen, parse_money, plain_number, to_fen
 from ..sales import services as sales
-from ..sales.models import Voucher, VoucherStatus  # noqa: F401 (Voucher is used by callers too)
+from ..sales.models import PaymentState, Voucher, VoucherStatus  # noqa: F401 (Voucher is used by callers too)
 from ..shop import services as shop
 from ..shop.models import Station
 from ..staff import services as staff_services
@@ -208,11 +208,11 @@ def check_voucher(session: Session, no: str, *, lock: bool = False) -> Voucher:
         raise DomainError(_("Voucher %(no)s was cancelled: it cannot be paid.", no=voucher.no))
     if voucher.status != VoucherStatus.WRITTEN_UP:
         raise DomainError(_("Voucher %(no)s is not written up.", no=voucher.no))
-    if voucher.payment_state == "paid":
+    if voucher.payment_state == PaymentState.PAID:
         raise Conflict(_("Voucher %(no)s is already paid.", no=voucher.no))
-    if voucher.payment_state == "awaiting_clearance":
+    if voucher.payment_state == PaymentState.AWAITING_CLEARANCE:
         raise Conflict(_("Voucher %(no)s is already paid by cheque (waiting for the funds).", no=voucher.no))
-    if voucher.payment_state != "unpaid":
+    if voucher.payment_state != PaymentState.UNPAID:
         raise Conflict(_("Voucher %(no)s cannot be paid (%(state)s).", no=voucher.no, state=voucher.payment_state))
     if voucher.business_day and shop.day_signed_off(session, voucher.business_day):
         raise DomainError(_("Voucher %(no)s belongs to %(day)s, a day already signed off. Write a new voucher.",
@@ -384,7 +384,7 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
                 payment.rejected_notes.append(RejectedNote(shift_id=shift.id, denomination=note.denomination,
                                                            reason=note.reason,
                                                            serial=(note.serial or "").strip()[:20]))
-            voucher.payment_state = "awaiting_clearance" if has_cheque else "paid"
+            voucher.payment_state = PaymentState.AWAITING_CLEARANCE if has_cheque else PaymentState.PAID
             session.flush()
     except IntegrityError:
         # under the locks above this does not happen; if it does, say so rather than crash
@@ -474,11 +474,11 @@ def clear_cheque(session: Session, tender_id: int, outcome: str, *, manager: Sta
     voucher = payment.voucher
     if outcome == "cleared":
         if voucher is not None and not any(t.cheque_state == "pending" for t in payment.tenders if t is not tender):
-            voucher.payment_state = "paid"
+            voucher.payment_state = PaymentState.PAID
     else:
         payment.reversed_at = utcnow()
         if voucher is not None:
-            voucher.payment_state = "unpaid"
+            voucher.payment_state = PaymentState.UNPAID
             from ..customers import credit  # the customer who paid with it is flagged for a credit review
 
             credit.flag_for_review(session, voucher.customer_id, _("Cheque %(no)s bounced: %(note)s",
@@ -537,10 +537,10 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     done = session.scalar(select(Refund).where(Refund.once_key == once_key))
     if done is not None:  # the same form sent twice at once: the other one refunded, under the lock
         return done
-    if voucher.payment_state == "awaiting_clearance":
+    if voucher.payment_state == PaymentState.AWAITING_CLEARANCE:
         raise DomainError(_("Voucher %(no)s was paid by a cheque not yet cleared: wait for the funds.",
                             no=voucher.no))
-    if voucher.payment_state not in ("paid",):
+    if voucher.payment_state not in (PaymentState.PAID,):
         raise DomainError(_("Voucher %(no)s is not paid: there is nothing to refund.", no=voucher.no))
     if method not in ("cash", "original"):
         raise DomainError(_("Refund in cash or to the original payment."), field="method")
@@ -594,7 +594,7 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     for line, qty, _amount in wanted:
         after[line.id] = after.get(line.id, Decimal("0")) + qty
     if all(after.get(line.id, Decimal("0")) >= line.quantity for line in voucher.lines):
-        voucher.payment_state = "refunded"  # everything came back
+        voucher.payment_state = PaymentState.REFUNDED  # everything came back
     if method == "cash":
         session.add(DrawerOpening(shift_id=shift.id, station_id=shift.station_id, refund_id=row.id, reason="refund",
                                   sent_at=utcnow()))

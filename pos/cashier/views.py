@@ -16,7 +16,7 @@ from ..extensions import db, htmx
 from ..money import format_money
 from ..qr import qr_svg
 from ..sales import services as sales
-from ..sales.models import Voucher
+from ..sales.models import PaymentState, Voucher
 from ..shop import services as shop
 from ..staff import services as staff_services
 from ..staff.models import Staff
@@ -49,7 +49,8 @@ def me() -> Staff:
 
 def stamp_for(voucher: Voucher) -> Payment | None:
     """For any template: the live payment of a voucher, to draw its payment stamp (收款专用章)."""
-    if voucher is None or voucher.payment_state not in ("paid", "awaiting_clearance", "refunded"):
+    stamped = (PaymentState.PAID, PaymentState.AWAITING_CLEARANCE, PaymentState.REFUNDED)
+    if voucher is None or voucher.payment_state not in stamped:
         return None
     return services.live_payment(db.session, voucher)
 

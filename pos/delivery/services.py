@@ -18,7 +18,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, get_or_404
 from ..money import format_money
 from ..sales import pickup as pickups
-from ..sales.models import Pickup
+from ..sales.models import PaymentState, Pickup
 from ..shop import services as shop
 from ..staff.models import Staff
 from .models import DeliveryCash, DeliveryEvent, DispatchLine, DispatchSlip, SlipStatus
@@ -69,7 +69,8 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
         return earlier  # the same form sent twice at once: the first made the slip (under the voucher's lock)
     day = today
     n = shop.next_number(session, "dispatch", day)
-    collect = voucher.total if (voucher.pay_on_delivery and voucher.payment_state == "unpaid") else Decimal("0")
+    unpaid = voucher.payment_state == PaymentState.UNPAID
+    collect = voucher.total if (voucher.pay_on_delivery and unpaid) else Decimal("0")
     slip = DispatchSlip(no=f"D{day:%Y%m%d}-{n:04d}", voucher=voucher, pickup_id=pickup.id, customer_name=name,
                         phone=phone, address=address, window_day=window_day, window=(window or "").strip(),
                         notes=(notes or "").strip(), collect=collect, status=SlipStatus.OPEN, created_by_id=clerk.id)

@@ -27,7 +27,7 @@ from ..customers.models import Customer
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..money import FEN, format_money
 from ..sales import services as sales
-from ..sales.models import Voucher, VoucherStatus
+from ..sales.models import PaymentState, Voucher, VoucherStatus
 from ..shop import services as shop
 from ..staff.models import Staff
 from ..text import plain
@@ -88,10 +88,10 @@ def check_vouchers(session: Session, numbers: list[str], *, lock: bool = False) 
     for v in vouchers:
         if v.status == VoucherStatus.CANCELLED:
             raise DomainError(_("Voucher %(no)s was cancelled: no invoice.", no=v.no))
-        if v.payment_state == "awaiting_clearance":
+        if v.payment_state == PaymentState.AWAITING_CLEARANCE:
             raise DomainError(_("Voucher %(no)s was paid by a cheque not yet cleared: invoice it when the funds "
                                 "have arrived.", no=v.no))
-        if v.payment_state != "paid":
+        if v.payment_state != PaymentState.PAID:
             raise DomainError(_("Voucher %(no)s is not paid: no invoice before payment.", no=v.no))
         existing = _live_invoice_of(session, v)
         if existing is not None:

@@ -17,7 +17,7 @@ from ..customers.models import Customer
 from ..dbtypes import Money
 from ..errors import DomainError
 from ..money import format_money, parse_money
-from ..sales.models import Voucher, VoucherStatus
+from ..sales.models import PaymentState, Voucher, VoucherStatus
 from ..shop import services as shop
 from ..staff.models import Staff, StaffRole
 from ..text import DECIMAL_RE, INT_RE, parse_id, parse_int, plain
@@ -212,7 +212,7 @@ def board(session: Session, month: Month) -> Board:
         Voucher.status == VoucherStatus.WRITTEN_UP)
     collection = {clerk_id: (due, paid) for clerk_id, due, paid in session.execute(
         select(Voucher.clerk_id, func.sum(Voucher.total),
-               type_coerce(func.sum(case((Voucher.payment_state == "paid", Voucher.total), else_=0)), Money))
+               type_coerce(func.sum(case((Voucher.payment_state == PaymentState.PAID, Voucher.total), else_=0)), Money))
         .where(written).group_by(Voucher.clerk_id))}
     start = shop.business_day_bounds(session, month.quarter_first)[0]
     end = shop.business_day_bounds(session, month.last)[1]

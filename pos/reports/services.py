@@ -22,7 +22,7 @@ from ..delivery.models import DispatchSlip, SlipStatus
 from ..errors import Conflict, DomainError, NotFound
 from ..invoicing.models import Invoice, InvoiceVoid
 from ..money import format_money
-from ..sales.models import Voucher, VoucherStatus
+from ..sales.models import PaymentState, Voucher, VoucherStatus
 from ..shop import services as shop
 from ..shop.models import DaySignOff
 from ..staff.models import Staff
@@ -122,9 +122,9 @@ def day_summary(session: Session, day: date) -> DaySummary:
         written, Voucher.status == VoucherStatus.CANCELLED)) or 0
     summary.paid = session.scalar(select(func.count(Payment.id)).where(Payment.at >= start, Payment.at < end)) or 0
     summary.outstanding = session.scalar(select(func.count(Voucher.id)).where(
-        Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state == "unpaid")) or 0
+        Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state == PaymentState.UNPAID)) or 0
     summary.pickups_outstanding = session.scalar(select(func.count(Voucher.id)).where(
-        Voucher.pickup_state.in_(("none", "partial")), Voucher.payment_state == "paid")) or 0
+        Voucher.pickup_state.in_(("none", "partial")), Voucher.payment_state == PaymentState.PAID)) or 0
     summary.deliveries_out = session.scalar(select(func.count(DispatchSlip.id)).where(
         DispatchSlip.status != SlipStatus.DELIVERED)) or 0
     summary.invoices = session.scalar(select(func.count(Invoice.id)).where(

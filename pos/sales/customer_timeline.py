@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..customers.credit import register_open_credit_source
 from ..customers.timeline import Entry, register_purchase_source, register_timeline_source
 from ..staff.models import Staff
-from .models import Pickup, Voucher, VoucherStatus
+from .models import PaymentState, Pickup, Voucher, VoucherStatus
 
 STATUS_LABELS = {
     VoucherStatus.DRAFT: _l("Draft"), VoucherStatus.AWAITING_REVIEW: _l("Awaiting review"),
@@ -49,7 +49,7 @@ def purchases(session: Session, customer_id: int, since: datetime) -> tuple[Deci
     total, last = session.execute(
         select(func.coalesce(func.sum(Voucher.total), 0), func.max(Voucher.written_up_at))
         .where(Voucher.customer_id == customer_id, Voucher.status == VoucherStatus.WRITTEN_UP,
-               Voucher.payment_state == "paid", Voucher.written_up_at >= since)).one()
+               Voucher.payment_state == PaymentState.PAID, Voucher.written_up_at >= since)).one()
     return Decimal(total or 0), last
 
 
@@ -57,7 +57,7 @@ def _open_pay_on_delivery(session: Session, customer_id: int) -> list[tuple[str,
     """Open credit from sales: written-up pay-on-delivery vouchers not paid yet."""
     rows = session.execute(select(Voucher.no, Voucher.total).where(
         Voucher.customer_id == customer_id, Voucher.pay_on_delivery.is_(True),
-        Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state != "paid")).all()
+        Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state != PaymentState.PAID)).all()
     return [(str(_l("Pay on delivery")) + f" {no}", total) for no, total in rows]
 
 

@@ -28,6 +28,17 @@ class VoucherStatus:
     ALL = (DRAFT, AWAITING_REVIEW, WRITTEN_UP, REJECTED, CANCELLED)
 
 
+class PaymentState:
+    """Whether a written-up voucher is paid (收款), kept on the voucher by the cash desk's rules."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    AWAITING_CLEARANCE = "awaiting_clearance"  # paid by cheque: the goods wait for the funds
+    REFUNDED = "refunded"  # everything was paid back
+
+    ALL = (UNPAID, PAID, AWAITING_CLEARANCE, REFUNDED)
+
+
 class Voucher(db.Model):
     """A sales voucher (销售凭证). Written up once, then never edited: a wrong one is
     cancelled (with a reason) and a new one written."""
@@ -66,7 +77,7 @@ class Voucher(db.Model):
     review_note: Mapped[str | None] = mapped_column(Text)
     pay_on_delivery: Mapped[bool] = mapped_column(default=False)
     # kept by the cashier (who imports sales, never the other way): unpaid | paid | awaiting_clearance
-    payment_state: Mapped[str] = mapped_column(String(20), default="unpaid")
+    payment_state: Mapped[str] = mapped_column(String(20), default=PaymentState.UNPAID)
     # kept by pickup (this domain): none | partial | complete
     pickup_state: Mapped[str] = mapped_column(String(10), default="none")
 

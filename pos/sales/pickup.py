@@ -14,7 +14,7 @@ from ..catalog.models import Product
 from ..errors import Conflict, DomainError, NotFound
 from ..money import plain_number
 from ..staff.models import Staff
-from .models import Pickup, PickupLine, Voucher, VoucherStatus
+from .models import PaymentState, Pickup, PickupLine, Voucher, VoucherStatus
 from .services import normalise_no, parse_quantity
 
 
@@ -38,12 +38,12 @@ def check_can_hand_over(voucher: Voucher, *, for_delivery: bool = False) -> None
         raise DomainError(_("Voucher %(no)s was cancelled: no goods.", no=voucher.no))
     if voucher.status != VoucherStatus.WRITTEN_UP:
         raise DomainError(_("Voucher %(no)s is not written up.", no=voucher.no))
-    if voucher.payment_state == "awaiting_clearance":
+    if voucher.payment_state == PaymentState.AWAITING_CLEARANCE:
         raise DomainError(_("Voucher %(no)s was paid by cheque and the funds have not arrived: the goods "
                             "stay until the manager marks the cheque cleared.", no=voucher.no))
-    if voucher.payment_state == "refunded":
+    if voucher.payment_state == PaymentState.REFUNDED:
         raise DomainError(_("Voucher %(no)s was refunded: no goods.", no=voucher.no))
-    if voucher.payment_state != "paid" and not (for_delivery and voucher.pay_on_delivery):
+    if voucher.payment_state != PaymentState.PAID and not (for_delivery and voucher.pay_on_delivery):
         raise DomainError(_("Voucher %(no)s is not paid: send the customer to the cashier first.", no=voucher.no))
     if voucher.pickup_state == "complete":
         raise Conflict(_("Everything on voucher %(no)s has already been handed over.", no=voucher.no))

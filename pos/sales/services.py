@@ -29,7 +29,7 @@ from ..shop import services as shop
 from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import effective_roles
-from .models import Voucher, VoucherLine, VoucherStatus
+from .models import PaymentState, Voucher, VoucherLine, VoucherStatus
 
 MAX_QUANTITY = Decimal("9999")
 MAX_LINES = 100
@@ -466,7 +466,7 @@ def cancel(session: Session, voucher: Voucher, reason: str, *, actor: Staff) -> 
         raise Conflict(_("Voucher %(no)s is already cancelled.", no=voucher.no))
     if voucher.status != VoucherStatus.WRITTEN_UP:
         raise DomainError(_("Only a written-up voucher can be cancelled."))
-    if voucher.payment_state != "unpaid":
+    if voucher.payment_state != PaymentState.UNPAID:
         raise Conflict(_("Voucher %(no)s has been paid: it can only be refunded.", no=voucher.no))
     voucher.status = VoucherStatus.CANCELLED
     voucher.cancelled_at = utcnow()

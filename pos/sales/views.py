@@ -21,7 +21,7 @@ from ..staff.permissions import roles_required
 from ..text import parse_id
 from ..web import go, pdf_response, refuse_with, transaction
 from . import services
-from .models import Voucher, VoucherStatus
+from .models import PaymentState, Voucher, VoucherStatus
 
 bp = Blueprint("sales", __name__)
 
@@ -42,8 +42,8 @@ STATUS_LABELS = {
     VoucherStatus.CANCELLED: nav._l("Cancelled"),
 }
 PAYMENT_LABELS = {
-    "paid": nav._l("Payment received"),  # not "Paid": a property schedule's column says 已付
-    "awaiting_clearance": nav._l("Paid by cheque: waiting for the funds"),
+    PaymentState.PAID: nav._l("Payment received"),  # not "Paid": a property schedule's column says 已付
+    PaymentState.AWAITING_CLEARANCE: nav._l("Paid by cheque: waiting for the funds"),
 }
 
 
@@ -55,7 +55,7 @@ def status_label(voucher: Voucher) -> str:
 
 @bp.app_context_processor
 def sales_labels():
-    return {"status_label": status_label, "known_customer": services.known_customer,
+    return {"status_label": status_label, "PaymentState": PaymentState, "known_customer": services.known_customer,
             # the catalogue's screens show the open voucher and sell from it: sales lends them these
             "counter_voucher": counter_voucher, "approving_managers": managers,
             "product_suggestions": lambda product, customer: services.suggestions_for_product(db.session, product,
@@ -329,7 +329,7 @@ def voucher(no: str):
     v = services.get_by_no(db.session, no)
     return render_template("sales/voucher.html", v=v, qr=qr_svg(v.no), problems=services.verify(v),
                            pickups=pickups_of(db.session, v),
-                           may_cancel=v.status == VoucherStatus.WRITTEN_UP and v.payment_state == "unpaid"
+                           may_cancel=v.status == VoucherStatus.WRITTEN_UP and v.payment_state == PaymentState.UNPAID
                            and (v.clerk_id == current_user.id or "manager" in current_user.roles))
 
 
