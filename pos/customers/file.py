@@ -126,12 +126,15 @@ class GradeRule:
 
 
 def grade_rule(session: Session) -> GradeRule:
-    from ..shop.services import get_setting
+    """The rule's settings, read in one query."""
+    from ..shop.models import Setting
 
+    stored = dict(session.execute(select(Setting.key, Setting.value)
+                                  .where(Setting.key.in_(list(GRADE_SETTINGS)))).all())
     values = {}
     for key, (default, lo, hi) in GRADE_SETTINGS.items():
         try:
-            value = int(get_setting(session, key))
+            value = int(stored.get(key, default))
         except (TypeError, ValueError):
             value = int(default)
         values[key] = value if lo <= value <= hi else int(default)
