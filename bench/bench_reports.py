@@ -22,9 +22,9 @@ from bench.common import bench_app, measure, on_both_databases, report
 def _run_on(label: str, url: str | None, folder: Path) -> bool:
     from bench.history import generate_history
     from pos.extensions import db
-    from pos.reports import services
-    from pos.reports.models import ZReport
+    from pos.reports import signoff as services
     from pos.reports.documents import z_document
+    from pos.reports.models import ZReport
     from pos.shop import services as shop
     from pos.staff import services as staff
     from printing.escpos import render as to_escpos

@@ -102,9 +102,9 @@ def generate_history(session: Session, *, days: int = 365, vouchers: int = 500_0
 def _store_facts(session: Session, signed_days: list[date]) -> dict:
     """The dashboards' summary rows of every signed-off day, if the app has them yet."""
     try:
-        from pos.reports.facts import store_day
+        from pos.reports.takings import store_day
     except ImportError as e:
-        print(f"history: no facts stored (pos.reports.facts.store_day: {e})", flush=True)
+        print(f"history: no facts stored (pos.reports.takings.store_day: {e})", flush=True)
         return {"facts_days": 0, "facts_seconds": None}
     started = perf_counter()
     for i, day in enumerate(signed_days, start=1):

@@ -274,29 +274,29 @@ def _register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
     from .cashier.views import bp as cashier_bp
     from .catalog.views import bp as catalog_bp
-    from .core import bp as core_bp
+    from .customers.file_views import bp as customers_bp
+    from .customers.lead_views import bp as leads_bp
+    from .customers.visit_views import bp as visitors_bp
     from .delivery.views import bp as delivery_bp
     from .invoicing.views import bp as invoicing_bp
     from .printers.views import bp as printers_bp
-    from .property.views import bp as property_bp
-    from .customers.file_views import bp as customers_bp
-    from .customers.lead_views import bp as leads_bp
-    from .sales.quotation_views import bp as quotations_bp
-    from .reports.lead_report import bp as lead_report_bp
-    from .customers.visit_views import bp as visitors_bp
-    from .property.opening_views import bp as opening_bp
-    from .property.calculator import bp as mortgage_bp
     from .property.agreement_views import bp as agreements_bp
-    from .property.escrow_views import bp as escrow_bp
-    from .property.contract_views import bp as contracts_bp
+    from .property.calculator import bp as mortgage_bp
     from .property.collection_views import bp as collections_bp
     from .property.commission_views import bp as commission_bp
+    from .property.contract_views import bp as contracts_bp
+    from .property.escrow_views import bp as escrow_bp
+    from .property.opening_views import bp as opening_bp
+    from .property.views import bp as property_bp
+    from .reports.lead_report import bp as lead_report_bp
     from .reports.views import bp as reports_bp
+    from .sales.quotation_views import bp as quotations_bp
     from .sales.views import bp as sales_bp
     from .shop.views import bp as shop_bp
+    from .site_routes import bp as site_bp
     from .staff.views import bp as staff_bp
 
-    for bp in (core_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
+    for bp in (site_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
                printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
                escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp, customers_bp, leads_bp,
                lead_report_bp, quotations_bp, opening_bp,

@@ -170,14 +170,6 @@ def in_words_with_prefix(value: MoneyLike) -> str:
     return "人民币" + amount_in_words(value)
 
 
-def sum_money(values) -> Decimal:
-    """Exact sum of money values (each checked by :func:`to_decimal`)."""
-    total = Decimal("0.00")
-    for v in values:
-        total += to_decimal(v)
-    return total.quantize(FEN)
-
-
 def parse_money(text: str) -> Decimal:
     """Parse what a person typed ("168", "168.5", "1,680.00", "￥12") into yuan.
 

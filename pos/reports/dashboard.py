@@ -17,7 +17,7 @@ from ..errors import DomainError
 from ..shop import services as shop
 from ..shop.models import Showroom
 from ..text import parse_id
-from . import facts
+from . import takings
 
 MAX_DAYS = 366
 QUICK_RANGES = (7, 30, 90, 365)
@@ -98,7 +98,7 @@ def tender_label(kind: str) -> str:
 
 
 def build(session: Session, first: date, last: date, showroom: Showroom | None = None) -> Dashboard:
-    sums = facts.range_sums(session, first, last, showroom.id if showroom is not None else None)
+    sums = takings.range_sums(session, first, last, showroom.id if showroom is not None else None)
     by = sums.by
     hours = by["hour"]
     busy = sorted(int(h) for h in hours) or [9, 21]

@@ -21,7 +21,7 @@ from ..sales.models import PaymentState, Voucher, VoucherStatus
 from ..shop import services as shop
 from ..staff.models import Staff, StaffRole
 from ..text import DECIMAL_RE, INT_RE, parse_id, parse_int, plain
-from . import facts
+from . import takings
 from .models import Quota
 
 MAX_TARGET = Decimal("100000000")  # ￥1 亿 a month: anything above is a typing slip
@@ -202,7 +202,7 @@ class Board:
 def board(session: Session, month: Month) -> Board:
     today = shop.business_today(session)
     last = min(month.last, today)
-    by_clerk = facts.range_sums(session, month.first, last).by["clerk"] if last >= month.first else {}
+    by_clerk = takings.range_sums(session, month.first, last).by["clerk"] if last >= month.first else {}
     quotas = {q.staff_id: q for q in session.scalars(select(Quota).where(Quota.month == str(month)))}
     clerks = set(session.scalars(select(StaffRole.staff_id).where(StaffRole.role == "clerk")))
     ids = clerks | set(quotas) | {parse_id(k) for k in by_clerk if parse_id(k)}

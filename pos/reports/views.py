@@ -16,7 +16,7 @@ from ..shop import services as shop
 from ..staff.permissions import roles_required
 from ..text import parse_day
 from ..web import day_arg, go, pdf_response, transaction, xlsx_response
-from . import charts, quotas, services, waiting  # noqa: F401  (waiting: what waits for the manager, on the home)
+from . import charts, quotas, signoff, waiting  # noqa: F401  (waiting: what waits for the manager, on the home)
 from . import dashboard as boards
 
 bp = Blueprint("reports", __name__)
@@ -33,9 +33,9 @@ def _day(raw: str | None) -> date:
 
 
 def _page(day: date, **extra):
-    return render_template("reports/day.html", s=services.day_summary(db.session, day),
+    return render_template("reports/day.html", s=signoff.day_summary(db.session, day),
                            summaries={sh.id: cashier.summarise(db.session, sh)
-                                      for sh in services.shifts_of_day(db.session, day)}, **extra)
+                                      for sh in signoff.shifts_of_day(db.session, day)}, **extra)
 
 
 @bp.get("/reports/day")
@@ -55,7 +55,7 @@ def _shift_day(shift_id: int) -> date:
 def review(shift_id: int):
     shift = cashier.get_shift(db.session, shift_id)
     day = shop.business_day(db.session, shift.opened_at)
-    services.review_shift(db.session, shift, request.form.get("note", ""), manager=current_user._get_current_object())
+    signoff.review_shift(db.session, shift, request.form.get("note", ""), manager=current_user._get_current_object())
     return go(url_for("reports.day", day=day.isoformat()))
 
 
@@ -64,7 +64,7 @@ def review(shift_id: int):
 @transaction(refused=lambda e: _page(_day(request.view_args["day"]), error=e.message))
 def sign_off(day: str):
     the_day = _day(day)
-    z = services.sign_off(db.session, the_day, manager=current_user._get_current_object(),
+    z = signoff.sign_off(db.session, the_day, manager=current_user._get_current_object(),
                           note=request.form.get("note", ""))
     refresh_statistics(db.session)  # once a day, so SQLite's planner knows how the tables have grown
     flash(_("%(day)s is signed off: Z report %(no)s.", day=the_day.isoformat(), no=f"Z{z.no:04d}"), "success")
@@ -74,8 +74,8 @@ def sign_off(day: str):
 @bp.get("/reports/z/<int:no>")
 @roles_required("manager")
 def z_report(no: int):
-    z = services.get_z(db.session, no)
-    return render_template("reports/z.html", z=z, s=services.day_summary(db.session, z.day))
+    z = signoff.get_z(db.session, no)
+    return render_template("reports/z.html", z=z, s=signoff.day_summary(db.session, z.day))
 
 
 @bp.post("/reports/z/<int:no>/print")
@@ -85,8 +85,8 @@ def z_print(no: int):
     from ..printers import services as printers
     from .documents import z_document
 
-    z = services.get_z(db.session, no)
-    document = z_document(services.day_summary(db.session, z.day), z, getattr(shop.showroom(db.session), "name", ""))
+    z = signoff.get_z(db.session, no)
+    document = z_document(signoff.day_summary(db.session, z.day), z, getattr(shop.showroom(db.session), "name", ""))
     job = printers.queue_from_screen(db.session, [(document, f"Z 报表 Z{z.no:04d}")], kind="z", ref=str(z.no),
                                      requested_by=current_user._get_current_object())
     return go(url_for("printers.preview", job_id=job.id))
@@ -95,8 +95,8 @@ def z_print(no: int):
 @bp.get("/reports/z/<int:no>.pdf")
 @roles_required("manager")
 def z_pdf(no: int):
-    z = services.get_z(db.session, no)
-    return pdf_response("print/z_a4.html", f"z-{z.no:04d}.pdf", z=z, s=services.day_summary(db.session, z.day),
+    z = signoff.get_z(db.session, no)
+    return pdf_response("print/z_a4.html", f"z-{z.no:04d}.pdf", z=z, s=signoff.day_summary(db.session, z.day),
                         shop_name=getattr(shop.showroom(db.session), "name", ""), page_size="A4")
 
 

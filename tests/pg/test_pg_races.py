@@ -390,7 +390,7 @@ def test_forty_wrong_pins_at_once_lock_and_the_right_pin_is_refused(pg_app):
 def test_a_day_signed_off_from_two_desks_at_once(pg_app):
     from datetime import timedelta
 
-    from pos.reports import services as reports
+    from pos.reports import signoff as reports
     from pos.reports.models import ZReport
     from pos.shop.services import business_today
 
@@ -432,7 +432,7 @@ def test_a_cheque_marked_from_two_desks_at_once(pg_app):
 
 def test_a_shift_reviewed_and_a_quota_set_from_two_desks_at_once(pg_app):
     from pos.reports import quotas
-    from pos.reports import services as reports
+    from pos.reports import signoff as reports
     from pos.reports.models import Quota, ShiftReview
 
     session = db.session

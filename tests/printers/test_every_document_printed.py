@@ -15,7 +15,7 @@ from pos.extensions import db
 from pos.invoicing import services as invoicing
 from pos.printers import services
 from pos.printers.models import Printer, PrintJob
-from pos.reports import services as reports
+from pos.reports import signoff as reports
 from pos.sales import services as sales
 from pos.shop.models import Showroom
 from pos.shop.services import business_today

@@ -197,7 +197,7 @@ def test_web_clerk_may_not_take_money(app, client, agreement):
 # ------------------------------------------------------------------ the shift, the day, the Z report
 def test_escrow_money_is_its_own_category_in_the_shift_and_the_day(app, client, session, agreement, desk, manager):
     from pos.cashier import services as cashier_services
-    from pos.reports import services as reports
+    from pos.reports import signoff as reports
     from pos.shop import services as shop
 
     p = pay(session, agreement, desk)

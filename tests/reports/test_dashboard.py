@@ -14,7 +14,7 @@ from pos.cashier import services as cashier
 from pos.cashier.models import ChequeClearance, Payment, Refund, Shift
 from pos.catalog.models import Product
 from pos.errors import DomainError
-from pos.reports import charts, facts, services
+from pos.reports import charts, signoff, takings
 from pos.reports import dashboard as boards
 from pos.sales import services as sales
 from pos.sales.services import Approval
@@ -56,8 +56,8 @@ def day_of_sales(session, open_shift):
 
 def test_live_sums_add_up(session, day_of_sales, english):
     a, b, c = day_of_sales["a"], day_of_sales["b"], day_of_sales["c"]
-    cells = facts.live_day(session, business_today(session))
-    tender = facts.collapse(cells, "tender")
+    cells = takings.live_day(session, business_today(session))
+    tender = takings.collapse(cells, "tender")
     refunded = a.lines[0].unit_price
     assert tender["cash"].amount == a.total  # the change came back out of the cash
     assert tender["wechat"].amount == b.total and tender["cheque"].amount == c.total
@@ -65,8 +65,8 @@ def test_live_sums_add_up(session, day_of_sales, english):
     net = a.total + b.total + c.total - refunded
     assert sum(x.amount for x in tender.values()) == net
     for dimension in ("clerk", "product", "category", "hour"):
-        assert sum(x.amount for x in facts.collapse(cells, dimension).values()) == net, dimension
-    clerks = {x.label: x for x in facts.collapse(cells, "clerk").values()}
+        assert sum(x.amount for x in takings.collapse(cells, dimension).values()) == net, dimension
+    clerks = {x.label: x for x in takings.collapse(cells, "clerk").values()}
     assert clerks["李晓梅"].amount == a.total + b.total - refunded and clerks["李晓梅"].count == 2
     assert clerks["李晓梅"].quantity == Decimal("2.000")  # 2 + 1 pieces, 1 refunded
     assert clerks["张伟"].amount == c.total
@@ -74,12 +74,12 @@ def test_live_sums_add_up(session, day_of_sales, english):
 
 def test_stored_day_equals_live_and_is_written_once(session, day_of_sales):
     day = business_today(session)
-    live = facts.live_day(session, day)
-    written = facts.store_day(session, day)
-    assert written == len(live) + 1 and facts.store_day(session, day) == 0
-    assert facts.day_cells(session, day) == live
-    sums = facts.range_sums(session, day - timedelta(days=2), day)
-    assert sums.daily[day] == sum(x.amount for x in facts.collapse(live, "tender").values())
+    live = takings.live_day(session, day)
+    written = takings.store_day(session, day)
+    assert written == len(live) + 1 and takings.store_day(session, day) == 0
+    assert takings.day_cells(session, day) == live
+    sums = takings.range_sums(session, day - timedelta(days=2), day)
+    assert sums.daily[day] == sum(x.amount for x in takings.collapse(live, "tender").values())
     assert sums.daily[day - timedelta(days=1)] == 0
 
 
@@ -101,20 +101,20 @@ def test_bounced_cheque_counts_on_its_own_day_and_the_signed_day_keeps_its_z(ses
     session.commit()
     _move_back_a_day(session)
     yesterday = business_today(session) - timedelta(days=1)
-    services.review_shift(session, shift, "ok", manager=manager)
-    services.sign_off(session, yesterday, manager=manager)
+    signoff.review_shift(session, shift, "ok", manager=manager)
+    signoff.sign_off(session, yesterday, manager=manager)
     session.commit()
-    before = services.day_summary(session, yesterday)
+    before = signoff.day_summary(session, yesterday)
     assert session.scalar(select(ChequeClearance.id)) is None
     cheque = cashier.pending_cheques(session)[0]
     cashier.clear_cheque(session, cheque.id, "bounced", manager=manager, note="余额不足")
     session.commit()
-    after = services.day_summary(session, yesterday)
+    after = signoff.day_summary(session, yesterday)
     assert (after.takings, after.net, after.by_tender) == (before.takings, before.net, before.by_tender)
-    today = services.day_summary(session, business_today(session))
+    today = signoff.day_summary(session, business_today(session))
     c = day_of_sales["c"]
     assert today.bounced == c.total and today.net == -c.total
-    sums = facts.range_sums(session, yesterday, business_today(session))
+    sums = takings.range_sums(session, yesterday, business_today(session))
     assert sums.daily[yesterday] == before.net and sums.daily[business_today(session)] == -c.total
 
 
@@ -198,8 +198,8 @@ def test_no_bounce_is_recorded_into_a_signed_off_day(session, day_of_sales, engl
     manager = staff_by_no("M001")
     shift = day_of_sales["shift"]
     cashier.close_shift(session, shift, {10000: 2, 1000: 5}, actor=staff_by_no("S001"), note="x")
-    services.review_shift(session, shift, "ok", manager=manager)
-    services.sign_off(session, business_today(session), manager=manager)
+    signoff.review_shift(session, shift, "ok", manager=manager)
+    signoff.sign_off(session, business_today(session), manager=manager)
     session.commit()
     cheque = cashier.pending_cheques(session)[0]
     with pytest.raises(DomainError):

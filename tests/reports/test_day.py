@@ -9,7 +9,7 @@ from sqlalchemy import select
 from pos.cashier import services as cashier
 from pos.cashier.models import Shift
 from pos.errors import Conflict, DomainError
-from pos.reports import services
+from pos.reports import signoff as services
 from pos.shop.models import Station
 from pos.shop.services import business_today
 from tests.conftest import login_as, staff_by_no

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from pos.errors import DomainError
-from pos.reports import services as reports
+from pos.reports import signoff as reports
 from pos.sales import services
 from pos.sales.models import Voucher, VoucherStatus
 from pos.shop import services as shop

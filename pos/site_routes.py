@@ -8,7 +8,7 @@ from sqlalchemy import text
 from .extensions import db
 from .staff.permissions import any_staff, public
 
-bp = Blueprint("core", __name__)
+bp = Blueprint("site", __name__)
 
 
 @bp.get("/healthz")

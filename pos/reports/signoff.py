@@ -26,7 +26,7 @@ from ..sales.models import PaymentState, Voucher, VoucherStatus
 from ..shop import services as shop
 from ..shop.models import DaySignOff
 from ..staff.models import Staff
-from . import facts
+from . import takings
 from .models import ShiftReview, ZReport
 
 
@@ -104,17 +104,17 @@ def day_summary(session: Session, day: date) -> DaySummary:
         if review is not None:
             summary.reviews[shift.id] = review
         summary.over_short += shift.over_short or Decimal("0.00")
-    cells = facts.day_cells(session, day)
-    tenders = facts.collapse(cells, "tender")
+    cells = takings.day_cells(session, day)
+    tenders = takings.collapse(cells, "tender")
     for kind in TENDER_KINDS:
         if kind in tenders:
             summary.by_tender[kind] = tenders[kind].amount
     summary.takings = sum(summary.by_tender.values(), Decimal("0.00"))
     summary.refunds = -tenders["refund"].amount if "refund" in tenders else Decimal("0.00")
     summary.bounced = -tenders["bounced"].amount if "bounced" in tenders else Decimal("0.00")
-    for cell in sorted(facts.collapse(cells, "clerk").values(), key=lambda c: -c.amount):
+    for cell in sorted(takings.collapse(cells, "clerk").values(), key=lambda c: -c.amount):
         summary.by_clerk[cell.label] = summary.by_clerk.get(cell.label, Decimal("0.00")) + cell.amount
-    for cell in sorted(facts.collapse(cells, "category").values(), key=lambda c: -c.amount):
+    for cell in sorted(takings.collapse(cells, "category").values(), key=lambda c: -c.amount):
         summary.by_category[cell.label or "—"] = cell.amount
     written = Voucher.business_day == day
     summary.written_up = session.scalar(select(func.count(Voucher.id)).where(written)) or 0
@@ -161,7 +161,7 @@ def sign_off(session: Session, day: date, *, manager: Staff, note: str = "") -> 
     z = ZReport(no=shop.next_number(session, "z"), day=day, signed_by_id=manager.id)
     session.add(z)
     session.flush()
-    facts.store_day(session, day)
+    takings.store_day(session, day)
     record(session, "reports.day_signed_off", actor=manager, record=z, summary=f"{day.isoformat()} Z{z.no:04d}")
     return z
 
