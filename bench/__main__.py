@@ -8,6 +8,14 @@ import bench
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["load"]:  # the load test over HTTP (bench/load.py) has its own options
+        from bench.load import main as load
+
+        return load(sys.argv[2:])
+    if sys.argv[1:2] == ["faults"]:  # SIGKILL of the server and the spooler mid-sale (bench/faults.py)
+        from bench.faults import main as faults
+
+        return faults(sys.argv[2:])
     names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
     selected = [n for n in names if not sys.argv[1:] or any(a in n for a in sys.argv[1:])]
     all_ok = True
