@@ -172,6 +172,7 @@ def show(agreement_id: int):
                            methods=agreements.PAYMENT_METHOD_LABELS, loans=agreements.LOAN_TYPE_LABELS,
                            basis_labels=services.BASIS_LABELS, id_types=agreements.ID_TYPE_LABELS,
                            in_words=amount_in_words, payments=escrow.payments_of(db.session, agreement),
+                           kinds=escrow.PAYMENT_KIND_LABELS,
                            deposit_paid=escrow.paid_on(db.session, agreement, "deposit"))
 
 

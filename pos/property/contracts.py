@@ -58,7 +58,8 @@ RECORD_LABELS.update({"property_contract": _l("Purchase contract")})
 STATE_LABELS = {DRAFT: _l("Draft, not signed"), SIGNED: _l("Contracted"), FILED_STATE: _l("Filed"),
                 HANDED_OVER: _l("Unit handed over"), "cancelled": _l("Contract cancelled")}
 ITEM_KINDS = {DOWN_PAYMENT: _l("Down payment"), INSTALMENT: _l("Instalment"), LOAN: _l("Mortgage loan")}
-ITEM_STATES = {"due": _l("Due"), "partly paid": _l("Partly paid"), "paid": _l("Paid in full"), "overdue": _l("Overdue")}
+ITEM_STATES = {"due": _l("To be paid"), "partly paid": _l("Partly paid"), "paid": _l("Paid in full"),
+               "overdue": _l("Overdue")}
 ITEM_KINDS_ZH = {DOWN_PAYMENT: "首付款", INSTALMENT: "分期房款", LOAN: "按揭贷款"}
 MAX_ITEMS = 8
 #: the board warns from this day of the filing period

@@ -143,7 +143,7 @@ def check_price(session: Session, unit: Unit, total, *, actor: Staff, approver: 
             raise Forbidden(_("%(pct)s %% below the filed price is more than an agent's %(limit)s %%: "
                               "a manager must approve it with their PIN.", pct=discount, limit=limit))
         if not approver.has_role("manager"):
-            raise Forbidden(_("%(name)s is not a manager.", name=approver.full_name))
+            raise Forbidden(_("%(name)s is not a sales manager.", name=approver.full_name))
         record(session, "property.price_approved", actor=approver, record=unit,
                summary=f"{unit.building.name} {unit.number} {format_money(total)} (-{discount}%) for {actor.full_name}")
     return PriceCheck(total=total, filed_total=line.filed_total, floor_total=line.floor_total, discount_pct=discount,

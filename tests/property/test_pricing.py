@@ -80,7 +80,7 @@ def test_price_checks(session, b1, unit_no, agent, manager):
         pricing.check_price(session, unit, "3511294.99", actor=manager)
     with pytest.raises(Forbidden, match="a manager must approve"):
         pricing.check_price(session, unit, "3600000", actor=agent)
-    with pytest.raises(Forbidden, match="not a manager"):
+    with pytest.raises(Forbidden, match="not a sales manager"):
         pricing.check_price(session, unit, "3600000", actor=agent, approver=agent)
     check = pricing.check_price(session, unit, "3600000", actor=agent, approver=manager)
     assert check.approved_by == manager and check.discount_pct == Decimal("2.60")
