@@ -151,6 +151,14 @@ def pdf(quotation_id: int):
                         expired=quotes.is_expired(q), shop_name=getattr(shop.showroom(db.session), "name", ""))
 
 
+@bp.post("/<int:quotation_id>/print")
+@roles_required("clerk")
+@transaction(refused=_refused)
+def print_receipt(quotation_id: int):
+    quotes.print_receipt(db.session, quotation_id, actor=_me())
+    return go(url_for("quotations.show", quotation_id=quotation_id))
+
+
 @bp.get("/reviews")
 @roles_required("manager")
 def reviews():

@@ -309,3 +309,38 @@ def _quotation_entries(session: Session, customer_id: int):
     for q in session.scalars(select(Quotation).where(Quotation.customer_id == customer_id)):
         yield Entry(at=q.created_at, kind="quotation", title=str(_l("Quotation")) + f" {q.no}",
                     detail=shown_status(q), endpoint="quotations.show", args={"quotation_id": q.id}, amount=q.total)
+
+
+# ------------------------------------------------------------------ the receipt print (thermal, with QR)
+def quotation_document(q: Quotation, shop_name: str):
+    """The approved quotation as a receipt for the customer (the printers' queue prints it)."""
+    from printing.documents import QR, Cut, Document, KeyValue, Separator, SignatureLine, Text, Title
+
+    from ..money import amount_in_words, plain_number
+
+    blocks: list = [Title(shop_name), Text("报价单", align="center", bold=True), KeyValue("报价单号", q.no),
+                    KeyValue("版本", f"第{q.version}版"), KeyValue("营业员", q.clerk.full_name),
+                    KeyValue("客户", q.customer.name), KeyValue("有效期至", q.valid_until.isoformat()), Separator()]
+    for line in q.lines:
+        blocks.append(Text(f"{line.position}. {line.product_name} {line.brand_name} {line.model} {line.spec}".strip()))
+        blocks.append(KeyValue(f"   {plain_number(line.quantity)}{line.unit} × {format_money(line.unit_price)}",
+                               format_money(line.amount)))
+    blocks += [Separator(), KeyValue("合计", format_money(q.total), bold=True, double=True),
+               Text(f"大写：人民币{amount_in_words(q.total)}")]
+    if q.terms:
+        blocks.append(Text(f"条款：{q.terms}"))
+    blocks += [Text(f"经店长{q.reviewed_by.full_name if q.reviewed_by else ''}审核，逾期作废；成交以销售凭证为准。"),
+               QR(q.no), SignatureLine("客户签字"), Cut()]
+    return Document(blocks=blocks)
+
+
+def print_receipt(session: Session, quotation_id, *, actor: Staff, station_id: int | None = None):
+    """Queue the receipt print of an approved quotation (only an approved one is given to the customer)."""
+    from ..printers import services as printers
+
+    q = get(session, quotation_id, actor)
+    if q.status not in (S.APPROVED, S.ACCEPTED, S.CONVERTED):
+        raise Conflict(_("Only an approved quotation is printed for the customer."))
+    shop_name = getattr(shop.showroom(session), "name", "")
+    return printers.queue_from_screen(session, [(quotation_document(q, shop_name), f"报价单 {q.no}")],
+                                      kind="quotation", ref=q.no, requested_by=actor, station_id=station_id)

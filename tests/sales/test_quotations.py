@@ -171,3 +171,22 @@ def test_quotation_screens_end_to_end(client, session, product, clerk, manager):
     assert r.status_code == 303 and "/vouchers/V" in r.headers["Location"]
     session.expire_all()
     assert session.get(Quotation, q.id).voucher is not None
+
+
+def test_receipt_print_with_qr_only_when_approved(client, session, clerk, manager, draft, product):
+    from pos.printers.models import PrintJob
+
+    quotes.add_line(session, draft.id, product.id, "1", None, actor=clerk)
+    session.commit()
+    login_as(client, CLERK)
+    before = count(session, PrintJob)
+    r = client.post(f"/quotations/{draft.id}/print")
+    assert r.status_code == 409 and 'data-testid="errors"' in text(r)
+    assert count(session, PrintJob) == before
+    quotes.submit(session, draft.id, actor=clerk)
+    quotes.review(session, draft.id, actor=manager, approve=True)
+    session.commit()
+    assert client.post(f"/quotations/{draft.id}/print").status_code == 303
+    job = session.scalar(select(PrintJob).order_by(PrintJob.id.desc()))
+    assert job.kind == "quotation" and job.ref == draft.no
+    assert '"qr"' in job.document and draft.no in job.document and "报价单" in job.document
