@@ -115,6 +115,86 @@ def run_rounds(shop: Shop, rounds: int, tablets: int, seed: int = 1) -> dict:
     }
 
 
+COUNTED = {  # table → the money column summed beside its count
+    "voucher": "total", "voucher_line": "amount", "payment": "received", "tender": "amount",
+    "invoice": None, "print_job": None, "audit_entry": None,
+}
+
+
+def tally_rows(url: str) -> dict[str, tuple[int, int]]:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    out = {}
+    with engine.connect() as conn:
+        for table, money in COUNTED.items():
+            total = f"coalesce(sum({money}), 0)" if money else "0"
+            out[table] = tuple(int(x) for x in conn.exec_driver_sql(f"SELECT count(*), {total} FROM {table}").one())
+    engine.dispose()
+    return out
+
+
+def backup_under_load(shop: Shop, tablets: int, seconds: float = 8.0) -> dict:
+    """`pos backup` taken while the tablets write, restored with `pos restore` into a database of its
+    own: every table's count and money total lies between the live database's just before the backup
+    started and just after it ended, and the restored shop breaks none of the invariants."""
+    import subprocess
+
+    from bench.load import POS, ROOT, drive
+
+    shop.start()
+    result = {}
+
+    def backup_midway():
+        time.sleep(seconds / 2)
+        result["before"] = tally_rows(shop.url)
+        out = subprocess.run([POS, "backup", "--dir", str(shop.folder / "backups")], env=shop.env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+        result["after"] = tally_rows(shop.url)
+        result["output"] = out.stdout.strip() or out.stderr[-500:]
+
+    th = threading.Thread(target=backup_midway)
+    th.start()
+    drive(shop, tablets, seconds)
+    th.join()
+    shop.stop()
+    files = sorted((shop.folder / "backups").glob("*"))
+    if not files:
+        return {"problems": [f"no backup written: {result.get('output')}"]}
+    restored = Shop(shop.label + " restored", None, 0, 0)
+    admin = None
+    if shop.url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        url = make_url(shop.url)
+        name = f"{url.database}_restored"
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        restored.url = url.set(database=name).render_as_string(hide_password=False)
+        restored.env["DATABASE_URL"] = restored.url
+    try:
+        out = subprocess.run([POS, "restore", str(files[-1]), "--yes"], env=restored.env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=600)
+        if out.returncode:
+            return {"problems": [f"pos restore failed: {out.stdout[-300:]} {out.stderr[-300:]}"]}
+        got = tally_rows(restored.url)
+        problems = [f"{table}: restored {got[table]} not between {result['before'][table]} and "
+                    f"{result['after'][table]}" for table in COUNTED
+                    if not (result["before"][table][0] <= got[table][0] <= result["after"][table][0]
+                            and result["before"][table][1] <= got[table][1] <= result["after"][table][1])]
+        problems += invariants(restored)
+        return {"backup": files[-1].name, "live_before": result["before"], "restored": got,
+                "live_after": result["after"], "problems": problems}
+    finally:
+        restored.close()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()
+
+
 def invariants(shop: Shop) -> list[str]:
     """What must hold whatever was killed when: returns the problems found (none is right)."""
     from sqlalchemy import create_engine
@@ -176,6 +256,9 @@ def main(argv: list[str]) -> int:
             result = run_rounds(shop, args.rounds, args.tablets)
             print(f"{label}: {result}")
             ok &= not result["problems"]
+            backup = backup_under_load(shop, args.tablets)
+            print(f"{label} backup while writing: {backup}")
+            ok &= not backup["problems"]
         finally:
             shop.close()
             if admin is not None:

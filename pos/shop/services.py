@@ -40,14 +40,36 @@ DEFAULTS = {
 ANNOUNCE_LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
+def _absent_settings(session: Session) -> set[str]:
+    """The settings this transaction found not stored (their default applies). ``session.get`` answers a
+    stored row from the identity map, but asks the database again every time for a row that is not
+    there: a request reading the day boundary five times sent five SELECTs. Kept per transaction."""
+    from sqlalchemy.orm import scoped_session
+
+    if isinstance(session, scoped_session):
+        session = session()
+    transaction = session.get_transaction()
+    known = session.info.get("pos_absent_settings")
+    if known is None or known[0] is not transaction:
+        known = session.info["pos_absent_settings"] = (transaction, set())
+    return known[1]
+
+
 def get_setting(session: Session, key: str) -> str:
+    absent = _absent_settings(session)
+    if key in absent:
+        return DEFAULTS[key]
     row = session.get(Setting, key)
-    return row.value if row is not None else DEFAULTS[key]
+    if row is None:
+        absent.add(key)
+        return DEFAULTS[key]
+    return row.value
 
 
 def set_setting(session: Session, key: str, value: str) -> None:
     if key not in DEFAULTS:
         raise DomainError(_("Unknown setting: %(key)s", key=key))
+    _absent_settings(session).discard(key)
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value))

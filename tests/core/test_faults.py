@@ -22,3 +22,11 @@ def test_sigkill_of_the_server_and_spooler_mid_sale_loses_nothing_and_repeats_no
     assert result["problems"] == []
     assert result["printer_duplicates"] == 0
     assert result["sales"] >= 1  # the tablets went on selling after each restart
+
+
+def test_a_backup_taken_while_tablets_write_restores_whole(shop):
+    from bench.faults import backup_under_load
+
+    result = backup_under_load(shop, tablets=2, seconds=6)
+    assert result["problems"] == []
+    assert result["restored"]["voucher"][0] >= 1  # the shop's sales are in it
