@@ -1,0 +1,36 @@
+"""The database unreachable for a moment: a clear page saying nothing was saved, and the app carries on
+by itself once the database is back (no restart)."""
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pos import create_app
+from pos.extensions import db
+from tests.conftest import BASE_CONFIG, login_as
+
+
+def test_an_unreachable_database_answers_a_page_that_says_nothing_was_saved(tmp_path, media_dir):
+    app = create_app({**BASE_CONFIG, "TESTING": False, "INSTANCE_PATH": str(tmp_path), "POS_MEDIA_DIR": str(media_dir),
+                      "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/unreachable"})
+    with app.app_context():
+        resp = app.test_client().get("/login")
+        assert resp.status_code == 500
+        assert "未保存任何内容" in resp.get_data(as_text=True)  # nothing was saved: try again
+
+
+@pytest.mark.pg
+def test_connections_cut_by_the_database_are_replaced_without_a_restart(pg_app):
+    client = pg_app.test_client()
+    login_as(client, "C001")
+    db.session.remove()
+    assert client.get("/counter").status_code == 200
+    db.session.remove()  # the request is over (on the server, its app context ends): the pool holds the connection
+    url = make_url(pg_app.config["SQLALCHEMY_DATABASE_URI"])
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # the database server restarts: every connection of the app is cut
+        cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": url.database}).scalar()
+    admin.dispose()
+    assert cut >= 1
+    assert client.get("/counter").status_code == 200  # pool_pre_ping: a fresh connection, no error page
