@@ -86,7 +86,7 @@ def test_dispatch_slip_pulled_printed_delivered(page, live_server):
     pdf = page.request.get(page.url + ".pdf")
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
     page.get_by_role("button", name="出发送货").click()
-    page.get_by_label("签收人").fill("周先生本人")
+    page.get_by_label("收货人").fill("周先生本人")
     page.get_by_role("button", name="已送达").click()
     expect(page.get_by_test_id("slip-status")).to_contain_text("已送达")
     expect(page.get_by_test_id("slip-events")).to_contain_text("送货员领取")
