@@ -364,6 +364,9 @@ def _register_template_helpers(app: Flask) -> None:
 
         return {
             "user_may": user_may,
+            "header_nav": lambda roles: nav.header_items(roles, user_may),
+            "header_slots": nav.HEADER_SLOTS,
+            "primary_role": nav.primary_role,
             "nav_items": nav.all_items,
             "role_labels": nav.ROLE_LABELS,
             "locale": "zh_CN" if getattr(get_locale(), "language", "zh") == "zh" else "en",

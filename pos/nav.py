@@ -52,6 +52,22 @@ def all_items() -> list[NavItem]:
     return sorted(_ITEMS, key=lambda i: (i.order, i.endpoint))
 
 
+def header_items(roles, may) -> list[NavItem]:
+    """The header's screens for a person holding ``roles``: each endpoint once, those ``may`` allows,
+    in order. The header shows the first :data:`HEADER_SLOTS`; the rest are tiles on their home."""
+    seen: set[str] = set()
+    out: list[NavItem] = []
+    for item in all_items():
+        if item.in_header and item.role in roles and item.endpoint not in seen and may(item.endpoint):
+            seen.add(item.endpoint)
+            out.append(item)
+    return out
+
+
+#: how many screens the header holds and still keeps one row on a 1024×768 tablet
+HEADER_SLOTS = 6
+
+
 def primary_role(roles) -> str | None:
     for role in ROLE_PRIORITY:
         if role in roles:

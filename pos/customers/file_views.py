@@ -18,7 +18,7 @@ from .models import CHANNELS
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
-nav.register(nav.NavItem("customers.index", nav._l("Customers"), "clerk", icon="people", order=40))
+nav.register(nav.NavItem("customers.index", nav._l("Customers"), "clerk", icon="people", order=36))
 
 
 def _me():

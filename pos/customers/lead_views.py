@@ -16,7 +16,7 @@ from .models import CHANNELS
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
-nav.register(nav.NavItem("leads.index", nav._l("Leads"), "clerk", icon="people", order=39))
+nav.register(nav.NavItem("leads.index", nav._l("Leads"), "clerk", icon="people", order=42))
 
 
 def _due_for_me() -> int:

@@ -19,7 +19,7 @@ from .quotation_models import QuotationStatus
 
 bp = Blueprint("quotations", __name__, url_prefix="/quotations")
 
-nav.register(nav.NavItem("quotations.index", nav._l("Quotations"), "clerk", icon="receipt", order=38))
+nav.register(nav.NavItem("quotations.index", nav._l("Quotations"), "clerk", icon="receipt", order=43))
 nav.register_waiting("quotations.reviews", lambda: len(quotes.waiting_for_review(db.session)),
                      nav._l("quotations to review"))
 nav.register(nav.NavItem("quotations.reviews", nav._l("Quotations to review"), "manager", icon="receipt",

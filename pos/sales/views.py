@@ -29,7 +29,7 @@ nav.register(nav.NavItem("catalog.browse", nav._l("Catalogue"), "clerk", icon="s
 nav.register(nav.NavItem("sales.counter", nav._l("Open voucher"), "clerk", icon="cart", order=20))
 nav.register(nav.NavItem("sales.phone_order_new", nav._l("Phone order"), "clerk", icon="phone", order=30,
                          in_header=False))
-nav.register(nav.NavItem("sales.voucher_list", nav._l("Vouchers"), "clerk", icon="receipt", order=40))
+nav.register(nav.NavItem("sales.voucher_list", nav._l("Vouchers"), "clerk", icon="receipt", order=25))
 nav.register(nav.NavItem("sales.review_list", nav._l("Order review"), "manager", icon="audit", order=20))
 
 SESSION_KEY = "voucher_id"
