@@ -93,5 +93,18 @@ def waiting(endpoint: str) -> int:
     return int(count()) if count is not None else 0  # type: ignore[operator]
 
 
+#: short lists on a role's home (the clerk's follow-ups due today and overdue): role → functions,
+#: each returning [(key, label, rows)], registered by the domain that knows; read on the home page
+_HOME_LISTS: dict[str, list] = {}
+
+
+def register_home_lists(role: str, lists) -> None:
+    _HOME_LISTS.setdefault(role, []).append(lists)
+
+
+def home_lists(role: str) -> list:
+    return [one for lists in _HOME_LISTS.get(role, []) for one in lists()]
+
+
 #: where each role lands after logging in: their working screen, not a page of tiles
 ROLE_LANDING = {"cashier": "cashier.station", "delivery": "delivery.queue", "clerk": "sales.counter"}

@@ -28,6 +28,26 @@ def _due_for_me() -> int:
 nav.register_waiting("leads.index", _due_for_me, nav._l("leads to contact today or overdue"))
 
 
+def _home_lists():
+    """The clerk's home: their own leads and follow-ups due today and overdue (10 each, oldest first)."""
+    if not current_user.is_authenticated:
+        return []
+    due, overdue = leads.due_lists(db.session, _me())
+    labels = {"lead": nav._l("Lead"), "follow_up": nav._l("Follow-up")}
+
+    def rows(items):
+        return [{"url": url_for("leads.lead", lead_id=d.id) if d.kind == "lead"
+                 else url_for("customers.customer", customer_id=d.id),
+                 "kind": d.kind, "what": labels[d.kind], "name": d.name, "phone": d.phone, "day": d.day}
+                for d in items]
+
+    return [("due-today", nav._l("To contact today"), rows(due)),
+            ("overdue", nav._l("Overdue"), rows(overdue))]
+
+
+nav.register_home_lists("clerk", _home_lists)
+
+
 def _me():
     return current_user._get_current_object()
 

@@ -256,6 +256,47 @@ def due_count(session: Session, agent: Staff, today: date | None = None) -> int:
         and_(Lead.assigned_to_id == agent.id, Lead.status == LEAD_OPEN, Lead.next_contact_on <= today))) or 0
 
 
+@dataclass
+class Due:
+    """One line of the home's short lists: a lead or a customer's follow-up, with its date."""
+    kind: str  # "lead" or "follow_up"
+    id: int  # the lead's or the customer's id
+    name: str
+    phone: str  # masked unless the viewer may see it
+    day: date
+
+
+def due_lists(session: Session, agent: Staff, today: date | None = None,
+              limit: int = 10) -> tuple[list[Due], list[Due]]:
+    """The agent's own leads and protected customers to contact today and those overdue (the
+    customer's latest follow-up set the date): at most ``limit`` each, oldest date first."""
+    from ..clock import local_today
+    from .models import Customer, FollowUp, Ownership
+
+    today = today or local_today()
+    now = utcnow()
+    next_on = (select(FollowUp.next_on).where(FollowUp.customer_id == Customer.id)
+               .order_by(FollowUp.at.desc(), FollowUp.id.desc()).limit(1).correlate(Customer).scalar_subquery())
+    lists = []
+    for on_day in (lambda col: col == today, lambda col: col < today):
+        got = [Due("lead", lead.id, lead.customer.name,
+                   own.shown_phone(agent, lead.customer, own.owner_of(session, lead.customer_id, now)),
+                   lead.next_contact_on)
+               for lead in session.scalars(
+                   select(Lead).where(Lead.assigned_to_id == agent.id, Lead.status == LEAD_OPEN,
+                                      on_day(Lead.next_contact_on))
+                   .order_by(Lead.next_contact_on, Lead.id).limit(limit))]
+        got += [Due("follow_up", customer.id, customer.name, own.shown_phone(agent, customer, ownership), day)
+                for customer, ownership, day in session.execute(
+                    select(Customer, Ownership, next_on).join(Ownership, Ownership.customer_id == Customer.id)
+                    .where(Ownership.staff_id == agent.id, Ownership.ended_at.is_(None),
+                           Ownership.protected_until > now, on_day(next_on))
+                    .order_by(next_on, Customer.id).limit(limit))]
+        got.sort(key=lambda d: (d.day, d.kind, d.id))
+        lists.append(got[:limit])
+    return lists[0], lists[1]
+
+
 def all_open(session: Session, limit: int = 200) -> list[Lead]:
     return list(session.scalars(select(Lead).where(Lead.status == LEAD_OPEN).order_by(Lead.created_at.desc())
                                 .limit(limit)))

@@ -184,6 +184,7 @@ def role_home(role: str):
     return render_template(
         "home.html", role=role, held=held, items=items,
         title=nav.ROLE_HOME_TITLES[role], also=also, waiting=waiting, waiting_labels=nav.WAITING_LABELS,
+        home_lists=nav.home_lists(role),
     )
 
 

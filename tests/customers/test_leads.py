@@ -176,3 +176,45 @@ def test_clerks_home_counts_leads_due_today_or_overdue(client, session, clerk):
     login_as(client, CLERK)
     r = client.get("/home/clerk")
     assert r.status_code == 200 and 'data-testid="waiting-leads.index">2<' in text(r)
+
+
+def test_clerks_home_lists_their_own_leads_and_follow_ups_due_today_and_overdue(client, session, clerk, manager):
+    from pos.customers import ownership as own
+    from pos.customers.models import FollowUp
+
+    today = local_today()
+    _lead(session, clerk, name="今天甲", next_contact_on=today.isoformat())
+    late = _lead(session, clerk, phone="13611113333", name="逾期乙")
+    late.next_contact_on = today - timedelta(days=3)
+    older = _lead(session, clerk, phone="13611115555", name="更早丙")
+    older.next_contact_on = today - timedelta(days=9)
+    _lead(session, clerk, phone="13611114444", name="无日期丁")  # no date: on neither list
+    _lead(session, staff_by_no("C002"), phone="13611116666", name="别人戊", next_contact_on=today.isoformat())
+    # a lead for a customer someone else owns: listed for the clerk, the phone masked
+    other = _lead(session, staff_by_no("C002"), phone="13611117777", name="他人客户己")
+    theirs = _lead(session, manager, phone="13611117777", name="他人客户己", assigned_to_id=clerk.id,
+                   next_contact_on=today.isoformat())
+    assert theirs.customer_id == other.customer_id
+    # the clerk's own customer whose latest follow-up is overdue
+    customer_id = late.customer_id
+    follow = own.add_follow_up(session, customer_id, actor=clerk, kind="call", note="再联系",
+                               next_on=today.isoformat())
+    follow.next_on = today - timedelta(days=5)
+    session.commit()
+    assert session.get(FollowUp, follow.id).next_on < today
+    for n in range(11):  # more than ten due today: only ten shown
+        _lead(session, clerk, phone=f"1371111{n:04d}", name=f"批量{n}", next_contact_on=today.isoformat())
+
+    login_as(client, CLERK)
+    page = text(client.get("/home/clerk"))
+    due = page.split('data-testid="home-list-due-today"')[1].split("</section>")[0]
+    overdue = page.split('data-testid="home-list-overdue"')[1].split("</section>")[0]
+    assert "今天甲" in due and "136****7777" in due and "13611117777" not in due
+    assert "别人戊" not in page and "无日期丁" not in page
+    assert due.count("<li") == 10 and "批量10" not in due  # oldest first (by id on one day), ten at most
+    assert f'href="/leads/{theirs.id}"' in due
+    # overdue, oldest first: the 9-day lead, the 5-day follow-up (the clerk's own customer: full phone), the 3-day lead
+    assert overdue.index("更早丙") < overdue.index(f'href="/customers/{customer_id}"') < overdue.index(
+        f'href="/leads/{late.id}"')
+    assert "13611113333" in overdue
+    assert (today - timedelta(days=9)).isoformat() in overdue
