@@ -3,7 +3,8 @@ new lead, one lead with its follow-up log, conversion and closing; the manager a
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import nav
@@ -79,6 +80,9 @@ def new():
     lead = leads.create_lead(db.session, actor=_me(), phone=f.get("phone", ""), name=f.get("name", ""),
                              want=f.get("want", ""), channel=f.get("channel", ""), campaign=f.get("campaign", ""),
                              assigned_to_id=f.get("assigned_to_id", ""), next_contact_on=f.get("next_contact_on", ""))
+    if lead.for_known_customer:  # a lead for a customer on file is theirs: say so rather than reuse silently
+        flash(_("Customer already on file: %(name)s; the lead is recorded under them.", name=lead.customer.name),
+              "info")
     return go(url_for("leads.lead", lead_id=lead.id))
 
 

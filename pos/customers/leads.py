@@ -112,6 +112,9 @@ def create_lead(session: Session, *, actor: Staff, phone: str, name: str, want: 
         if assigned_to_id not in (None, "", str(actor.id), actor.id):
             raise Forbidden(_("Only the manager gives a lead to someone else."))
         agent, by = actor, actor.id
+    from .models import Customer
+
+    known = session.scalar(select(Customer.id).where(Customer.phone == number)) is not None
     customer = own._customer_for_update(session, number, name, actor)
     if not customer.channel:
         customer.channel = channel
@@ -123,6 +126,7 @@ def create_lead(session: Session, *, actor: Staff, phone: str, name: str, want: 
                 assigned_by_id=by, next_contact_on=next_day, created_by_id=actor.id, created_at=now)
     session.add(lead)
     session.flush()
+    lead.for_known_customer = known  # a new lead for a customer already on file: the screen says so
     record(session, "customers.lead", actor=actor, record=lead,
            summary=f"{name} {own.mask_phone(number)} {channel} → {agent.full_name}"
                    + ("" if by else " (round robin)"))

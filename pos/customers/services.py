@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import record
 from ..catalog.models import Product
 from ..dbtypes import utcnow
-from ..errors import DomainError
+from ..errors import Conflict, DomainError
 from ..staff.models import Staff
 from ..text import phone as normalised_phone
 from .models import Customer, CustomerInterest
@@ -59,6 +59,31 @@ def find_or_register_customer(session: Session, *, phone: str, name: str = "", a
         if address and address.strip() and address.strip() != customer.address:
             customer.address = address.strip()
     return customer
+
+
+class PhoneTaken(Conflict):
+    """The phone typed for a new customer is already a customer's: the screen offers their record
+    (``customer_id``, ``name`` and the phone as this person may see it) instead of saving anything."""
+
+    def __init__(self, customer: Customer, shown_phone: str):
+        super().__init__(_("This phone already belongs to customer %(name)s (%(phone)s): open their file and "
+                           "use it, or check the number. Nothing was saved.", name=customer.name, phone=shown_phone),
+                         field="phone")
+        self.existing = {"id": customer.id, "name": customer.name, "phone": shown_phone}
+
+
+def refuse_if_taken(session: Session, *, phone: str, name: str, actor: Staff) -> None:
+    """A new customer's phone and name typed: if the phone is already another name's customer, refuse
+    (:class:`PhoneTaken`, 409) rather than silently filing the new paper under them. The same name
+    (spaces aside) or no name is the clerk picking the customer by phone: allowed."""
+    from . import ownership as own
+
+    plain = check_phone(phone)
+    typed = " ".join((name or "").split())
+    customer = session.scalar(select(Customer).where(Customer.phone == plain))
+    if customer is None or not typed or typed == " ".join(customer.name.split()):
+        return
+    raise PhoneTaken(customer, own.shown_phone(actor, customer, own.owner_of(session, customer.id)))
 
 
 def record_interest(session: Session, customer: Customer | None, product: Product, *, actor: Staff) -> None:

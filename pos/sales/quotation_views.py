@@ -48,7 +48,8 @@ def index():
 
 @bp.post("/new")
 @roles_required("clerk")
-@transaction(refused=lambda e: _index(e.status, error=e.message, field=e.field, typed=request.form))
+@transaction(refused=lambda e: _index(e.status, error=e.message, field=e.field, typed=request.form,
+                                     existing=getattr(e, "existing", None)))
 def new():
     f = request.form
     q = quotes.create(db.session, actor=_me(), phone=f.get("phone", ""), name=f.get("name", ""),

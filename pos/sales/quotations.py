@@ -104,6 +104,7 @@ def _number(session: Session, q: Quotation) -> None:
 def create(session: Session, *, actor: Staff, phone: str, name: str = "", valid_until, terms: str = "") -> Quotation:
     from ..text import check_text
 
+    customers.refuse_if_taken(session, phone=phone, name=name, actor=actor)  # another name: offer theirs
     customer = _find_or_register_customer(session, phone=phone, name=name, actor=actor)
     q = Quotation(customer_id=customer.id, clerk_id=actor.id, valid_until=_valid_until(valid_until),
                   terms=check_text(terms, label=_("Terms"), max_len=2000, field="terms"), status=S.DRAFT,
