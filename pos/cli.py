@@ -111,6 +111,10 @@ def serve_command(host: str, port: int, workers: int, threads: int):
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", 60)
+            # a worker is replaced (gracefully, after its requests finish) every ~1,000 requests: what a
+            # long day of CJK PDFs leaves behind in a process (slow heap growth) never piles up
+            self.cfg.set("max_requests", int(os.environ.get("POS_MAX_REQUESTS", "1000")))
+            self.cfg.set("max_requests_jitter", 100)
             self.cfg.set("accesslog", "-")
 
         def load(self):
