@@ -16,7 +16,7 @@ from sqlalchemy import and_, column, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, get_or_404
 from ..money import format_money, parse_money, plain_number
 from ..text import parse_decimal, plain
 from . import search_index
@@ -113,10 +113,7 @@ def search_products(
 
 
 def get_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise NotFound(_("No such product."))
-    return product
+    return get_or_404(session, Product, product_id, _("No such product."))
 
 
 def family_variants(session: Session, product: Product) -> list[Product]:
