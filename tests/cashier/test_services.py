@@ -50,7 +50,8 @@ def test_cash_payment_with_change_and_announcement(session, write_up, open_shift
     assert (p.received, p.amount_due, p.change_given) == (D("200.00"), D("168.00"), D("32.00"))
     assert v.payment_state == "paid"
     # the customer hears the shop's language (default Chinese), whatever the reader's language is
-    assert services.announcement(p.received, p.amount_due, p.change_given) == "收您 200.00 元，应收 168.00 元，找您 32.00 元。"
+    assert services.announcement(p.received, p.amount_due, p.change_given) == \
+        "收您 200.00 元，应收 168.00 元，找您 32.00 元。"
     assert services.announcement(p.received, p.amount_due, p.change_given, language="en") == \
         "Received 200.00 yuan, 168.00 yuan due, your change is 32.00 yuan."
     assert services.change_breakdown(D("32.00")) == ([(2000, 1), (1000, 1), (100, 2)], 0)

@@ -57,12 +57,12 @@ def test_manager_adds_a_clerk_who_then_logs_in(page, live_server):
     page.get_by_role("link", name="员工管理").first.click()
     page.get_by_role("link", name="添加员工").click()
     page.get_by_label("工号").fill("C077")
-    page.get_by_label("全名").fill("林小雨")
+    page.get_by_label("姓名", exact=True).fill("林小雨")
     page.get_by_label("营业员").check()
     page.get_by_label("PIN 码（4–6 位数字）").fill("12")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_test_id("errors")).to_contain_text("4 到 6 位数字")
-    expect(page.get_by_label("全名")).to_have_value("林小雨")  # input kept
+    expect(page.get_by_label("姓名", exact=True)).to_have_value("林小雨")  # input kept
     page.get_by_label("PIN 码（4–6 位数字）").fill("7788")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("heading", name=re.compile("林小雨"))).to_be_visible()
