@@ -117,6 +117,19 @@ def refuse_with(template: str, context=None):
     return refused
 
 
+def refuse_to_page(page, id_arg: str, *, keep_field: bool = True):
+    """The usual ``refused=`` of a record's page: ``page(id, status, error=…, field=…, typed=form)`` —
+    the record's page again with the message and what was typed, the id taken from the address
+    (``id_arg``, e.g. ``"lead_id"``)."""
+    from flask import request
+
+    def refused(error):
+        extra = {"field": error.field} if keep_field else {}
+        return page(request.view_args[id_arg], error.status, error=error.message, typed=request.form, **extra)
+
+    return refused
+
+
 def transaction(refused=None):
     """The request's transaction has one owner: this decorator (as Indico's request handler).
 

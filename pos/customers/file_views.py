@@ -11,7 +11,7 @@ from .. import nav
 from ..errors import DomainError
 from ..extensions import db, htmx
 from ..staff.permissions import roles_required
-from ..web import go, transaction, xlsx_response
+from ..web import go, refuse_to_page, transaction, xlsx_response
 from . import credit
 from . import file as files
 from .models import CHANNELS
@@ -84,8 +84,7 @@ def contact(customer_id: int):
     return render_template("customers/_contact.html", c=c)
 
 
-def _refused(e):
-    return _file_page(request.view_args["customer_id"], e.status, error=e.message, field=e.field, typed=request.form)
+_refused = refuse_to_page(_file_page, "customer_id")
 
 
 @bp.post("/<int:customer_id>/profile")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import nav
 from ..extensions import db
 from ..staff.permissions import roles_required
-from ..web import go, transaction
+from ..web import go, refuse_to_page, transaction
 from . import file as files
 from . import leads
 from .models import CHANNELS
@@ -101,8 +101,7 @@ def lead(lead_id: int):
     return _lead_page(lead_id)
 
 
-def _refused(e):
-    return _lead_page(request.view_args["lead_id"], e.status, error=e.message, field=e.field, typed=request.form)
+_refused = refuse_to_page(_lead_page, "lead_id")
 
 
 @bp.post("/<int:lead_id>/follow-up")

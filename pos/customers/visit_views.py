@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import nav
 from ..extensions import db, htmx
 from ..staff.permissions import roles_required
-from ..web import go, transaction
+from ..web import go, refuse_to_page, transaction
 from . import ownership as own
 from .models import CHANNELS
 
@@ -81,8 +81,7 @@ def _customer_page(customer_id, status: int = 200, **extra):
 
 @bp.post("/customers/<int:customer_id>/follow-ups")
 @roles_required("clerk")
-@transaction(refused=lambda e: _customer_page(request.view_args["customer_id"], e.status, error=e.message,
-                                              typed=request.form))
+@transaction(refused=refuse_to_page(_customer_page, "customer_id", keep_field=False))
 def follow_up(customer_id: int):
     own.add_follow_up(db.session, customer_id, actor=_me(), kind=request.form.get("kind", ""),
                       note=request.form.get("note", ""), next_on=request.form.get("next_on", ""))
@@ -140,8 +139,7 @@ def export():
 
 @bp.post("/customers/<int:customer_id>/household")
 @roles_required("clerk")
-@transaction(refused=lambda e: _customer_page(request.view_args["customer_id"], e.status, error=e.message,
-                                              typed=request.form))
+@transaction(refused=refuse_to_page(_customer_page, "customer_id", keep_field=False))
 def household(customer_id: int):
     own.link_household(db.session, customer_id, request.form.get("head_phone", ""), actor=_me(),
                        relation=request.form.get("relation", ""))

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..staff.permissions import background, roles_required
-from ..web import go, transaction
+from ..web import go, refuse_to_page, transaction
 from . import opening, services
 
 bp = Blueprint("opening", __name__, url_prefix="/property")
@@ -34,8 +34,7 @@ def queue(project_id: int):
 
 @bp.post("/projects/<int:project_id>/queue")
 @roles_required("clerk")
-@transaction(refused=lambda e: _queue_page(request.view_args["project_id"], e.status, error=e.message,
-                                           typed=request.form))
+@transaction(refused=refuse_to_page(_queue_page, "project_id", keep_field=False))
 def issue(project_id: int):
     project = services.get_project(db.session, project_id)
     ticket = opening.issue_ticket(db.session, project, actor=_me(), phone=request.form.get("phone", ""),
@@ -72,8 +71,7 @@ def desk(session_id: int):
     return _desk(session_id)
 
 
-def _desk_refused(e):
-    return _desk(request.view_args["session_id"], e.status, error=e.message, typed=request.form)
+_desk_refused = refuse_to_page(_desk, "session_id", keep_field=False)
 
 
 @bp.post("/opening/<int:session_id>/choose")

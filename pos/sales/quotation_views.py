@@ -13,7 +13,7 @@ from ..errors import Conflict
 from ..extensions import db
 from ..qr import qr_svg
 from ..staff.permissions import roles_required
-from ..web import go, pdf_response, transaction
+from ..web import go, pdf_response, refuse_to_page, transaction
 from . import quotations as quotes
 from .quotation_models import QuotationStatus
 
@@ -76,8 +76,7 @@ def show(quotation_id: int):
     return _page(quotation_id)
 
 
-def _refused(e):
-    return _page(request.view_args["quotation_id"], e.status, error=e.message, field=e.field, typed=request.form)
+_refused = refuse_to_page(_page, "quotation_id")
 
 
 @bp.post("/<int:quotation_id>/lines")
