@@ -81,12 +81,16 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def proc_cpu(pid: int) -> float:
-    """utime+stime of a process (all its threads), seconds; 0 if gone."""
+def proc_cpu(pid: int, *, reaped_children: bool = False) -> float:
+    """utime+stime of a process (all its threads), seconds; 0 if gone. With ``reaped_children``, the
+    CPU of its children that have exited instead (cutime+cstime: gunicorn replaces a worker after
+    max_requests, and the master reaps it — its CPU would otherwise be lost)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
+    if reaped_children:
+        return (int(fields[13]) + int(fields[14])) / CLK
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
@@ -542,8 +546,11 @@ class Shop:
         return pids
 
     def cpu(self) -> dict:
+        app = {p: proc_cpu(p) for p in self.workers()}
+        if self.server:
+            app[-1] = proc_cpu(self.server.pid, reaped_children=True)  # workers replaced during the run
         return {
-            "app": {p: proc_cpu(p) for p in self.workers()},
+            "app": app,
             "db": {p: proc_cpu(p) for p in self.db_pids()},
             "spooler": proc_cpu(self.spooler.pid) if self.spooler else 0.0,
         }
