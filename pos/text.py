@@ -54,7 +54,7 @@ FIELD_LIMITS: dict[str, int] = {
     "model": 200, "spec": 300, "colour": 100, "family": 300, "unit": 40, "cheque_ref": 200, "cheque_bank": 200,
     "cheque_drawer": 200, "invoice_prefix": 60, "staff_no": 60, "pin": 40, "manager_pin": 40, "password": 256,
     "once_key": 128, "selling_points": 4000, "functions": 4000, "serials": 4000, "barcodes": 8000, "next": 1000,
-    "return_to": 1000, "back": 1000, "needs": 1000,
+    "return_to": 1000, "back": 1000, "needs": 1000, "terms": 2000,
 }
 #: any other field (a select's value, an amount, a count, a date) carries at most this many
 DEFAULT_LIMIT = 1000

@@ -238,6 +238,10 @@ def _check_row(session: Session, data: ProductInput, stock: str) -> None:
             check_stock(probe, stock, label="库存")
 
 
+#: how long a batched import leaves SQLite's write lock free between batches (see _write_rows)
+WRITER_GAP_SECONDS = 0.12
+
+
 def _begin_write(session: Session) -> None:
     real = session() if isinstance(session, scoped_session) else session
     if session.get_bind().dialect.name == "sqlite" and not real.in_transaction():
@@ -273,5 +277,10 @@ def _write_rows(session: Session, checked: list, report: ImportReport, *, actor,
         if batch_started is not None and time.monotonic() - batch_started >= batch_seconds:
             session.commit()  # let the cash desk write
             batch_started = None
+            # SQLite's busy handler of a waiting payment polls for the lock with sleeps of up to
+            # 100 ms: leave the lock free a little longer than that, or the import takes it back
+            # at once, batch after batch, and the payment waits for the whole import.
+            if session.get_bind().dialect.name == "sqlite":
+                time.sleep(WRITER_GAP_SECONDS)
     if batch_started is not None:
         session.commit()
