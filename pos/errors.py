@@ -46,7 +46,10 @@ def get_or_404(session, model, ident, missing, *, check=None, for_update: bool =
         ident = int(ident)
     except (TypeError, ValueError):
         raise NotFound(missing) from None
-    row = session.get(model, ident, with_for_update=for_update) if ident > 0 else None
+    # under the lock the row is read again (populate_existing), so what is checked is what is locked;
+    # FOR UPDATE OF its own table, so eager joins of the model do not widen the lock
+    lock = {"of": model} if for_update else None
+    row = session.get(model, ident, with_for_update=lock, populate_existing=for_update) if 0 < ident < 2**63 else None
     if row is None:
         raise NotFound(missing)
     if check is not None:

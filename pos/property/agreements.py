@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import KIND_LABELS, RECORD_LABELS, record
 from ..clock import local_today
 from ..dbtypes import utcnow
-from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..errors import Conflict, DomainError, Forbidden, NotFound, get_or_404
 from ..money import FEN, format_money
 from ..staff.models import Staff
 from ..text import check_text, parse_day, parse_decimal, parse_int, phone, plain
@@ -340,18 +340,7 @@ def create_agreement(session: Session, unit_id, data: AgreementInput, *, actor: 
 
 # ------------------------------------------------------------------ reading
 def get_agreement(session: Session, agreement_id, *, lock: bool = False) -> Agreement:
-    from ..text import parse_id
-
-    ident = parse_id(agreement_id)
-    agreement = None
-    if ident is not None:
-        query = select(Agreement).where(Agreement.id == ident)
-        if lock:
-            query = query.with_for_update(of=Agreement).execution_options(populate_existing=True)
-        agreement = session.scalar(query)
-    if agreement is None:
-        raise NotFound(_("No such agreement."))
-    return agreement
+    return get_or_404(session, Agreement, agreement_id, _("No such agreement."), for_update=lock)
 
 
 def find_agreement(session: Session, no: str) -> Agreement:

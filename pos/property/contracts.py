@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import KIND_LABELS, RECORD_LABELS, record
 from ..clock import local_today, to_local
 from ..dbtypes import utcnow
-from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..errors import Conflict, DomainError, Forbidden, get_or_404
 from ..money import FEN, format_money
 from ..staff.models import Staff
 from ..text import check_text, parse_day, parse_decimal, parse_int, plain
@@ -213,18 +213,7 @@ def contract_plan(contract: Contract):
 
 # ------------------------------------------------------------------ the steps
 def get_contract(session: Session, contract_id, *, lock: bool = False) -> Contract:
-    from ..text import parse_id
-
-    ident = parse_id(contract_id)
-    contract = None
-    if ident is not None:
-        query = select(Contract).where(Contract.id == ident)
-        if lock:
-            query = query.with_for_update(of=Contract).execution_options(populate_existing=True)
-        contract = session.scalar(query)
-    if contract is None:
-        raise NotFound(_("No such contract."))
-    return contract
+    return get_or_404(session, Contract, contract_id, _("No such contract."), for_update=lock)
 
 
 def contract_of(session: Session, agreement: Agreement) -> Contract | None:
