@@ -220,19 +220,27 @@ def contract_of(session: Session, agreement: Agreement) -> Contract | None:
     return session.scalar(select(Contract).where(Contract.agreement_id == agreement.id))
 
 
+def _advance(session: Session, contract: Contract, state: str, unit_status: str, kind: str, note: str, *,
+             actor: Staff, now: datetime) -> Contract:
+    """A contract's next step: the contract and its unit move on together (the unit locked), both
+    recorded in the unit's history and the audit log under ``kind``."""
+    unit = services._lock(session, contract.unit_id)
+    contract.state = state
+    services._change(session, unit, unit_status, actor=actor, kind=kind, claim=contract.agreement.claim,
+                     note=note, at=now)
+    record(session, kind, actor=actor, record=contract, summary=note)
+    return contract
+
+
 def sign_contract(session: Session, contract_id, *, actor: Staff, now: datetime | None = None) -> Contract:
     """The buyers signed: the contract is in force, the unit contracted (已签约)."""
     now = now or utcnow()
     contract = get_contract(session, contract_id, lock=True)
     if contract.state != DRAFT:
         raise Conflict(_("Contract %(no)s is already signed.", no=contract.no))
-    unit = services._lock(session, contract.unit_id)
-    contract.state = SIGNED
     contract.signed_at = now
-    services._change(session, unit, CONTRACTED, actor=actor, kind="property.contract_signed",
-                     claim=contract.agreement.claim, note=contract.no, at=now)
-    record(session, "property.contract_signed", actor=actor, record=contract, summary=contract.no)
-    return contract
+    return _advance(session, contract, SIGNED, CONTRACTED, "property.contract_signed", contract.no,
+                    actor=actor, now=now)
 
 
 def file_contract(session: Session, contract_id, filing_no: str, *, actor: Staff,
@@ -252,15 +260,11 @@ def file_contract(session: Session, contract_id, filing_no: str, *, actor: Staff
                          filing=contract.filing_no or "—"))
     if session.scalar(select(Contract.id).where(Contract.filing_no == number)):
         raise Conflict(_("Filing number %(no)s belongs to another contract.", no=number), field="filing_no")
-    unit = services._lock(session, contract.unit_id)
-    contract.state = FILED_STATE
     contract.filed_at = now
     contract.filing_no = number
     contract.filed_by_id = actor.id
-    services._change(session, unit, FILED, actor=actor, kind="property.contract_filed",
-                     claim=contract.agreement.claim, note=f"{contract.no} {number}", at=now)
-    record(session, "property.contract_filed", actor=actor, record=contract, summary=f"{contract.no} {number}")
-    return contract
+    return _advance(session, contract, FILED_STATE, FILED, "property.contract_filed", f"{contract.no} {number}",
+                    actor=actor, now=now)
 
 
 def hand_over(session: Session, contract_id, *, actor: Staff, now: datetime | None = None) -> Contract:
@@ -269,13 +273,8 @@ def hand_over(session: Session, contract_id, *, actor: Staff, now: datetime | No
     contract = get_contract(session, contract_id, lock=True)
     if contract.state != FILED_STATE:
         raise DomainError(_("Contract %(no)s must be filed before the unit is handed over.", no=contract.no))
-    unit = services._lock(session, contract.unit_id)
-    contract.state = HANDED_OVER
     contract.handed_over_at = now
-    services._change(session, unit, SOLD, actor=actor, kind="property.handed_over",
-                     claim=contract.agreement.claim, note=contract.no, at=now)
-    record(session, "property.handed_over", actor=actor, record=contract, summary=contract.no)
-    return contract
+    return _advance(session, contract, HANDED_OVER, SOLD, "property.handed_over", contract.no, actor=actor, now=now)
 
 
 @dataclass
