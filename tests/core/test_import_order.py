@@ -33,6 +33,8 @@ ORDER = [
     {"invoicing"},
     {"delivery"},
     {"property"},
+    {"aftersales"},
+    {"appraisal"},
     {"reports"},
 ]
 LEVEL = {domain: level for level, group in enumerate(ORDER) for domain in group}
