@@ -55,6 +55,7 @@ def _import_models() -> None:
     from .printers import models as _printers  # noqa: F401
     from .property import models as _property  # noqa: F401
     from .property import sale_models as _property_sales  # noqa: F401
+    from .reports import appraisal_models as _appraisal  # noqa: F401
     from .reports import models as _reports  # noqa: F401
     from .sales import models as _sales  # noqa: F401
     from .shop import models as _shop  # noqa: F401
@@ -76,6 +77,7 @@ def _import_customer_file() -> None:
     from .sales import customer_timeline as _t_sales  # noqa: F401
     from .sales import quotation_models as _quotations  # noqa: F401
     from .sales import quotations as _quotation_rules  # noqa: F401
+    from .sales import serial_models as _serials  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import Money, Quantity, UTCDateTime, utcnow
@@ -53,6 +53,9 @@ class Product(db.Model):
     stock_on_hand: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
     selling_points: Mapped[str] = mapped_column(Text, default="")
     functions: Mapped[str] = mapped_column(Text, default="")
+    # each piece's serial number is recorded when it is handed over (appliances, electronics)
+    requires_serial: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    warranty_months: Mapped[int] = mapped_column(default=0, server_default="0")  # 保修月数, 0: none
     search_key: Mapped[str] = mapped_column(String(400), default="")  # indexed by search_index.py
     search_grams: Mapped[str] = mapped_column(Text, default="")  # its bigrams (PostgreSQL's index)
     active: Mapped[bool] = mapped_column(default=True)
