@@ -56,6 +56,8 @@ CARD = "card"  # 刷卡（POS 终端）
 TRANSFER = "transfer"  # 银行转账
 CASH = "cash"  # 现金（仅当项目允许）
 ESCROW_METHODS = (CARD, TRANSFER, CASH)
+#: not taken at the desk: a deposit carried from an agreement to the one that replaced it (换房)
+CARRY = "carry"
 
 
 class ProjectTerms(db.Model):
@@ -205,7 +207,8 @@ class EscrowPayment(db.Model):
     escrow_bank: Mapped[str] = mapped_column(String(100), default="")
     escrow_account_name: Mapped[str] = mapped_column(String(100), default="")
     escrow_account_no: Mapped[str] = mapped_column(String(40), default="")
-    shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id"), index=True)
+    #: none for a carry-over (a deposit moved to the agreement that replaced it: no money moved)
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
     cashier_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("property_escrow_payment.id"))
@@ -408,9 +411,13 @@ class ContractChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("property_contract.id"))
-    kind: Mapped[str] = mapped_column(String(20), default="cancel")
+    kind: Mapped[str] = mapped_column(String(20), default="cancel")  # cancel | price
     reason: Mapped[str] = mapped_column(String(200))
     paid: Mapped[Decimal] = mapped_column(Money)  # what the buyer had paid into escrow
+    #: a price change: the price before and after, and the schedule it replaced (one line per item)
+    old_total: Mapped[Decimal | None] = mapped_column(Money)
+    new_total: Mapped[Decimal | None] = mapped_column(Money)
+    schedule_before: Mapped[str | None] = mapped_column(Text)
     refund_due: Mapped[Decimal] = mapped_column(Money)
     unit_locked_until: Mapped[date | None] = mapped_column(Date)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
@@ -419,3 +426,4 @@ class ContractChange(db.Model):
 
     contract: Mapped[Contract] = relationship()
     approved_by = relationship("Staff", foreign_keys=[approved_by_id])
+from . import changes_models as _changes_models  # noqa: E402,F401  (its tables load with these)
