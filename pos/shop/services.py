@@ -34,6 +34,10 @@ DEFAULTS = {
     "kpi.new_customers_quarter": "10",
     "cash.max_tendered": "1000000",  # the most cash one payment may hand over (what a drawer can hold)
     "announce.language": "zh_CN",  # the language the customer hears 唱收唱找 in, whatever the cashier reads
+    # after-sales: a return visit (回访) this many days after the goods reached the customer or a ticket was
+    # resolved; the shop's address on the LAN that the receipt's survey QR points at ("" prints no QR)
+    "aftersales.return_visit_days": "3",
+    "aftersales.survey_base_url": "",
 }
 
 #: the languages of the announcement (唱收唱找), each named in itself
