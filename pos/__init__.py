@@ -46,6 +46,7 @@ def _sqlite_on_begin(conn):
 
 def _import_models() -> None:
     """Every domain's models, so metadata (and Alembic) sees them all."""
+    from .aftersales import models as _aftersales  # noqa: F401
     from .audit import models as _audit  # noqa: F401
     from .cashier import models as _cashier  # noqa: F401
     from .catalog import models as _catalog  # noqa: F401
@@ -66,6 +67,7 @@ def _import_models() -> None:
 def _import_customer_file() -> None:
     """The customer file's models, and each domain above customers adding its entries to the customer's
     timeline (pos.customers.timeline: customers never imports them)."""
+    from .aftersales import ticket_timeline as _t_tickets  # noqa: F401
     from .cashier import customer_timeline as _t_cashier  # noqa: F401
     from .customers import credit as _customer_credit  # noqa: F401
     from .customers import file as _customer_file_rules  # noqa: F401

@@ -18,7 +18,7 @@ from printing.documents import (
 
 from ..clock import format_local
 from ..money import format_money, plain_number
-from ..sales.documents import voucher_document
+from ..sales.documents import serial_blocks, voucher_document
 from .models import Payment, Refund, Shift
 
 TENDER_NAMES = {"cash": "现金", "card": "银行卡", "wechat": "微信支付", "alipay": "支付宝", "cheque": "支票"}
@@ -54,6 +54,7 @@ def receipt_document(payment: Payment, shop_name: str) -> Document:
         blocks.append(Text(f"拒收钞票 {len(payment.rejected_notes)} 张（已退回）"))
     if payment.awaiting_clearance:
         blocks.append(Text(CHEQUE_NOTE, bold=True))
+    blocks += serial_blocks(v)  # serial numbers handed over (a receipt reprinted after the pickup)
     blocks += [QR(v.no), Stamp(stamp_lines(payment)), Cut()]
     return Document(blocks=blocks)
 

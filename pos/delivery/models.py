@@ -31,7 +31,9 @@ class DispatchSlip(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     no: Mapped[str] = mapped_column(String(20), unique=True)  # D20261122-0001
     voucher_id: Mapped[int] = mapped_column(ForeignKey("voucher.id"), index=True)
-    pickup_id: Mapped[int] = mapped_column(ForeignKey("pickup.id"), unique=True)  # the goods it carries
+    pickup_id: Mapped[int | None] = mapped_column(ForeignKey("pickup.id"), unique=True)  # the goods it carries
+    #: delivery (goods from a pickup); repair / installation (a visit for an after-sales ticket, no pickup)
+    kind: Mapped[str] = mapped_column(String(12), default="delivery", server_default="delivery")
     customer_name: Mapped[str] = mapped_column(String(60))
     phone: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(200))

@@ -34,9 +34,12 @@ MAX_DELIVERY_AHEAD = timedelta(days=366)
 
 def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staff, once_key: str, name: str,
                      phone: str, address: str, window_day: date | None, window: str = "",
-                     notes: str = "") -> DispatchSlip:
+                     notes: str = "", serials: dict | None = None) -> DispatchSlip:
     """Instead of carrying the goods away, the customer has them delivered: phone and full
-    address are required (saved to the customer); the goods leave stock now."""
+    address are required (saved to the customer); the goods leave stock now, and the serial
+    numbers of serial-tracked pieces are recorded now (``serials``: line id → the typed box), as
+    the goods are taken from the stock room for this slip, which prints them for the driver and the
+    customer to check against the boxes."""
     earlier = session.scalar(select(DispatchSlip).join(Pickup, Pickup.id == DispatchSlip.pickup_id)
                              .where(Pickup.once_key == (once_key or "").strip()))
     if earlier is not None:
@@ -63,7 +66,7 @@ def request_delivery(session: Session, no: str, quantities: dict, *, clerk: Staf
     if voucher.customer_id is None:
         voucher.customer = customer
     pickup = pickups.hand_over(session, no, quantities, clerk=clerk, once_key=once_key, shop_copy=True,
-                               mode="delivery")
+                               mode="delivery", serials=serials)
     earlier = session.scalar(select(DispatchSlip).where(DispatchSlip.pickup_id == pickup.id))
     if earlier is not None:
         return earlier  # the same form sent twice at once: the first made the slip (under the voucher's lock)

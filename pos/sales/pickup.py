@@ -9,12 +9,17 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from printing.documents import QR, Cut, Document, KeyValue, Separator, SignatureLine, Text, Title
+
 from ..audit.services import record
 from ..catalog.models import Product
+from ..clock import format_local
 from ..errors import Conflict, DomainError, NotFound
 from ..money import plain_number
 from ..staff.models import Staff
+from . import serials as serial_rules
 from .models import PaymentState, Pickup, PickupLine, Voucher, VoucherStatus
+from .serial_models import SoldSerial
 from .services import normalise_no, parse_quantity
 
 
@@ -60,8 +65,10 @@ def find_for_pickup(session: Session, no: str, *, lock: bool = False) -> Voucher
 
 
 def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once_key: str,
-              shop_copy: bool, mode: str = "counter") -> Pickup:
-    """Hand over (part of) a voucher's goods; ``mode='delivery'`` when they leave for delivery."""
+              shop_copy: bool, mode: str = "counter", serials: dict | None = None) -> Pickup:
+    """Hand over (part of) a voucher's goods; ``mode='delivery'`` when they leave for delivery.
+    ``serials``: voucher line id → the serial numbers typed or scanned for its pieces (one per piece
+    of a product that requires them; see :mod:`pos.sales.serials`)."""
     once_key = (once_key or "").strip()
     if not once_key or len(once_key) > 64:
         raise DomainError(_("This pickup form is out of date: reload the page."))
@@ -92,6 +99,7 @@ def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once
         wanted.append((line, qty))
     if not wanted:
         raise DomainError(_("Tick what is handed over: a quantity on at least one line."), field="quantity")
+    checked_serials = serial_rules.check_serials(session, wanted, serials, voucher.lines)
     pickup = Pickup(once_key=once_key, voucher_id=voucher.id, clerk_id=clerk.id, mode=mode,
                     shop_copy_collected=bool(shop_copy))
     session.add(pickup)
@@ -108,13 +116,41 @@ def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once
         left[line.id] -= qty
     voucher.pickup_state = "complete" if all(q <= 0 for q in left.values()) else "partial"
     session.flush()
+    sold = serial_rules.record_serials(session, pickup, voucher, checked_serials)
     record(session, "sales.picked_up" if mode == "counter" else "sales.dispatched", actor=clerk, record=voucher,
            summary=f"{voucher.no}: " + ", ".join(f"{line.product_name} ×{plain_number(q)}" for line, q in wanted)
                    + f" ({voucher.pickup_state})",
            data={"voucher": voucher.no, "state": voucher.pickup_state,
-                 "lines": [{"name": line.product_name, "qty": plain_number(q)} for line, q in wanted]})
+                 "lines": [{"name": line.product_name, "qty": plain_number(q)} for line, q in wanted],
+                 **({"serials": [f"{row.product.name} {row.serial}" for row in sold]} if sold else {})})
     return pickup
 
 
 def pickups_of(session: Session, voucher: Voucher) -> list[Pickup]:
     return list(session.scalars(select(Pickup).where(Pickup.voucher_id == voucher.id).order_by(Pickup.id)))
+
+
+def handover_document(session: Session, p: Pickup, shop_name: str) -> Document:
+    """The handover note (交货单) of one pickup: what was handed over, each piece's serial number
+    and its warranty, for the customer to keep (and to sign the shop's copy)."""
+    v = p.voucher
+    rows = list(session.scalars(select(SoldSerial).where(SoldSerial.pickup_id == p.id).order_by(SoldSerial.id)))
+    by_line: dict[int, list] = {}
+    for row in rows:
+        by_line.setdefault(row.voucher_line_id, []).append(row)
+    title = "交货单" if p.mode == "counter" else "出库单（送货）"
+    blocks: list = [Title(shop_name), Text(title, align="center", bold=True),
+                    KeyValue("销售单", v.no), KeyValue("交货时间", format_local(p.at)),
+                    KeyValue("经办", p.clerk.full_name)]
+    if v.customer_name:
+        blocks.append(KeyValue("顾客", v.customer_name))
+    blocks.append(Separator())
+    for pl in p.lines:
+        vl = pl.voucher_line
+        blocks.append(KeyValue(f"{vl.product_name} {vl.model}".strip(), f"{plain_number(pl.quantity)}{vl.unit}"))
+        for row in by_line.get(vl.id, []):
+            blocks.append(Text(f"  序列号 {row.serial}"))
+            if row.warranty_until:
+                blocks.append(Text(f"  保修至 {row.warranty_until.isoformat()}"))
+    blocks += [Separator(), QR(v.no), SignatureLine("顾客签字"), Cut()]
+    return Document(blocks=blocks)
