@@ -26,6 +26,7 @@ from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound, get_or_404
 from ..money import FEN, format_money, from_fen, parse_money, plain_number, to_fen
+from ..sales import serials as serial_rules
 from ..sales import services as sales
 from ..sales.models import PaymentState, Voucher, VoucherStatus  # noqa: F401 (Voucher is used by callers too)
 from ..shop import services as shop
@@ -519,8 +520,10 @@ def refund_amount(line, qty: Decimal, already_qty: Decimal, already_amount: Deci
 
 
 def refund(session: Session, no: str, quantities: dict[int, str], *, method: str, reason: str, cashier: Staff,
-           approval: sales.Approval | None, once_key: str) -> Refund:
-    """Pay back (part of) a paid voucher, by line and quantity, approved by a manager."""
+           approval: sales.Approval | None, once_key: str, serials: dict[int, str] | None = None) -> Refund:
+    """Pay back (part of) a paid voucher, by line and quantity, approved by a manager. Pieces with serial
+    numbers that come back free their serials (``serials``: line id → the serials typed as coming back;
+    see :func:`pos.sales.serials.release_for_refund`)."""
     once_key = (once_key or "").strip()
     if not once_key or len(once_key) > 64:
         raise DomainError(_("This refund form is out of date: reload the page."))
@@ -590,6 +593,8 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
             session.flush()
     except IntegrityError:  # this form's key was used for another voucher's refund
         raise Conflict(_("This refund form was already used: reload the page.")) from None
+    serial_rules.release_for_refund(session, voucher, [(line, qty) for line, qty, _amount in wanted], already,
+                                    serials, refund_id=row.id)
     after = dict(already)
     for line, qty, _amount in wanted:
         after[line.id] = after.get(line.id, Decimal("0")) + qty

@@ -334,7 +334,8 @@ def refund(no: str):
     voucher = sales.get_by_no(db.session, no)
     form = valid(RefundForm())
     row = services.refund(db.session, no, form.quantities(voucher), method=form.method.data, reason=form.reason.data,
-                          cashier=me(), approval=form.approval(), once_key=form.once_key.data)
+                          cashier=me(), approval=form.approval(), once_key=form.once_key.data,
+                          serials={line.id: request.form.get(f"serials_{line.id}", "") for line in voucher.lines})
     flash(_("Refunded %(amount)s on voucher %(no)s.", amount=format_money(row.amount), no=voucher.no), "success")
     return go(url_for("cashier.station"))
 

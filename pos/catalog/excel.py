@@ -26,14 +26,14 @@ COLUMNS = [
     ("条码", "barcode"), ("名称", "name"), ("品牌", "brand"), ("品类", "category"), ("型号", "model"),
     ("规格", "spec"), ("颜色", "colour"), ("系列", "family"), ("单位", "unit"), ("整数销售", "whole_units_only"),
     ("零售价", "list_price"), ("税率%", "vat_rate"), ("启用", "active"), ("卖点", "selling_points"),
-    ("功能", "functions"), ("库存", "stock"),
+    ("功能", "functions"), ("库存", "stock"), ("序列号", "requires_serial"), ("保修月数", "warranty_months"),
 ]
 MAX_ROWS = 20_000
 #: refused before parsing: the workbook's members uncompressed (the XML openpyxl would read) …
 MAX_UNCOMPRESSED = 64 * 1024 * 1024
 #: … or a sheet with more rows than an import takes (counted in the XML, before openpyxl reads it)
 MAX_MEMBERS = 200
-MAX_COLUMNS = 40  # cells read per row (the catalogue has 16 columns)
+MAX_COLUMNS = 40  # cells read per row (the catalogue has 18 columns)
 MAX_CELL = 4000  # characters in one cell
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
 YES = {"是", "y", "yes", "true", "1", "启用"}
@@ -69,6 +69,7 @@ def export_catalogue(session: Session) -> io.BytesIO:
             p.barcode or "", p.name, p.brand.name, p.category.name, p.model, p.spec, p.colour, p.family, p.unit,
             "是" if p.whole_units_only else "否", f"{p.list_price:.2f}", f"{p.vat_rate_bp / 100:g}",
             "是" if p.active else "否", p.selling_points, p.functions, f"{p.stock_on_hand:f}".rstrip("0").rstrip("."),
+            "是" if p.requires_serial else "否", p.warranty_months or 0,
         ])
     out = io.BytesIO()
     wb.save(out)
@@ -214,6 +215,10 @@ def _import_rows(session: Session, wb, *, actor, batch_seconds: float | None = N
                 list_price=cells.get("list_price", ""), vat_rate=cells.get("vat_rate", "") or "13",
                 active=_flag(cells.get("active", "是") or "是", "启用"),
                 selling_points=cells.get("selling_points", ""), functions=cells.get("functions", ""),
+                # a sheet without these columns (an older export) leaves them as they are
+                requires_serial=(_flag(cells["requires_serial"] or "否", "序列号")
+                                 if "requires_serial" in cells else None),
+                warranty_months=cells.get("warranty_months"),
             )
             stock = cells.get("stock", "")
             _check_row(session, data, stock)

@@ -16,10 +16,14 @@ TEXTS = ("name", "brand", "category", "model", "spec", "colour", "family", "barc
 class ProductForm(Form):
     whole_units_only = BooleanField(false_values=("", "0"))
     active = BooleanField(false_values=("", "0"))
+    requires_serial = BooleanField(false_values=("", "0"))
+    warranty_months = StringField(filters=[strip])
 
     def product_input(self) -> services.ProductInput:
         return services.ProductInput(**{name: self[name].data for name in TEXTS},
-                                     whole_units_only=self.whole_units_only.data, active=self.active.data)
+                                     whole_units_only=self.whole_units_only.data, active=self.active.data,
+                                     requires_serial=self.requires_serial.data,
+                                     warranty_months=self.warranty_months.data or "")
 
 
 for _name in TEXTS:

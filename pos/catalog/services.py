@@ -191,6 +191,8 @@ class ProductInput:
     selling_points: str = ""
     functions: str = ""
     active: bool = True
+    requires_serial: bool | None = None  # None: as it is (a spreadsheet without the column)
+    warranty_months: str | None = None  # None: as it is
 
 
 def _text(value, limit: int, label: str, *, required: bool = False, field: str = "") -> str:
@@ -212,6 +214,20 @@ def check_price(value, *, field: str = "list_price") -> Decimal:
     if price > Decimal("99999999.99"):
         raise DomainError(_("That price is too large."), field=field)
     return price
+
+
+MAX_WARRANTY_MONTHS = 120
+
+
+def check_warranty_months(value) -> int:
+    """Warranty months (保修月数): a whole number 0–120; empty is 0 (no warranty)."""
+    raw = plain(value)
+    if raw == "":
+        return 0
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_WARRANTY_MONTHS:
+        raise DomainError(_("Warranty months are a whole number from 0 to %(n)d.", n=MAX_WARRANTY_MONTHS),
+                          field="warranty_months")
+    return int(raw)
 
 
 def check_vat_rate(value) -> int:
@@ -259,7 +275,12 @@ def _apply(session: Session, product: Product, data: ProductInput) -> dict:
         "selling_points": _text(data.selling_points, 2000, _("Selling points"), field="selling_points"),
         "functions": _text(data.functions, 2000, _("Functions"), field="functions"),
         "active": bool(data.active),
+        "requires_serial": bool(product.requires_serial if data.requires_serial is None else data.requires_serial),
+        "warranty_months": (product.warranty_months or 0) if data.warranty_months is None
+        else check_warranty_months(data.warranty_months),
     }
+    if values["requires_serial"] and not values["whole_units_only"]:
+        raise DomainError(_("A product with serial numbers is sold in whole units only."), field="requires_serial")
     family = _text(data.family, 100, _("Family"), field="family") or f"{brand.name}|{values['model'] or name}"
     values["family"] = family
     for key, value in values.items():

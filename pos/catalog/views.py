@@ -105,7 +105,8 @@ def _input_from_product(p: Product) -> services.ProductInput:
         name=p.name, brand=p.brand.name, category=p.category.name, model=p.model, spec=p.spec, colour=p.colour,
         family=p.family, barcode=p.barcode or "", unit=p.unit, whole_units_only=p.whole_units_only,
         list_price=f"{p.list_price:.2f}", vat_rate=f"{p.vat_rate_bp / 100:g}", selling_points=p.selling_points,
-        functions=p.functions, active=p.active,
+        functions=p.functions, active=p.active, requires_serial=p.requires_serial,
+        warranty_months=str(p.warranty_months or 0),
     )
 
 

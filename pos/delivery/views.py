@@ -14,8 +14,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..money import format_money
 from ..qr import qr_svg
-from ..sales import pickup
-from ..sales.pickup_views import pickup_refused
+from ..sales import pickup, serials
+from ..sales.pickup_views import pickup_refused, typed_serials
 from ..shop import services as shop
 from ..staff import services as staff_services
 from ..staff.models import Staff
@@ -64,7 +64,8 @@ def drivers() -> list[Staff]:
 def request_delivery(no: str):
     voucher = pickup.find_for_pickup(db.session, no)
     form = valid(DispatchRequestForm())
-    slip = services.request_delivery(db.session, no, form.quantities(voucher), clerk=me(), **form.details())
+    slip = services.request_delivery(db.session, no, form.quantities(voucher), clerk=me(),
+                                    serials=typed_serials(voucher), **form.details())
     flash(_("Dispatch slip %(no)s created for the delivery staff.", no=slip.no), "success")
     return go(url_for("delivery.slip", slip_id=slip.id))
 
@@ -140,7 +141,8 @@ def slip_pdf(slip_id: int):
     s = services.get_slip(db.session, slip_id)
     services.check_may_see(s, me())
     return pdf_response("print/slip_a5.html", f"slip-{s.no}.pdf", s=s, qr=qr_svg(s.no), page_size="A5",
-                        shop_name=getattr(shop.showroom(db.session), "name", ""))
+                        shop_name=getattr(shop.showroom(db.session), "name", ""),
+                        serials=serials.serials_by_line(db.session, s.voucher_id, pickup_id=s.pickup_id))
 
 
 @bp.post("/delivery/slips/<int:slip_id>/print")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import object_session
+
 from printing.documents import QR, Cut, Document, KeyValue, Separator, SignatureLine, Stamp, Text, Title
 
 from ..clock import format_local
@@ -18,14 +20,36 @@ def voucher_blocks(voucher: Voucher, shop_name: str) -> list:
     if voucher.delivery_address:
         blocks.append(Text(f"送货地址：{voucher.delivery_address}"))
     blocks.append(Separator())
+    sold = _serials(voucher)
     for line in voucher.lines:
         spec = " ".join(p for p in (line.spec, line.colour) if p)
         blocks.append(Text(f"{line.position}. {line.product_name} {line.brand_name} {line.model} {spec}".strip()))
         blocks.append(KeyValue(f"   {plain_number(line.quantity)}{line.unit} × {format_money(line.unit_price)}",
                                format_money(line.amount)))
+        for serial in sold.get(line.id, []):  # known once the pieces are handed over (a reprint shows them)
+            blocks.append(Text(f"   序列号 {serial}"))
     blocks += [Separator(), KeyValue("合计", format_money(voucher.total), bold=True, double=True),
                Text(f"大写：人民币{amount_in_words(voucher.total)}")]
     return blocks
+
+
+def _serials(voucher: Voucher) -> dict[int, list[str]]:
+    from .serials import serials_by_line
+
+    session = object_session(voucher)
+    return serials_by_line(session, voucher.id) if session is not None and voucher.id else {}
+
+
+def serial_blocks(voucher: Voucher) -> list:
+    """The serial numbers handed over on a voucher, for a receipt reprinted after the handover
+    (at payment they are not known yet: nothing)."""
+    sold = _serials(voucher)
+    blocks: list = []
+    for line in voucher.lines:
+        if sold.get(line.id):
+            blocks.append(Text(f"{line.product_name} {line.model}".strip()))
+            blocks += [Text(f"   序列号 {serial}") for serial in sold[line.id]]
+    return [Separator(), *blocks] if blocks else []
 
 
 def voucher_document(voucher: Voucher, shop_name: str, *, copy_label: str = "", stamp: list[str] | None = None,
