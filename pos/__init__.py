@@ -292,6 +292,7 @@ def _register_blueprints(app: Flask) -> None:
     from .property.escrow_views import bp as escrow_bp
     from .property.opening_views import bp as opening_bp
     from .property.views import bp as property_bp
+    from .reports.appraisal_views import bp as appraisal_bp
     from .reports.lead_report import bp as lead_report_bp
     from .reports.views import bp as reports_bp
     from .sales.quotation_views import bp as quotations_bp
@@ -304,7 +305,7 @@ def _register_blueprints(app: Flask) -> None:
                printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
                escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp, customers_bp, leads_bp,
                lead_report_bp, quotations_bp, opening_bp,
-               commission_bp):
+               commission_bp, appraisal_bp):
         app.register_blueprint(bp)
 
 

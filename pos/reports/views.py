@@ -138,9 +138,13 @@ def dashboard():
     board, errors = _board_from_args()
     if board is None:
         return _refused_filters(errors)
+    from . import appraisal
+
+    compare = appraisal.comparisons(db.session, board.first, board.last,
+                                    board.showroom.id if board.showroom is not None else None)
     return render_template("reports/dashboard.html", board=board, svgs=_chart_svgs(board), errors=[],
                            args=request.args, quick=boards.QUICK_RANGES, titles=boards.titles(),
-                           headers=boards.headers(), tables=boards.TABLES, rows=boards.table_rows)
+                           headers=boards.headers(), tables=boards.TABLES, rows=boards.table_rows, compare=compare)
 
 
 @bp.get("/reports/dashboard.xlsx")

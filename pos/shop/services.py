@@ -32,6 +32,13 @@ DEFAULTS = {
     "kpi.achievement": "100",
     "kpi.collection_rate": "90",
     "kpi.new_customers_quarter": "10",
+    # appraisal (绩效考核): % of last month's customers who bought again, % satisfied answers, % of
+    # after-sales tickets resolved on time; the bonus: % of net sales, and % more on what exceeds the target
+    "kpi.retention": "85",
+    "kpi.satisfaction": "90",
+    "kpi.tickets_on_time": "90",
+    "bonus.sales_rate": "1",
+    "bonus.excess_extra": "25",
     "cash.max_tendered": "1000000",  # the most cash one payment may hand over (what a drawer can hold)
     "announce.language": "zh_CN",  # the language the customer hears 唱收唱找 in, whatever the cashier reads
     # after-sales: a return visit (回访) this many days after the goods reached the customer or a ticket was
