@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.orm import Session, defaultload, lazyload
 
 from ..clock import local_day_bounds, local_today
+from ..dbtypes import Money
 from . import contract_math, contracts
 from .sale_models import (
     DEPOSIT,
@@ -65,39 +66,39 @@ class Collections:
     agent_names: dict = field(default_factory=dict)
 
 
+def _capped(got, due):
+    """What was collected on one item, never below 0 nor above what was due on it (in SQL)."""
+    return type_coerce(case((got < 0, 0), (got > due, due), else_=got), Money())
+
+
 def collection(session: Session, first: date, last: date) -> Collections:
-    """The collection rate for the period [first, last] (shop days), per agent, project and overall."""
+    """The collection rate for the period [first, last] (shop days), per agent, project and overall.
+    Summed in SQL per agent and project: the page reads a few rows, not every item of the period."""
     out = Collections(first=first, last=last)
-    _start, end = local_day_bounds(last)
-    items = session.execute(
-        select(ScheduleItem.id, ScheduleItem.amount, Contract.agent_id, Agreement.project_name)
-        .join(Contract, ScheduleItem.contract_id == Contract.id).join(Agreement, Contract.agreement_id == Agreement.id)
-        .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date >= first, ScheduleItem.due_date <= last)
-    ).all()
-    paid = {}
-    if items:
-        paid = dict(session.execute(
-            select(EscrowPayment.schedule_item_id, func.sum(EscrowPayment.amount))
-            .where(EscrowPayment.schedule_item_id.in_([i.id for i in items]), EscrowPayment.value_date <= last)
-            .group_by(EscrowPayment.schedule_item_id)).all())
-    for item_id, amount, agent_id, project in items:
-        got = max(paid.get(item_id) or ZERO, ZERO)
-        for rate in (out.overall, out.by_agent[agent_id], out.by_project[project]):
-            rate.add(amount, got)
-    start, _end = local_day_bounds(first)
-    deposits = session.execute(
-        select(Agreement.id, Agreement.deposit, Agreement.agent_id, Agreement.project_name)
-        .where(Agreement.created_at >= start, Agreement.created_at < end, Agreement.state != ENDED)).all()
-    if deposits:
-        dep_paid = dict(session.execute(
-            select(EscrowPayment.agreement_id, func.sum(EscrowPayment.amount))
-            .where(EscrowPayment.agreement_id.in_([d.id for d in deposits]), EscrowPayment.kind == DEPOSIT,
-                   EscrowPayment.value_date <= last)
-            .group_by(EscrowPayment.agreement_id)).all())
-        for agreement_id, deposit, agent_id, project in deposits:
-            got = max(dep_paid.get(agreement_id) or ZERO, ZERO)
+    start, end = local_day_bounds(first)[0], local_day_bounds(last)[1]
+    paid = (select(EscrowPayment.schedule_item_id.label("item_id"), func.sum(EscrowPayment.amount).label("paid"))
+            .where(EscrowPayment.schedule_item_id.is_not(None), EscrowPayment.value_date <= last)
+            .group_by(EscrowPayment.schedule_item_id).subquery())
+    items = (select(Contract.agent_id, Agreement.project_name, func.sum(ScheduleItem.amount),
+                    func.sum(_capped(func.coalesce(paid.c.paid, 0), ScheduleItem.amount)))
+             .join(Contract, ScheduleItem.contract_id == Contract.id)
+             .join(Agreement, Contract.agreement_id == Agreement.id)
+             .outerjoin(paid, paid.c.item_id == ScheduleItem.id)
+             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date >= first, ScheduleItem.due_date <= last)
+             .group_by(Contract.agent_id, Agreement.project_name))
+    dep_paid = (select(EscrowPayment.agreement_id.label("agreement_id"), func.sum(EscrowPayment.amount).label("paid"))
+                .where(EscrowPayment.kind == DEPOSIT, EscrowPayment.value_date <= last,
+                       EscrowPayment.agreement_id.is_not(None))
+                .group_by(EscrowPayment.agreement_id).subquery())
+    deposits = (select(Agreement.agent_id, Agreement.project_name, func.sum(Agreement.deposit),
+                       func.sum(_capped(func.coalesce(dep_paid.c.paid, 0), Agreement.deposit)))
+                .outerjoin(dep_paid, dep_paid.c.agreement_id == Agreement.id)
+                .where(Agreement.created_at >= start, Agreement.created_at < end, Agreement.state != ENDED)
+                .group_by(Agreement.agent_id, Agreement.project_name))
+    for query in (items, deposits):
+        for agent_id, project, due, got in session.execute(query):
             for rate in (out.overall, out.by_agent[agent_id], out.by_project[project]):
-                rate.add(deposit, got)
+                rate.add(due or ZERO, got or ZERO)
     if out.by_agent:
         from ..staff.models import Staff
 
