@@ -93,6 +93,19 @@ def waiting(endpoint: str) -> int:
     return int(count()) if count is not None else 0  # type: ignore[operator]
 
 
+#: a header item's live count (price requests waiting for the manager): endpoint → the endpoint of a
+#: small polled answer (marked ``@background``) that the header loads and refreshes by itself
+_BADGES: dict[str, str] = {}
+
+
+def register_badge(endpoint: str, poll_endpoint: str) -> None:
+    _BADGES[endpoint] = poll_endpoint
+
+
+def badge_for(endpoint: str) -> str | None:
+    return _BADGES.get(endpoint)
+
+
 #: short lists on a role's home (the clerk's follow-ups due today and overdue): role → functions,
 #: each returning [(key, label, rows)], registered by the domain that knows; read on the home page
 _HOME_LISTS: dict[str, list] = {}

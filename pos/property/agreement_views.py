@@ -84,7 +84,8 @@ def _typed_from(form) -> agreements.AgreementInput:
         buyers=buyers, total_price=form.get("total_price", ""), deposit=form.get("deposit", ""),
         contract_deadline=form.get("contract_deadline", ""), payment_method=form.get("payment_method", ""),
         loan_type=form.get("loan_type", ""), down_payment_pct=form.get("down_payment_pct", ""),
-        signing_place=form.get("signing_place", ""), note=form.get("note", ""))
+        signing_place=form.get("signing_place", ""), note=form.get("note", ""),
+        price_request=form.get("price_request", ""))
 
 
 def _defaults(unit: Unit) -> dict:
@@ -113,7 +114,19 @@ def _form_page(unit: Unit, typed: dict, *, error=None, field=None, status=200):
         loans=agreements.LOAN_TYPE_LABELS, slots=range(BUYER_SLOTS), managers=_managers(), error=error,
         field=field, terms=agreements.terms(db.session, unit.building.project_id),
         max_deposit=agreements.contract_math.max_deposit(line.filed_total if line else unit.list_total),
+        approvals=_approvals(unit, typed),
     ), status
+
+
+def _approvals(unit: Unit, typed: dict) -> list:
+    """The agent's approved prices for this unit (from the manager's tablet), and the one chosen."""
+    from . import price_requests
+
+    rows = price_requests.usable(db.session, unit.id, me())
+    chosen = parse_id(typed.get("price_request"))
+    if chosen and all(r.id != chosen for r in rows):  # the chosen one no longer usable: the refusal says why
+        typed["price_request"] = ""
+    return rows
 
 
 @bp.get("/new")
@@ -125,7 +138,15 @@ def new():
     if shown not in (AVAILABLE, HELD):
         raise DomainError(_("Unit %(number)s is %(status)s: no agreement can be drafted for it.",
                             number=unit.number, status=services.STATUS_LABELS[shown]))
-    return _form_page(unit, _defaults(unit))
+    typed = _defaults(unit)
+    chosen = parse_id(request.args.get("price_request"))
+    if chosen:  # from the agent's list of answers: the approved price, pre-filled
+        from . import price_requests
+
+        for r in price_requests.usable(db.session, unit.id, me()):
+            if r.id == chosen:
+                typed["price_request"], typed["total_price"] = str(r.id), str(r.asked_total)
+    return _form_page(unit, typed)
 
 
 def _refused(error: DomainError):
@@ -226,3 +247,6 @@ def property_deal(unit):
     countdown = contracts.filing_countdown(contract) if contract is not None else None
     return {"agreement": agreement, "contract": contract, "countdown": countdown,
             "states": agreements.STATE_LABELS, "contract_states": contracts.STATE_LABELS}
+
+
+from . import changes_views as _changes_views  # noqa: E402,F401  (its routes hang on this blueprint and contracts')

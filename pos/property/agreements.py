@@ -68,7 +68,8 @@ PAYMENT_METHOD_ZH = {LUMP_SUM: "一次性付款", INSTALMENTS: "分期付款", M
 LOAN_TYPE_ZH = {COMMERCIAL: "商业贷款", FUND: "住房公积金贷款", COMBINED: "组合贷款（商业贷款＋公积金贷款）"}
 BASIS_ZH = {BY_GROSS: "按建筑面积", BY_INNER: "按套内建筑面积", "unit": "按套"}
 STATE_LABELS = {AWAITING_DEPOSIT: _l("Awaiting deposit"), IN_FORCE: _l("In force"),
-                "converted": _l("Converted to a contract"), "ended": _l("Ended")}
+                "converted": _l("Converted to a contract"), "ended": _l("Ended"),
+                "changed": _l("Replaced by a change (unit or price)")}
 
 MAX_BUYERS = 4
 #: the longest an agreement may give the buyer to sign the purchase contract
@@ -165,6 +166,8 @@ class AgreementInput:
     signing_place: str = ""
     note: str = ""
     customer_id: int | None = None
+    #: a price the manager approved on their tablet (:mod:`pos.property.price_requests`), by id
+    price_request: str = ""
 
 
 @dataclass
@@ -286,7 +289,12 @@ def create_agreement(session: Session, unit_id, data: AgreementInput, *, actor: 
                              customer=claim.customer_name))
     else:
         services._refuse_unless(unit, (AVAILABLE,), session)
-    check = pricing.check_price(session, unit, total, actor=actor, approver=approver)
+    approved = None
+    if plain(data.price_request) and approver is None:
+        from . import price_requests
+
+        approved = price_requests.check_use(session, plain(data.price_request), unit, total, agent=actor, now=now)
+    check = pricing.check_price(session, unit, total, actor=actor, approver=approver, approved_request=approved)
     contract_math.check_deposit(deposit, total)
     project: Project = unit.building.project
     if not project.has_permit:
@@ -332,6 +340,10 @@ def create_agreement(session: Session, unit_id, data: AgreementInput, *, actor: 
     services._change(session, unit, SUBSCRIBED, actor=actor, kind="property.agreement_signed", claim=new_claim,
                      note=f"{agreement.no} {agreement.buyer_names}", at=now)
     unit.sold_total = total
+    if approved is not None:
+        from . import price_requests
+
+        price_requests.mark_used(session, approved, agreement, agent=actor, now=now)
     record(session, "property.agreement_signed", actor=actor, record=agreement,
            summary=f"{agreement.no} {unit.building.name} {unit.number} {agreement.buyer_names} "
                    f"{format_money(total)}, deposit {format_money(deposit)}")

@@ -39,6 +39,7 @@ from .models import Project
 from .sale_models import (
     AWAITING_DEPOSIT,
     CARD,
+    CARRY,
     CASH,
     DEPOSIT,
     DOWN_PAYMENT,
@@ -66,8 +67,9 @@ PAYMENT_KIND_LABELS = {DEPOSIT: _l("Deposit"), DOWN_PAYMENT: _l("Down payment"),
                        LOAN: _l("Mortgage loan"), REFUND: _l("Refund"), QUEUE_FEE: _l("Queue number fee (认筹)")}
 PAYMENT_KIND_ZH = {DEPOSIT: "定金", DOWN_PAYMENT: "首付款", INSTALMENT: "分期房款", LOAN: "按揭贷款", REFUND: "退款",
                    QUEUE_FEE: "认筹金"}
-METHOD_LABELS = {CARD: _l("Card terminal"), TRANSFER: _l("Bank transfer"), CASH: _l("Cash")}
-METHOD_ZH = {CARD: "刷卡", TRANSFER: "银行转账", CASH: "现金"}
+METHOD_LABELS = {CARD: _l("Card terminal"), TRANSFER: _l("Bank transfer"), CASH: _l("Cash"),
+                 CARRY: _l("Carried over from the replaced agreement")}
+METHOD_ZH = {CARD: "刷卡", TRANSFER: "银行转账", CASH: "现金", CARRY: "转入（换房/变更）"}
 #: a bank transfer is recorded at most this many days after the bank moved the money
 MAX_TRANSFER_AGE_DAYS = 31
 
@@ -501,7 +503,43 @@ class Takings:
         return self.received + self.reversed
 
 
+def carry_deposit(session: Session, old: Agreement, new: Agreement, *, actor: Staff, reason: str,
+                  now: datetime | None = None) -> Decimal:
+    """A deposit goes over to the agreement that replaced its own (换房, a new price): a pair of
+    records — out of the old agreement, into the new — never an edit, and no money moves at the bank
+    (outside any shift; left out of the takings). The caller holds the old agreement's lock; the
+    project is locked here for the receipt numbers. Returns what was carried."""
+    now = now or utcnow()
+    paid = paid_on(session, old, DEPOSIT)
+    if paid <= 0:
+        return ZERO
+    project = session.scalar(select(Project).where(Project.id == old.project_id).with_for_update())
+    today = local_today()
+    common = dict(project_id=project.id, kind=DEPOSIT, method=CARRY, value_date=today, payer=old.buyer_names[:60],
+                  escrow_bank=project.escrow_bank or "", escrow_account_name=project.escrow_account_name or "",
+                  escrow_account_no=project.escrow_account_no or "", shift_id=None, cashier_id=actor.id, at=now,
+                  reason=reason[:200])
+    out = EscrowPayment(once_key=f"carry-{old.id}-out", receipt_no=_next_receipt_no(session, project, today),
+                        agreement_id=old.id, amount=-paid, due_before=paid, reference=new.no, **common)
+    session.add(out)
+    session.flush()
+    into = EscrowPayment(once_key=f"carry-{old.id}-in", receipt_no=_next_receipt_no(session, project, today),
+                         agreement_id=new.id, amount=paid, due_before=new.deposit, reference=old.no, **common)
+    session.add(into)
+    session.flush()
+    if paid >= new.deposit and new.state == AWAITING_DEPOSIT:
+        new.state = IN_FORCE
+        new.in_force_at = now
+    record(session, "property.escrow_carried", actor=actor, record=into,
+           summary=f"{old.no} → {new.no}: deposit {format_money(paid)} ({out.receipt_no}, {into.receipt_no})")
+    return paid
+
+
+KIND_LABELS["property.escrow_carried"] = _l("Deposit carried over to the new agreement")
+
+
 def _takings(session: Session, *conditions) -> Takings:
+    conditions = (*conditions, EscrowPayment.method != CARRY)  # no money moved: not the desk's takings
     rows = session.execute(select(EscrowPayment.method, func.count(EscrowPayment.id),
                                   func.sum(EscrowPayment.amount))
                            .where(EscrowPayment.amount > 0, *conditions).group_by(EscrowPayment.method)).all()

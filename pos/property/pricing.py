@@ -118,10 +118,12 @@ class PriceCheck:
 
 
 def check_price(session: Session, unit: Unit, total, *, actor: Staff, approver: Staff | None = None,
-                day: date | None = None) -> PriceCheck:
+                day: date | None = None, approved_request=None, audit: bool = True) -> PriceCheck:
     """May ``actor`` sell ``unit`` at ``total``? Never above the filed price, never below the floor;
     below the agent's limit only with a manager's approval (``approver``, whose PIN the view has
-    checked with ``staff.services.verify_manager_pin``) — and that approval is audited."""
+    checked with ``staff.services.verify_manager_pin``) — and that approval is audited. The other
+    way: ``approved_request``, a price request the manager approved on their tablet, already
+    checked by :func:`pos.property.price_requests.check_use` (its use is audited there)."""
     total = services.parse_price(total, _("price"))
     line = current_line(session, unit, day)
     if line is None:
@@ -138,13 +140,18 @@ def check_price(session: Session, unit: Unit, total, *, actor: Staff, approver: 
     discount = ((line.filed_total - total) * 100 / line.filed_total).quantize(Decimal("0.01"))
     limit = Decimal(unit.building.project.agent_discount_pct)
     needs_manager = discount > limit and not actor.has_role("manager")
+    if needs_manager and approver is None and approved_request is not None:
+        return PriceCheck(total=total, filed_total=line.filed_total, floor_total=line.floor_total,
+                          discount_pct=discount, approved_by=approved_request.answer.answered_by)
     if needs_manager:
         if approver is None:
             raise Forbidden(_("%(pct)s %% below the filed price is more than an agent's %(limit)s %%: "
                               "a manager must approve it with their PIN.", pct=discount, limit=limit))
         if not approver.has_role("manager"):
             raise Forbidden(_("%(name)s is not a sales manager.", name=approver.full_name))
-        record(session, "property.price_approved", actor=approver, record=unit,
-               summary=f"{unit.building.name} {unit.number} {format_money(total)} (-{discount}%) for {actor.full_name}")
+        if audit:
+            record(session, "property.price_approved", actor=approver, record=unit,
+                   summary=f"{unit.building.name} {unit.number} {format_money(total)} (-{discount}%) "
+                           f"for {actor.full_name}")
     return PriceCheck(total=total, filed_total=line.filed_total, floor_total=line.floor_total, discount_pct=discount,
                       approved_by=approver if needs_manager else None)

@@ -369,3 +369,6 @@ def publish_price_list(building_id: int):
                                            note=request.form.get("note", ""))
     return _setup_page(message=_("Price list v%(no)d of %(name)s published, in force from %(day)s.",
                                  no=price_list.version_no, name=building.name, day=price_list.effective_on))
+
+
+from . import price_request_views as _price_request_views  # noqa: E402,F401  (its routes hang on this blueprint)
