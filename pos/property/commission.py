@@ -47,6 +47,9 @@ KIND_LABELS.update({"property.commission_approved": _l("Sales commission month a
 
 ZERO = Decimal("0.00")
 LIVE = (SIGNED, FILED_STATE, HANDED_OVER)
+#: a cancelled contract's commission paid in approved months, taken back (a negative line) in the
+#: next month still open — never by editing a frozen month
+CLAWBACK = "clawback"
 
 
 @dataclass
@@ -120,7 +123,7 @@ def _paid_before(session: Session, month: str) -> dict[int, Decimal]:
     """Per contract: the commission approved months before ``month`` already paid."""
     rows = session.execute(select(CommissionLine.contract_id, func.sum(CommissionLine.amount))
                            .join(CommissionMonth, CommissionLine.month_id == CommissionMonth.id)
-                           .where(CommissionMonth.month < month, CommissionLine.kind == "commission")
+                           .where(CommissionMonth.month < month, CommissionLine.kind.in_(("commission", CLAWBACK)))
                            .group_by(CommissionLine.contract_id)).all()
     return {contract_id: amount or ZERO for contract_id, amount in rows}
 
@@ -188,6 +191,15 @@ def compute(session: Session, month_raw) -> Report:
         agent.lines.append(Line("commission", f"{contract.no} {a.building_name} {a.unit_number}：{rate}% × "
                                               f"{format_money(contract.total_price)} × 回款 {format_money(collected)}",
                                 contract.total_price, amount, contract.id))
+    for contract, cancelled_at in _cancelled_by(session, end):
+        paid = paid_before.get(contract.id, ZERO)
+        if paid <= 0:
+            continue
+        a = contract.agreement
+        agent = by_agent.setdefault(contract.agent_id, AgentMonth(contract.agent))
+        agent.lines.append(Line(CLAWBACK, f"{contract.no} {a.building_name} {a.unit_number}：退房追回已发激励金 "
+                                          f"{format_money(paid)}（{cancelled_at:%Y-%m-%d} 退房）",
+                                contract.total_price, -paid, contract.id))
     deductions, available = _deductions(session, first, last)
     for staff_id, pct in deductions.items():
         pay = base_pay(session, staff_id)
@@ -196,6 +208,17 @@ def compute(session: Session, month_raw) -> Report:
                                 -(pay * pct / 100).quantize(FEN, rounding=ROUND_HALF_UP)))
     agents = sorted(by_agent.values(), key=lambda a: a.agent.staff_no)
     return Report(month, first, last, agents, None, deductions_available=available)
+
+
+def _cancelled_by(session: Session, end) -> list:
+    """Contracts cancelled (退房) before ``end``, with when."""
+    from .sale_models import CANCELLED, ContractChange
+
+    rows = session.execute(select(Contract, func.min(ContractChange.at)).join(
+        ContractChange, ContractChange.contract_id == Contract.id)
+        .where(Contract.state == CANCELLED, ContractChange.kind == "cancel", ContractChange.at < end)
+        .group_by(Contract.id).order_by(Contract.id)).all()
+    return [(c, at) for c, at in rows]
 
 
 def approve(session: Session, month_raw, *, manager: Staff) -> CommissionMonth:
@@ -242,7 +265,7 @@ def workbook(report: Report):
     sheet.append(["工号", "置业顾问", "类别", "说明", "基数（元）", "金额（元）"])
     for agent in report.agents:
         for line in agent.lines:
-            kind = "激励金" if line.kind == "commission" else "扣罚"
+            kind = {"commission": "激励金", CLAWBACK: "退房追回"}.get(line.kind, "扣罚")
             sheet.append([agent.agent.staff_no, agent.agent.full_name, kind, line.description, line.base,
                           line.amount])
         sheet.append([agent.agent.staff_no, agent.agent.full_name, "合计", "", None, agent.total])
