@@ -275,6 +275,7 @@ def _idle_logout():
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .aftersales.ticket_views import bp as tickets_bp
     from .audit.views import bp as audit_bp
     from .cashier.views import bp as cashier_bp
     from .catalog.views import bp as catalog_bp
@@ -307,6 +308,7 @@ def _register_blueprints(app: Flask) -> None:
                lead_report_bp, quotations_bp, opening_bp,
                commission_bp, appraisal_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(tickets_bp)
 
 
 def _register_errors(app: Flask) -> None:

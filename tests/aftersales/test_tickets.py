@@ -190,7 +190,8 @@ def test_return_records_the_refund_and_restocks(session, english, bought, manage
 
     customer, line = bought
     voucher = line.voucher
-    pickup.hand_over(session, voucher.no, {line.id: "1"}, clerk=manager, once_key="p1", shop_copy=True)
+    pickup.hand_over(session, voucher.no, {line.id: "1"}, clerk=manager, once_key="p1", shop_copy=True,
+                     serials={line.id: "SN-0001"} if line.product.requires_serial else None)
     session.commit()
     product = session.get(Product, line.product_id)
     stock = product.stock_on_hand
@@ -208,6 +209,30 @@ def test_return_records_the_refund_and_restocks(session, english, bought, manage
     assert t.refund_id == refund.id and t.restocked == 1 and product.stock_on_hand == stock + 1
     with pytest.raises(Conflict):
         tickets.record_refund(session, t.id, refund.id, actor=manager)
+    session.rollback()
+
+
+def test_ticket_on_a_sold_serial(session, english, bought, other_customer, manager):
+    from pos.sales import pickup
+    from pos.sales.serial_models import SoldSerial
+
+    customer, line = bought
+    product = line.product
+    product.requires_serial = True
+    session.commit()
+    pickup.hand_over(session, line.voucher.no, {line.id: "1"}, clerk=manager, once_key="p2", shop_copy=True,
+                     serials={line.id: "BX-778"})
+    session.commit()
+    serial = session.scalar(select(SoldSerial).where(SoldSerial.voucher_line_id == line.id))
+    assert [b.key for b in tickets.purchases(session, customer.id)][:2] == [f"line:{line.id}", f"serial:{serial.id}"] \
+        or f"serial:{serial.id}" in [b.key for b in tickets.purchases(session, customer.id)]
+    t = tickets.open_ticket(session, customer=customer.id, kind="repair", description="不制冷", actor=manager,
+                            serial=str(serial.id))
+    session.commit()
+    assert t.serial_id == serial.id and t.serial_no == serial.serial and t.voucher_line_id == line.id
+    with pytest.raises(DomainError, match="another customer"):
+        tickets.open_ticket(session, customer=other_customer, kind="repair", description="x", actor=manager,
+                            serial=serial.id)
     session.rollback()
 
 
@@ -240,7 +265,8 @@ def test_screens_and_bad_input(client, session, english, bought, media_dir):
     r = client.get("/aftersales/tickets?state=all&who=all")
     assert r.status_code == 200 and t.no in text(r)
     login_as(client, "C002")
+    events = count(session, TicketEvent)
     r = client.post(f"/aftersales/tickets/{t.id}/state", data={"state": "in_progress", "note": "x"})
-    assert r.status_code == 403 and count(session, TicketEvent) == 1
+    assert r.status_code == 403 and count(session, TicketEvent) == events
     login_as(client, CASHIER)
     assert client.get("/aftersales/tickets").status_code == 403
