@@ -61,7 +61,7 @@ def demo_command(if_empty: bool):
     if if_empty and db.session.scalar(select(func.count(Staff.id))):
         click.echo("Staff exist already: demo data not loaded (drop --if-empty to top it up).")
     else:
-        added = load_demo(db.session)
+        added = load_demo(db.session, serials=True)
         db.session.commit()
         click.echo("Demo data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
     rows = demo_logins(db.session)

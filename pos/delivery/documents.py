@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import object_session
+from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from printing.documents import QR, Cut, Document, KeyValue, Separator, SignatureLine, Text, Title
 
@@ -17,13 +18,18 @@ def slip_document(s: DispatchSlip, shop_name: str) -> Document:
                     KeyValue("送货日期", f"{s.window_day.isoformat()} {s.window}".strip()), Separator(),
                     Text(f"收货人：{s.customer_name}", bold=True), Text(f"电话：{s.phone}", bold=True),
                     Text(f"地址：{s.address}", bold=True), Separator()]
-    session = object_session(s)
-    sold = serials.serials_by_line(session, s.voucher_id, pickup_id=s.pickup_id) if session and s.pickup_id else {}
+    try:
+        session = object_session(s)
+    except UnmappedInstanceError:  # a stand-in slip (a preview): no serials
+        session = None
+    pickup_id = getattr(s, "pickup_id", None)
+    sold = serials.serials_by_line(session, s.voucher_id, pickup_id=pickup_id) if session and pickup_id else {}
     for line in s.lines:
         vl = line.voucher_line
         blocks.append(KeyValue(f"{vl.product_name} {vl.model} {vl.colour}".strip(),
                                f"{plain_number(line.quantity)}{vl.unit}"))
-        for serial in sold.get(vl.id, []):  # the driver and the customer check them against the boxes
+        # the driver and the customer check the serials against the boxes
+        for serial in sold.get(line.voucher_line_id, []) if sold else []:
             blocks.append(Text(f"  序列号 {serial}"))
     if s.notes:
         blocks.append(Text(f"备注：{s.notes}"))

@@ -62,3 +62,28 @@ def _open_pay_on_delivery(session: Session, customer_id: int) -> list[tuple[str,
 
 
 register_open_credit_source(_open_pay_on_delivery)
+
+
+@register_timeline_source
+def serials_and_warranty(session: Session, customer_id: int):
+    """Each piece handed over with its serial number, and whether it is still under warranty."""
+    from ..catalog.models import Product
+    from ..clock import local_today
+    from .serial_models import SoldSerial
+
+    today = local_today()
+    rows = session.execute(
+        select(SoldSerial.handed_over_at, SoldSerial.serial, SoldSerial.warranty_until, SoldSerial.returned_at,
+               Product.name, Voucher.no).join(Product, Product.id == SoldSerial.product_id)
+        .join(Voucher, Voucher.id == SoldSerial.voucher_id).where(SoldSerial.customer_id == customer_id)).all()
+    for at, serial, until, returned_at, name, no in rows:
+        if returned_at is not None:
+            state = str(_l("Returned (refunded)"))
+        elif until is None:
+            state = str(_l("No warranty"))
+        elif today <= until:
+            state = str(_l("Under warranty until %(day)s", day=until.isoformat()))
+        else:
+            state = str(_l("Warranty ended %(day)s", day=until.isoformat()))
+        yield Entry(at=at, kind="serial", title=f"{name} · {serial}", detail=f"{state} · {no}",
+                    endpoint="sales.serial_search", args={"q": serial})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import object_session
+from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from printing.documents import QR, Cut, Document, KeyValue, Separator, SignatureLine, Stamp, Text, Title
 
@@ -36,7 +37,10 @@ def voucher_blocks(voucher: Voucher, shop_name: str) -> list:
 def _serials(voucher: Voucher) -> dict[int, list[str]]:
     from .serials import serials_by_line
 
-    session = object_session(voucher)
+    try:
+        session = object_session(voucher)
+    except UnmappedInstanceError:  # a stand-in voucher (a preview, a test page): no serials
+        return {}
     return serials_by_line(session, voucher.id) if session is not None and voucher.id else {}
 
 

@@ -474,4 +474,4 @@ def review_reject(voucher_id: int):
 
 
 # the pickup screens (取货) are in their own module, on this blueprint
-from . import pickup_views  # noqa: E402,F401
+from . import pickup_views, serials_views  # noqa: E402,F401
