@@ -61,11 +61,12 @@ from .models import (
     TicketPhoto,
 )
 
-KIND_NAMES = {REPAIR: _l("Repair"), INSTALLATION: _l("Installation"), RETURN: _l("Return or exchange request"),
-              COMPLAINT: _l("Complaint"), QUESTION: _l("Question about a purchase")}
-STATE_NAMES = {OPEN: _l("Ticket open"), IN_PROGRESS: _l("Ticket in progress"),
-               WAITING: _l("Waiting for the customer"), RESOLVED: _l("Ticket resolved"),
-               REJECTED: _l("Ticket rejected")}
+KIND_NAMES = {REPAIR: _l("Repair request"), INSTALLATION: _l("Installation request"),
+              RETURN: _l("Return or exchange request"), COMPLAINT: _l("Customer complaint"),
+              QUESTION: _l("Customer question")}
+STATE_NAMES = {OPEN: _l("Open (ticket)"), IN_PROGRESS: _l("In progress (ticket)"),
+               WAITING: _l("Waiting for the customer"), RESOLVED: _l("Resolved (ticket)"),
+               REJECTED: _l("Rejected (ticket)")}
 #: where a ticket may go from each state (a closed ticket goes nowhere)
 TRANSITIONS = {OPEN: (IN_PROGRESS, REJECTED), IN_PROGRESS: (WAITING, RESOLVED, REJECTED),
                WAITING: (IN_PROGRESS, RESOLVED, REJECTED), RESOLVED: (), REJECTED: ()}

@@ -270,3 +270,17 @@ def test_screens_and_bad_input(client, session, english, bought, media_dir):
     assert r.status_code == 403 and count(session, TicketEvent) == events
     login_as(client, CASHIER)
     assert client.get("/aftersales/tickets").status_code == 403
+
+
+def test_refusals_in_chinese(client, session, bought, other_customer):
+    """The staff's language: a ticket on someone else's purchase and an empty description are refused in
+    Chinese, 422, nothing saved."""
+    _customer, line = bought
+    login_as(client, MANAGER)
+    before = row_counts(session)
+    r = client.post(f"/aftersales/tickets/new/{other_customer.id}",
+                    data={"kind": "repair", "bought": f"line:{line.id}", "description": "不制冷"})
+    assert r.status_code == 422 and "其他顾客" in text(r)
+    r = client.post(f"/aftersales/tickets/new/{other_customer.id}", data={"kind": "question", "description": " "})
+    assert r.status_code == 422 and "问题描述" in text(r)
+    assert row_counts(session) == before
