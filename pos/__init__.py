@@ -62,6 +62,15 @@ def _import_models() -> None:
     from .shop import models as _shop  # noqa: F401
     from .staff import models as _staff  # noqa: F401
     _import_customer_file()
+    _import_return_visits()
+
+
+def _import_return_visits() -> None:
+    """Return visits and satisfaction (after-sales): their models, the listener that schedules a visit
+    after a handover (pos.sales.after_handover) and the survey QR on the receipt (pos.cashier.documents)."""
+    from .aftersales import survey as _survey  # noqa: F401
+    from .aftersales import visit_models as _visit_models  # noqa: F401
+    from .aftersales import visits as _visits  # noqa: F401
 
 
 def _import_customer_file() -> None:
@@ -275,7 +284,9 @@ def _idle_logout():
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .aftersales.survey_views import bp as survey_bp
     from .aftersales.ticket_views import bp as tickets_bp
+    from .aftersales.visit_views import bp as return_visits_bp
     from .audit.views import bp as audit_bp
     from .cashier.views import bp as cashier_bp
     from .catalog.views import bp as catalog_bp
@@ -302,6 +313,8 @@ def _register_blueprints(app: Flask) -> None:
     from .site_routes import bp as site_bp
     from .staff.views import bp as staff_bp
 
+    app.register_blueprint(return_visits_bp)
+    app.register_blueprint(survey_bp)
     for bp in (site_bp, staff_bp, audit_bp, catalog_bp, sales_bp, cashier_bp, invoicing_bp, delivery_bp,
                printers_bp, reports_bp, shop_bp, mortgage_bp, agreements_bp,
                escrow_bp, contracts_bp, collections_bp, property_bp, visitors_bp, customers_bp, leads_bp,

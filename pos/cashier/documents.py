@@ -3,6 +3,8 @@ copies, the refund slip and the shift report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from printing.documents import (
     QR,
     Cut,
@@ -39,6 +41,16 @@ def tender_lines(payment: Payment) -> list:
     return blocks
 
 
+#: what a higher domain adds to the payment receipt after its stamp (after-sales: the survey QR), registered
+#: at import (the cashier never imports them): ``fn(payment) -> [blocks]``
+_receipt_extras: dict[str, Callable[[Payment], list]] = {}
+
+
+def register_receipt_extra(fn: Callable[[Payment], list]) -> Callable[[Payment], list]:
+    _receipt_extras[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
 def receipt_document(payment: Payment, shop_name: str) -> Document:
     """The payment receipt; a cash payment opens the drawer first."""
     v = payment.voucher
@@ -55,7 +67,10 @@ def receipt_document(payment: Payment, shop_name: str) -> Document:
     if payment.awaiting_clearance:
         blocks.append(Text(CHEQUE_NOTE, bold=True))
     blocks += serial_blocks(v)  # serial numbers handed over (a receipt reprinted after the pickup)
-    blocks += [QR(v.no), Stamp(stamp_lines(payment)), Cut()]
+    blocks += [QR(v.no), Stamp(stamp_lines(payment))]
+    for extra in list(_receipt_extras.values()):
+        blocks += extra(payment)
+    blocks.append(Cut())
     return Document(blocks=blocks)
 
 

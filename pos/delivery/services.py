@@ -17,6 +17,7 @@ from ..customers import services as customers
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, get_or_404
 from ..money import format_money
+from ..sales import after_handover
 from ..sales import pickup as pickups
 from ..sales.models import PaymentState, Pickup
 from ..shop import services as shop
@@ -193,6 +194,7 @@ def mark_delivered(session: Session, slip: DispatchSlip, received_by: str, *, dr
     record(session, "delivery.delivered", actor=driver, record=slip,
            summary=f"{slip.no} to {received_by}"
                    + (f", collected {format_money(slip.collect)}" if slip.collect else ""))
+    after_handover.notify(session, slip.voucher, how="delivered", actor=driver)  # the return visit (after-sales)
 
 
 def mark_failed(session: Session, slip: DispatchSlip, reason: str, *, driver: Staff) -> None:

@@ -17,6 +17,7 @@ from ..clock import format_local
 from ..errors import Conflict, DomainError, NotFound
 from ..money import plain_number
 from ..staff.models import Staff
+from . import after_handover
 from . import serials as serial_rules
 from .models import PaymentState, Pickup, PickupLine, Voucher, VoucherStatus
 from .serial_models import SoldSerial
@@ -123,6 +124,8 @@ def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once
            data={"voucher": voucher.no, "state": voucher.pickup_state,
                  "lines": [{"name": line.product_name, "qty": plain_number(q)} for line, q in wanted],
                  **({"serials": [f"{row.product.name} {row.serial}" for row in sold]} if sold else {})})
+    # after-sales (above sales) schedules the return visit once everything is with the customer
+    after_handover.notify(session, voucher, how="pickup" if mode == "counter" else "dispatch", actor=clerk)
     return pickup
 
 
