@@ -178,6 +178,7 @@ def test_repair_becomes_a_dispatch_slip(session, english, bought, manager):
     session.commit()
     slip = session.get(DispatchSlip, t.dispatch_slip_id)
     assert slip.kind == "repair" and slip.pickup_id is None and slip.collect == 0 and t.no in slip.notes
+    assert [(x.voucher_line_id, x.quantity) for x in slip.lines] == [(line.id, 1)]
     assert t.state == "in_progress" and t.responded_at is not None
     with pytest.raises(Conflict):
         tickets.make_slip(session, t.id, actor=manager, address="上海市浦东新区世纪大道100号")
@@ -264,6 +265,16 @@ def test_screens_and_bad_input(client, session, english, bought, media_dir):
     assert client.get(f"/aftersales/photos/{photo.id}").status_code == 200
     r = client.get("/aftersales/tickets?state=all&who=all")
     assert r.status_code == 200 and t.no in text(r)
+    r = client.post(f"/aftersales/tickets/{t.id}/slip", data={"address": "短"})
+    assert r.status_code == 422 and t.dispatch_slip_id is None
+    r = client.post(f"/aftersales/tickets/{t.id}/slip", data={"address": "上海市浦东新区世纪大道100号",
+                                                             "window": "14:00-18:00"})
+    assert r.status_code == 303
+    session.refresh(t)
+    assert t.dispatch_slip_id and t.state == "in_progress"
+    login_as(client, "D001")
+    r = client.get(f"/delivery/slips/{t.dispatch_slip_id}")
+    assert r.status_code == 200 and "Repair request" in text(r)
     login_as(client, "C002")
     events = count(session, TicketEvent)
     r = client.post(f"/aftersales/tickets/{t.id}/state", data={"state": "in_progress", "note": "x"})
