@@ -295,3 +295,18 @@ def test_refusals_in_chinese(client, session, bought, other_customer):
     r = client.post(f"/aftersales/tickets/new/{other_customer.id}", data={"kind": "question", "description": " "})
     assert r.status_code == 422 and "问题描述" in text(r)
     assert row_counts(session) == before
+
+
+def test_overdue_on_the_managers_desk_and_the_clerks_home(client, session, english, bought, manager, monkeypatch):
+    clerk = staff_by_no(CLERK)
+    t = _open(session, *bought, manager, kind="question", assigned_to_id=str(clerk.id))
+    login_as(client, MANAGER)
+    assert t.no not in text(client.get("/home/manager"))
+    later = utcnow() + timedelta(days=3)
+    monkeypatch.setattr("pos.aftersales.tickets.utcnow", lambda: later)
+    page = text(client.get("/home/manager"))
+    assert t.no in page and "tickets-overdue" in page and "after-sales tickets overdue" in page
+    login_as(client, CLERK)
+    assert t.no in text(client.get("/home/clerk"))
+    login_as(client, "C002")
+    assert t.no not in text(client.get("/home/clerk"))
