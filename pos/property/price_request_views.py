@@ -20,10 +20,13 @@ from ..web import go, transaction
 from . import price_requests, pricing, services
 from .views import bp
 
-nav.register(nav.NavItem("property.price_requests", nav._l("Price approvals"), "manager", icon="receipt", order=41))
+# in the manager's header (before the board, which is then behind 更多): an agent waits with the customer
+nav.register(nav.NavItem("property.price_requests", nav._l("Price approvals"), "manager", icon="receipt", order=39))
 nav.register(nav.NavItem("property.price_requests", nav._l("My price requests"), "clerk", icon="receipt", order=42,
                          in_header=False))
 nav.register_badge("property.price_requests", "property.price_requests_badge")
+nav.register_waiting("property.price_requests", lambda: _waiting_for_me(),
+                     nav._l("price requests waiting for your answer"))
 
 POLL_SECONDS = 5
 
@@ -36,6 +39,11 @@ def nav_badge(endpoint: str) -> str | None:
 
 def _me():
     return current_user._get_current_object()
+
+
+def _waiting_for_me() -> int:
+    me = _me()
+    return price_requests.pending_count(db.session, viewer=me) if me.has_role("manager") else 0
 
 
 def _context():

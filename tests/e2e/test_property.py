@@ -167,3 +167,49 @@ def test_a_second_agent_registering_an_owned_phone_sees_the_collision_and_the_ma
     assert no_sideways_scroll(manager)
     manager.screenshot(path=str(ARTIFACTS / "property_collision_ruled.png"))
     manager.context.close()
+
+
+def test_the_manager_answers_a_price_request_on_their_own_tablet(browser, page, live_server):
+    """The agent asks for a price below their limit; the manager's header counts it by itself, the
+    manager approves it on a second tablet; the agent's list shows the answer without a reload."""
+    login_with_keypad(page, live_server.url, "李晓梅", "1001")
+    landed(page)
+    page.goto(live_server.url + "/property/")
+    page.get_by_role("link", name="1号楼 · 18×4").click()
+    page.locator('td.sc-cell[data-number="1704"]').click()
+    page.get_by_test_id("ask-price").click()
+    form = page.get_by_test_id("price-request-form")
+    form.locator('input[name="reason"]').fill("老客户介绍，团购三套")
+    page.screenshot(path="/tmp/changes-price-request-form.png")
+    form.get_by_role("button", name="发送给经理").click()
+    mine = page.get_by_test_id("my-price-requests")
+    expect(mine).to_contain_text("等待经理审批")
+    page.evaluate("window.__notReloaded = true")
+
+    manager = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+    try:
+        login_with_keypad(manager, live_server.url, "王建国", "9001")
+        landed(manager)
+        expect(manager.get_by_test_id("price-requests-waiting")).to_have_text("1")  # the header's badge
+        manager.get_by_role("link", name="价格审批").first.click()
+        pending = manager.get_by_test_id("pending-price-requests")
+        expect(pending).to_contain_text("1704")
+        expect(pending).to_contain_text("老客户介绍")
+        assert no_sideways_scroll(manager)
+        manager.screenshot(path="/tmp/changes-manager-price-requests.png")
+        row = pending.locator("tr", has_text="1704")
+        row.locator('input[name="note"]').fill("同意，限本周签约")
+        row.get_by_role("button", name="批准价格").click()
+        expect(manager.get_by_test_id("pending-price-requests")).to_contain_text("没有待审批的价格申请")
+        expect(manager.get_by_test_id("price-requests-waiting")).to_have_count(0)
+    finally:
+        manager.context.close()
+
+    # the agent's open list shows the answer by itself (polling), without a reload
+    expect(mine).to_contain_text("价格已批准", timeout=15_000)
+    expect(mine).to_contain_text("同意，限本周签约")
+    assert page.evaluate("window.__notReloaded") is True
+    page.screenshot(path="/tmp/changes-agent-answer.png")
+    page.get_by_role("link", name="按此价格起草认购书").click()
+    expect(page.get_by_test_id("price_request")).to_be_visible()
+    page.screenshot(path="/tmp/changes-agreement-with-approval.png")
