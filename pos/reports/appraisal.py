@@ -20,7 +20,6 @@ Adjusting and approving lock the month's row (FOR UPDATE) and check again under 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -286,16 +285,21 @@ def _months(first: date, last: date) -> tuple[str, str]:
     return f"{first.year:04d}-{first.month:02d}", f"{last.year:04d}-{last.month:02d}"
 
 
-def _buyers(session: Session, first: date, last: date) -> dict[int, set[int]]:
-    """Per clerk: the customers who bought from them (a voucher written up in the period and paid)."""
-    out: dict[int, set[int]] = defaultdict(set)
-    for clerk_id, customer_id in session.execute(
-            select(Voucher.clerk_id, Voucher.customer_id).distinct()
-            .where(Voucher.business_day >= first, Voucher.business_day <= last,
-                   Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state.in_(BOUGHT),
-                   Voucher.customer_id.is_not(None))):
-        out[clerk_id].add(customer_id)
-    return out
+def _retention(session: Session, previous: tuple[date, date], first: date, last: date) -> dict[int, tuple[int, int]]:
+    """Per clerk: (customers who bought from them in ``previous`` and again in [first, last], customers
+    who bought from them in ``previous``) — counted in the database in one pass over both periods'
+    vouchers (read through the business-day index), never pair by pair."""
+    before = (Voucher.business_day >= previous[0]) & (Voucher.business_day <= previous[1])
+    now = (Voucher.business_day >= first) & (Voucher.business_day <= last)
+    pairs = (select(Voucher.clerk_id.label("clerk_id"),
+                    func.max(case((before, 1), else_=0)).label("was"),
+                    func.max(case((now, 1), else_=0)).label("is_"))
+             .where(before | now, Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state.in_(BOUGHT),
+                    Voucher.customer_id.is_not(None))
+             .group_by(Voucher.clerk_id, Voucher.customer_id).subquery())
+    rows = session.execute(select(pairs.c.clerk_id, func.sum(pairs.c.was), func.sum(pairs.c.was * pairs.c.is_))
+                           .group_by(pairs.c.clerk_id))
+    return {clerk_id: (int(retained or 0), int(base or 0)) for clerk_id, base, retained in rows if base}
 
 
 def measure(session: Session, first: date, last: date, previous: tuple[date, date], customers_from: date,
@@ -327,7 +331,7 @@ def measure(session: Session, first: date, last: date, previous: tuple[date, dat
         select(Customer.created_by_id, func.count(Customer.id))
         .where(Customer.created_at >= start, Customer.created_at < end, Customer.created_by_id.is_not(None))
         .group_by(Customer.created_by_id)).all())
-    before, now = _buyers(session, *previous), _buyers(session, first, last)
+    retention = _retention(session, previous, first, last)
     survey_fn, tickets_fn = _survey_source(), _tickets_source()
     period_start = shop.business_day_bounds(session, first)[0]
     survey = survey_fn(session, period_start, end) if survey_fn else {}
@@ -338,7 +342,7 @@ def measure(session: Session, first: date, last: date, previous: tuple[date, dat
 
     clerks = set(session.scalars(select(StaffRole.staff_id).where(StaffRole.role == "clerk")))
     sold = {int(k) for k in by_clerk if k.isdigit()} | set(targets) | set(collection)
-    others = set(registered) | set(deductions) | set(now) | set(before) | set(survey) | set(tickets)
+    others = set(registered) | set(deductions) | set(retention) | set(survey) | set(tickets)
     # everyone who sold, had a target or money due; the active clerks; the active with anything else
     people = [p for p in session.scalars(select(Staff).where(Staff.id.in_(clerks | sold | others))
                                          .order_by(Staff.staff_no))
@@ -347,10 +351,10 @@ def measure(session: Session, first: date, last: date, previous: tuple[date, dat
     for person in people:
         cell = by_clerk.get(str(person.id))
         due, paid = collection.get(person.id, (ZERO, ZERO))
-        was = before.get(person.id, set())
+        retained, base = retention.get(person.id, (0, 0))
         s = Sheet(staff=person, target=targets.get(person.id) or None, net_sales=cell.amount if cell else ZERO,
                   new_customers=registered.get(person.id, 0), new_customers_target=r.new_customers * quarters,
-                  retained=len(was & now.get(person.id, set())), retention_base=len(was), due=due,
+                  retained=retained, retention_base=base, due=due,
                   collected=min(paid, due), deduction_pct=deductions.get(person.id, 0))
         if survey_fn:
             s.survey = tuple(survey.get(person.id, (0, 0)))
