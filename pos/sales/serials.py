@@ -33,14 +33,12 @@ from .models import Pickup, Voucher, VoucherLine
 from .serial_models import SoldSerial
 
 __all__ = ["SoldSerial", "normalise_serial", "parse_serials", "check_serials", "record_serials", "find_sold",
-           "search", "serials_by_line", "of_customer", "release_for_refund", "warranty_until", "MAX_PIECES"]
+           "search", "serials_by_line", "of_customer", "release_for_refund", "warranty_until"]
 
 #: a serial as printed on a label: letters, digits and - _ / . (after normalising), 3–40 long
 SERIAL_RE = re.compile(r"^[A-Z0-9][A-Z0-9_./-]{2,39}$")
 #: how typed serials are separated: lines (a scanner's Enter), commas, semicolons, spaces
 SEPARATORS = re.compile(r"[\s,;、，；]+")
-#: at most this many pieces of one line are handed over with serials in one go
-MAX_PIECES = 200
 
 
 def normalise_serial(raw) -> str:
