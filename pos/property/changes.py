@@ -84,8 +84,9 @@ def change_agreement(session: Session, agreement_id, *, new_unit_id=None, new_to
     now = now or utcnow()
     _require_approver(approver)
     reason = check_text(reason, label=_("Reason"), max_len=200, required=True, field="reason")
-    total = _money(new_total, _("New total price"), "new_total")
-    if total <= 0:
+    # blank: the new unit's filed price (a unit change at the list's price)
+    total = _money(new_total, _("New total price"), "new_total") if plain(new_total) else None
+    if total is not None and total <= 0:
         raise DomainError(_("The total price must be more than 0."), field="new_total")
     days = _lock_days(lock_days)
 
@@ -99,7 +100,7 @@ def change_agreement(session: Session, agreement_id, *, new_unit_id=None, new_to
         raise Conflict(_("Agreement %(no)s has ended or was already changed: it cannot be changed.", no=old.no))
     target_id = services._int(new_unit_id) if plain(str(new_unit_id or "")) else old.unit_id
     same_unit = target_id == old.unit_id
-    if same_unit and total == old.total_price:
+    if same_unit and total in (None, old.total_price):
         raise DomainError(_("Nothing changes: choose another unit or type a new price."), field="new_total")
     # both units, in the order of their ids
     locked = {uid: services._lock(session, uid) for uid in sorted({old.unit_id, target_id})}
@@ -110,6 +111,12 @@ def change_agreement(session: Session, agreement_id, *, new_unit_id=None, new_to
             raise DomainError(_("Unit %(number)s is in another project: a unit change stays within the project.",
                                 number=new_unit.number), field="new_unit")
         services._refuse_unless(new_unit, (AVAILABLE,), session)
+    if total is None:
+        line = pricing.current_line(session, new_unit)
+        if line is None:
+            raise DomainError(_("Unit %(number)s has no price list in force: it cannot be priced yet.",
+                                number=new_unit.number))
+        total = line.filed_total
     check = pricing.check_price(session, new_unit, total, actor=actor, approver=approver)
     contract_math.check_deposit(old.deposit, total)
     if old.contract_deadline <= local_today():

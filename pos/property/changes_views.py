@@ -56,8 +56,7 @@ def _agreement_form(agreement_id, typed=None, *, error=None, field=None, status=
     _visible(a)
     units = changes.available_units(db.session, a)
     prices = {u.id: pricing.current_line(db.session, u) for u in units}
-    typed = typed or {"new_unit": "", "new_total": str(a.total_price), "reason": "", "lock_days": "0",
-                      "manager_id": ""}
+    typed = typed or {"new_unit": "", "new_total": "", "reason": "", "lock_days": "0", "manager_id": ""}
     return render_template("property/change_agreement.html", a=a, units=units, prices=prices, typed=typed,
                            managers=_managers(), error=error, field=field, states=agreements.STATE_LABELS,
                            change=changes.change_of(db.session, a)), status
