@@ -159,8 +159,13 @@ def photo(ticket_id: int):
 def photo_file(photo_id: int):
     from pathlib import Path
 
+    from ..errors import NotFound
+
     p = tickets.get_photo(db.session, photo_id, _me())
-    response = send_file(Path(current_app.config["POS_MEDIA_DIR"]) / p.path, max_age=0)
+    path = Path(current_app.config["POS_MEDIA_DIR"]) / p.path
+    if not path.is_file():  # the media folder was not restored with the database
+        raise NotFound(_("The photo's file is missing from the media folder."))
+    response = send_file(path, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

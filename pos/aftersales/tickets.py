@@ -399,7 +399,20 @@ def change_state(session: Session, ticket_id, to_state: str, *, actor: Staff, no
     session.flush()
     record(session, "aftersales.ticket_state", actor=actor, record=ticket, reason=note,
            summary=f"{ticket.no} {before} → {to_state}", data={"ticket": ticket.no, "from": before, "to": to_state})
+    if to_state == RESOLVED:
+        _after_resolved(session, ticket, actor)
     return ticket
+
+
+def _after_resolved(session: Session, ticket: Ticket, actor: Staff) -> None:
+    """A resolved ticket gets its return visit (回访: how did the repair go?), from pos.aftersales.visits."""
+    try:
+        from . import visits
+    except ImportError:  # return visits not installed
+        return
+    schedule = getattr(visits, "schedule_after_ticket", None)
+    if schedule is not None:
+        schedule(session, ticket, actor=actor)
 
 
 def reassign(session: Session, ticket_id, staff_id, *, actor: Staff) -> Ticket:

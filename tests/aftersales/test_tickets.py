@@ -104,6 +104,9 @@ def test_states_with_notes_and_the_resolution(session, english, bought, manager)
     session.commit()
     assert t.state == "resolved" and t.resolution == "更换压缩机，已试机" and t.closed_at and t.responded_at
     assert [e.to_state for e in t.events] == ["open", "in_progress", "waiting", "resolved"]
+    from pos.aftersales.visit_models import ReturnVisit  # a resolved ticket gets its return visit
+
+    assert session.scalar(select(ReturnVisit).where(ReturnVisit.ticket_id == t.id)) is not None
     with pytest.raises(Conflict):
         tickets.change_state(session, t.id, "in_progress", actor=manager, note="again")
     session.rollback()
