@@ -164,14 +164,11 @@ class SurveyPage:
     answered: bool
 
 
-def _voucher(session: Session, token: str, *, lock: bool = False) -> Voucher:
+def _voucher(session: Session, token: str) -> Voucher:
     voucher_id = voucher_id_of(token)
     voucher = None
     if voucher_id is not None and voucher_id < 2**63:
-        stmt = select(Voucher).where(Voucher.id == voucher_id)
-        if lock:
-            stmt = stmt.with_for_update(of=Voucher).execution_options(populate_existing=True)
-        voucher = session.scalar(stmt)
+        voucher = session.scalar(select(Voucher).where(Voucher.id == voucher_id))
     if voucher is None or voucher.status != VoucherStatus.WRITTEN_UP:
         raise NotFound(_("This survey link is not valid. Please scan the QR code on your receipt again."))
     return voucher
@@ -195,13 +192,15 @@ def answer(session: Session, token: str, rating: str, comment: str, *, client: s
     answer, one per sale. An unsatisfied answer about a known customer's sale opens a complaint ticket
     for the person who looks after them (the answer and the ticket name it as the customer's own)."""
     take_try(session, client)
-    voucher = _voucher(session, token, lock=True)
+    voucher = _voucher(session, token)  # not locked: the answer's unique subject holds "one per sale"
     rating = (rating or "").strip()
     if rating not in RATINGS:
         raise DomainError(_("Please choose one answer."), field="rating")
     comment = visits._comment(comment)
     subject = voucher_subject(voucher.id)
-    visit = session.scalar(select(ReturnVisit).where(ReturnVisit.subject == subject))
+    # the visit's lock before the answer, as the call takes it (a call and the phone at once: one waits)
+    visit = session.scalar(select(ReturnVisit).where(ReturnVisit.subject == subject)
+                           .with_for_update(of=ReturnVisit).execution_options(populate_existing=True))
     if visit is not None:
         staff_id = visit.staff_id
     elif voucher.customer_id is not None:
