@@ -295,6 +295,9 @@ def reverse_payment(session: Session, payment_id, *, cashier: Staff, approver: S
     agreement = get_agreement(session, original.agreement_id, lock=True)
     if original.reverses_id is not None or original.amount < 0:
         raise DomainError(_("A reversal cannot itself be reversed."))
+    if original.method == CARRY:
+        raise DomainError(_("A deposit carried over from a replaced agreement is not reversed at the desk: "
+                            "the money was paid on that agreement's receipt."))
     if session.scalar(select(EscrowPayment.id).where(EscrowPayment.reverses_id == original.id)):
         raise Conflict(_("Receipt %(no)s has already been reversed.", no=original.receipt_no))
     if original.kind == DEPOSIT and agreement.state not in (AWAITING_DEPOSIT, IN_FORCE):

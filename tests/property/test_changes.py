@@ -295,3 +295,14 @@ def test_web_contract_price_change_and_pdf(app, client, session, in_force, agent
     assert f"change-pdf-{change.id}" in page
     pdf = client.get(f"/property/contracts/changes/{change.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_carried_deposit_is_not_reversed_at_the_desk(session, in_force, b1, unit_no, agent, manager,  # noqa: F811
+                                                       desk):  # noqa: F811
+    change = changes.change_agreement(session, in_force.id, new_unit_id=unit_no(b1, "202").id, new_total="",
+                                      actor=agent, approver=manager, reason="换房")
+    session.commit()
+    assert change.new_total == filed(session, unit_no(b1, "202"))  # blank: the new unit's filed price
+    carried_in = session.scalar(select(EscrowPayment).where(EscrowPayment.agreement_id == change.new_agreement_id))
+    with pytest.raises(DomainError, match="not reversed at the desk"):
+        escrow.reverse_payment(session, carried_in.id, cashier=desk, approver=manager, reason="x", once_key="rv1")
