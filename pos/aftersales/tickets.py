@@ -252,6 +252,9 @@ def _serial(session: Session, serial, customer_id: int):
     row = serial if isinstance(serial, SoldSerial) else session.get(SoldSerial, parse_id(serial) or 0)
     if row is None:
         raise NotFound(_("No such sold serial number."))
+    if row.returned_at is not None:
+        raise DomainError(_("Serial number %(serial)s came back to the shop (refunded).", serial=row.serial),
+                          field="bought")
     owner = row.customer_id if row.customer_id is not None else row.voucher.customer_id
     if owner != customer_id:
         raise DomainError(_("Serial number %(serial)s was sold to another customer: a ticket is opened on the "
