@@ -313,3 +313,41 @@ def test_overdue_on_the_managers_desk_and_the_clerks_home(client, session, engli
     assert t.no in text(client.get("/home/clerk"))
     login_as(client, "C002")
     assert t.no not in text(client.get("/home/clerk"))
+
+
+def test_return_ticket_screen_links_the_refund_and_records_it(client, session, english, bought, manager):
+    from pos.cashier import services as cashier
+    from pos.sales.services import Approval
+
+    customer, line = bought
+    t = _open(session, customer, line, manager, kind="return")
+    login_as(client, MANAGER)
+    page = text(client.get(f"/aftersales/tickets/{t.id}"))
+    assert f"/cashier/refund?no={line.voucher.no}" in page and "No refund of this item yet." in page
+    before = row_counts(session)
+    r = client.post(f"/aftersales/tickets/{t.id}/refund", data={"refund_id": "999999"})
+    assert r.status_code == 422 and row_counts(session) == before
+    refund = cashier.refund(session, line.voucher.no, {line.id: "1"}, method="cash", reason="退货",
+                            cashier=staff_by_no(CASHIER), approval=Approval(manager.id, "9001"), once_key="r-web")
+    session.commit()
+    assert 'data-testid="refund-form"' in text(client.get(f"/aftersales/tickets/{t.id}"))
+    r = client.post(f"/aftersales/tickets/{t.id}/refund", data={"refund_id": str(refund.id)})
+    assert r.status_code == 303
+    session.refresh(t)
+    assert t.refund_id == refund.id and t.restocked == 0  # never handed over: nothing comes back into stock
+    assert "ticket-refund" in text(client.get(f"/aftersales/tickets/{t.id}"))
+
+
+def test_a_clerk_lists_only_their_tickets(client, session, english, bought, manager):
+    clerk, other = staff_by_no(CLERK), staff_by_no("C002")
+    mine = _open(session, *bought, manager, kind="question", assigned_to_id=str(clerk.id))
+    theirs = _open(session, *bought, manager, kind="question", assigned_to_id=str(other.id))
+    login_as(client, CLERK)
+    page = text(client.get("/aftersales/tickets"))
+    assert mine.no in page and theirs.no not in page
+    assert client.get(f"/aftersales/tickets/{theirs.id}").status_code == 403
+    login_as(client, MANAGER)
+    page = text(client.get("/aftersales/tickets"))
+    assert mine.no in page and theirs.no in page
+    page = text(client.get("/aftersales/tickets?who=mine"))  # "mine" holds the ones the manager opened too
+    assert mine.no in page and theirs.no in page
