@@ -62,7 +62,7 @@ def ticket_url(ticket) -> str | None:
     from werkzeug.routing import BuildError
 
     try:
-        return url_for("tickets.ticket", ticket_id=ticket.id)
+        return url_for("aftersales.ticket", ticket_id=ticket.id)
     except BuildError:
         return None
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..audit.services import KIND_LABELS, RECORD_LABELS, record
 from ..customers import ownership
+from ..customers.timeline import Entry, register_timeline_source
 from ..errors import Conflict, DomainError, Forbidden, get_or_404
 from ..sales import after_handover
 from ..sales.models import Voucher, VoucherLine
@@ -436,3 +437,15 @@ def satisfaction_report(session: Session, start: datetime, end: datetime) -> Rep
         select(SatisfactionAnswer).where(*period, SatisfactionAnswer.rating == UNSATISFIED)
         .order_by(SatisfactionAnswer.at.desc()).limit(50)))
     return Report(total, by_person, by_product, by_showroom, unsatisfied)
+
+
+# ------------------------------------------------------------------ the customer file's timeline
+@register_timeline_source
+def timeline_entries(session: Session, customer_id: int):
+    """The customer's satisfaction answers (by call or on their phone) on their file's timeline."""
+    for a in session.scalars(select(SatisfactionAnswer).where(SatisfactionAnswer.customer_id == customer_id)):
+        how = _("return visit") if a.channel == "visit" else _("receipt QR")
+        yield Entry(at=a.at, kind="satisfaction", title=f"{_('Satisfaction answer')}：{RATING_LABELS[a.rating]}",
+                    detail=" · ".join(x for x in (how, a.comment[:80]) if x),
+                    endpoint="visits.visit" if a.visit_id else None,
+                    args={"visit_id": a.visit_id} if a.visit_id else {})

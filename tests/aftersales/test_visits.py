@@ -240,6 +240,12 @@ def test_home_lists_the_visit_due_and_the_page_records_it(app, client, session, 
     session.expire_all()
     answer = session.scalar(select(SatisfactionAnswer).where(SatisfactionAnswer.visit_id == visit.id))
     assert answer.complaint_id is not None
+    done = text(client.get(f"/aftersales/visits/{visit.id}"))
+    assert f'href="/aftersales/tickets/{answer.complaint_id}"' in done and "有异响" in done
+    from pos.customers.timeline import timeline
+
+    assert [e for e in timeline(session, v.customer_id) if e.kind == "satisfaction"]
+    assert 'data-kind="satisfaction"' in text(client.get(f"/customers/{v.customer_id}"))
     again = client.post(f"/aftersales/visits/{visit.id}/result", data={"outcome": "satisfied"})
     assert again.status_code == 409
     assert session.scalar(select(VisitCall.id).where(VisitCall.visit_id == visit.id).offset(1)) is None
