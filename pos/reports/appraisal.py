@@ -309,7 +309,8 @@ def measure(session: Session, first: date, last: date, previous: tuple[date, dat
     start for a month), ``quarters`` how many quarters' new-customer targets apply."""
     today = shop.business_today(session)
     upto = min(last, today)
-    by_clerk = takings.range_sums(session, first, upto).by["clerk"] if upto >= first else {}
+    # amounts only: the live days' voucher lines (products, pieces) are not needed here
+    by_clerk = takings.range_sums(session, first, upto, lines=False).by["clerk"] if upto >= first else {}
     first_month, last_month = _months(first, last)
     targets: dict[int, Decimal] = dict(session.execute(
         select(Quota.staff_id, type_coerce(func.sum(Quota.amount), Money))
@@ -618,17 +619,22 @@ def _year_earlier(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def comparisons(session: Session, first: date, last: date, showroom_id: int | None = None) -> list[Compared]:
+def comparisons(session: Session, first: date, last: date, showroom_id: int | None = None,
+                takings_now: Decimal | None = None) -> list[Compared]:
     """Takings, customers (distinct buyers) and the satisfaction rate of [first, last] beside the
-    period of the same length just before it (环比) and the same dates a year earlier (同比)."""
+    period of the same length just before it (环比) and the same dates a year earlier (同比).
+    ``takings_now``: the period's takings when the caller has them already (the dashboard)."""
     length = (last - first).days + 1
     periods = [(first, last), (first - timedelta(days=length), first - timedelta(days=1)),
                (_year_earlier(first), _year_earlier(last))]
     takings_total, buyers, satisfaction = [], [], []
     survey_fn = _survey_source()
-    for a, b in periods:
-        sums = takings.range_sums(session, a, b, showroom_id)
-        takings_total.append(sum(sums.daily.values(), ZERO))
+    for i, (a, b) in enumerate(periods):
+        if i == 0 and takings_now is not None:
+            takings_total.append(takings_now)
+        else:
+            sums = takings.range_sums(session, a, b, showroom_id, lines=False)
+            takings_total.append(sum(sums.daily.values(), ZERO))
         query = (select(func.count(func.distinct(Voucher.customer_id)))
                  .where(Voucher.business_day >= a, Voucher.business_day <= b,
                         Voucher.status == VoucherStatus.WRITTEN_UP, Voucher.payment_state.in_(BOUGHT)))

@@ -141,7 +141,7 @@ def dashboard():
     from . import appraisal
 
     compare = appraisal.comparisons(db.session, board.first, board.last,
-                                    board.showroom.id if board.showroom is not None else None)
+                                    board.showroom.id if board.showroom is not None else None, board.total)
     return render_template("reports/dashboard.html", board=board, svgs=_chart_svgs(board), errors=[],
                            args=request.args, quick=boards.QUICK_RANGES, titles=boards.titles(),
                            headers=boards.headers(), tables=boards.TABLES, rows=boards.table_rows, compare=compare)
