@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -123,6 +123,36 @@ def _changed(voucher: Voucher, **extra):
     return render_panel(voucher, **extra) if htmx else redirect(url_for("sales.counter"))
 
 
+def _on_voucher(voucher: Voucher) -> tuple[set[int], set[int]]:
+    """The ids of the voucher's lines and of their products, before a product is added."""
+    return {line.id for line in voucher.lines}, {line.product_id for line in voucher.lines}
+
+
+def _line_added(voucher: Voucher, line, before: tuple[set[int], set[int]]):
+    """A product was added at the counter: only what changed (sales/_line_added.html) — its line and
+    the other lines of that product, the total, and the suggestions only when they change — so that
+    the answer does not grow with the voucher. The first line: the whole (short) panel."""
+    if not htmx:
+        return redirect(url_for("sales.counter"))
+    line_ids, product_ids = before
+    if not line_ids:
+        return render_panel(voucher)
+    shortages = services.stock_shortages(voucher)
+    suggestions = None
+    if line.id in shortages:  # in-stock alternatives for it
+        suggestions = services.suggestions_for_voucher(db.session, voucher)
+    elif line.product_id not in product_ids:  # a product new to the voucher: its accessories, the history
+        if voucher.customer_id is not None or any(
+                p.id not in product_ids for p in catalog.accessories(db.session, [line.product_id])):
+            suggestions = services.suggestions_for_voucher(db.session, voucher)
+    changed = [x for x in voucher.lines if x.product_id == line.product_id]
+    response = make_response(render_template(
+        "sales/_line_added.html", voucher=voucher, changed_lines=changed, shortages=shortages,
+        appended_id=None if line.id in line_ids else line.id, suggestions=suggestions))
+    response.headers["HX-Reswap"] = "none"  # everything is swapped by its id (hx-swap-oob)
+    return response
+
+
 # ------------------------------------------------------------------ the open voucher
 @bp.get("/counter")
 @roles_required("clerk")
@@ -179,6 +209,7 @@ def add_line():
     product_id = request.form.get("product_id", type=parse_id)
     if not product_id:
         raise DomainError(_("Choose a product."))
+    before = _on_voucher(voucher)
     line = services.add_line(db.session, voucher, product_id, request.form.get("quantity", "1"),
                              request.form.get("unit_price") or None, actor=me(), approval=_approval_from_form())
     if request.form.get("return_to") == "suggestion":  # a suggestion's add button on the product page
@@ -192,7 +223,7 @@ def add_line():
             return redirect(url_for("catalog.product", product_id=product_id))
         return render_template("catalog/_add_form.html", product=line.product, voucher=voucher, managers=managers(),
                                added=line, pending={"quantity": "1", "unit_price": ""})
-    return _changed(voucher)
+    return _line_added(voucher, line, before)
 
 
 @bp.post("/counter/scan")
@@ -205,8 +236,9 @@ def scan():
     found = catalog.search_products(db.session, code, limit=1).exact_barcode if code else None
     if found is None:
         raise DomainError(_("No product with barcode %(code)s: tap + beside a result to add it.", code=code[:40]))
-    services.add_line(db.session, voucher, found.id, "1", actor=me())
-    return _changed(voucher, scanned=True)
+    before = _on_voucher(voucher)
+    line = services.add_line(db.session, voucher, found.id, "1", actor=me())
+    return _line_added(voucher, line, before)
 
 
 @bp.post("/counter/lines/<int:line_id>")

@@ -103,3 +103,45 @@ def test_phone_order_through_manager_review(page, live_server):
     page.get_by_role("button", name="批准：开出销售单").click()
     expect(page.get_by_test_id("voucher-no")).to_have_text(re.compile(r"^V\d{8}-\d{4}$"))
     expect(page.get_by_test_id("voucher-doc")).to_contain_text("货到付款")
+
+
+def test_adding_answers_only_the_line_and_the_total(page, live_server):
+    """Issue 19: "+" beside a result swaps in its line and the total (and the suggestions when they
+    change), not the whole panel: what the clerk typed elsewhere in the panel stays; an
+    out-of-stock product warns on its line and brings in-stock alternatives."""
+    login_with_keypad(page, live_server.url, "张伟", "1002")
+    expect(page.get_by_test_id("voucher-panel")).to_be_visible()
+    page.wait_for_load_state()  # htmx is loaded (deferred) before anything is typed
+    search = page.get_by_placeholder("搜索，或扫条码直接加入")
+    quick = page.get_by_test_id("quick-results")
+    for i, q in enumerate(["净水器", "电视"], start=1):
+        search.fill(q)
+        expect(quick.locator("li").first).to_contain_text(q[:2])
+        quick.locator("li").first.get_by_role("button").click()
+        expect(page.get_by_test_id("line")).to_have_count(i)
+    # a box typed in but not saved yet survives the next "+" (the panel is not re-rendered)
+    page.get_by_label("顾客电话").fill("13800138001")
+    search.fill("6954452362428")  # 海尔三门冰箱 BCD-101A 香槟金, out of stock (its barcode)
+    expect(quick.locator("li")).to_have_count(1)
+    expect(quick.locator("li")).to_contain_text("缺货")
+    quick.locator("li").get_by_role("button").click()
+    expect(page.get_by_test_id("line")).to_have_count(3)
+    third = page.get_by_test_id("line").nth(2)
+    expect(third).to_contain_text("海尔三门冰箱")
+    expect(third.get_by_test_id("short")).to_contain_text("缺 1")
+    expect(page.get_by_test_id("suggestions")).to_contain_text("有货的替代商品")
+    expect(page.get_by_label("顾客电话")).to_have_value("13800138001")
+    amounts = page.get_by_test_id("amount").all_text_contents()
+    fen = sum(int(a.replace("￥", "").replace(",", "").replace(".", "")) for a in amounts)
+    expect(page.get_by_test_id("total").locator("strong")).to_have_text(f"￥{fen // 100:,}.{fen % 100:02d}")
+    # one more of the first line: that line shows 2, still three lines
+    search.fill("净水器")
+    expect(quick.locator("li").first).to_contain_text("净水")
+    quick.locator("li").first.get_by_role("button").click()
+    expect(page.get_by_test_id("line").first.locator("input[name=quantity]")).to_have_value("2")
+    expect(page.get_by_test_id("line")).to_have_count(3)
+    assert no_sideways_scroll(page)
+    page.screenshot(path="/tmp/counter-speed-counter.png")
+    # 开单 sends what the screen shows: it goes through
+    page.get_by_role("button", name="开单").click()
+    expect(page.get_by_test_id("voucher-no")).to_have_text(re.compile(r"^V\d{8}-\d{4}$"))
