@@ -73,6 +73,9 @@ def request_price(session: Session, unit_id, asked_total, reason: str, *, agent:
     reason = check_text(reason, label=_("Reason"), max_len=200, required=True, field="reason")
     total = _money(asked_total)
     unit = services.get_unit(session, unit_id)
+    if services.shown_status(unit, now) not in (services.AVAILABLE, services.HELD):
+        raise DomainError(_("Unit %(number)s is %(status)s: no price can be asked for it.", number=unit.number,
+                            status=services.STATUS_LABELS[services.shown_status(unit, now)]))
     line = pricing.current_line(session, unit)
     if line is None:
         raise DomainError(_("Unit %(number)s has no price list in force: it cannot be priced yet.",

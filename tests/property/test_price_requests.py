@@ -229,3 +229,9 @@ def test_web_request_badge_answer_and_use(app, client, session, b1, unit_no, age
     assert form.status_code == 200 and 'data-testid="price_request"' in text(form)
     session.expire_all()
     assert count(session, Agreement) == 0
+
+
+def test_no_price_is_asked_for_a_taken_unit(session, b1, unit_no, agent):
+    unit = unit_no(b1, "1201")  # demo: subscribed
+    with pytest.raises(DomainError, match="no price can be asked"):
+        price_requests.request_price(session, unit.id, "1000000", "x", agent=agent)
