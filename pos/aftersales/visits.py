@@ -129,14 +129,15 @@ def on_handover(session: Session, voucher: Voucher, *, how: str, actor: Staff | 
     two slips delivered at once both see each other and exactly one schedules."""
     from ..delivery.models import DispatchSlip, SlipStatus
 
-    if how == "dispatch" or voucher.customer_id is None:
+    if how == "dispatch" or voucher is None or voucher.customer_id is None:
         return  # the goods are on the van, not with the customer; or nobody to call
     session.flush()
     session.refresh(voucher, with_for_update={"of": Voucher})
     if voucher.pickup_state != "complete":
         return
     waiting = session.scalar(select(func.count(DispatchSlip.id)).where(
-        DispatchSlip.voucher_id == voucher.id, DispatchSlip.status != SlipStatus.DELIVERED))
+        DispatchSlip.voucher_id == voucher.id, DispatchSlip.status != SlipStatus.DELIVERED,
+        DispatchSlip.kind == "delivery"))  # a repair or installation visit is not goods on their way
     if waiting:
         return
     schedule(session, subject=voucher_subject(voucher.id), reason="delivery" if how == "delivered" else "pickup",

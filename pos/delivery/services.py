@@ -194,7 +194,8 @@ def mark_delivered(session: Session, slip: DispatchSlip, received_by: str, *, dr
     record(session, "delivery.delivered", actor=driver, record=slip,
            summary=f"{slip.no} to {received_by}"
                    + (f", collected {format_money(slip.collect)}" if slip.collect else ""))
-    after_handover.notify(session, slip.voucher, how="delivered", actor=driver)  # the return visit (after-sales)
+    if slip.kind == "delivery":  # the goods reached the customer: the return visit (after-sales)
+        after_handover.notify(session, slip.voucher, how="delivered", actor=driver)
 
 
 def mark_failed(session: Session, slip: DispatchSlip, reason: str, *, driver: Staff) -> None:
