@@ -13,7 +13,7 @@ from flask_login import current_user
 from .. import nav
 from ..errors import DomainError
 from ..extensions import db, htmx
-from ..money import format_money
+from ..money import format_money, to_fen
 from ..qr import qr_svg
 from ..sales import services as sales
 from ..sales.models import PaymentState, Voucher
@@ -144,8 +144,11 @@ def _tally_of(voucher: Voucher) -> tuple[services.Tally, str | None]:
 
 
 def _pay_page(voucher: Voucher, **extra):
+    # the page adds the running total up itself (static/js/tally.js): what is due and the most cash
+    # one payment takes (the setting), in fen, as the payment checks them
     return render_template("cashier/pay.html", voucher=voucher, once_key=extra.pop("once_key", uuid.uuid4().hex),
-                           form=request.form if request.method == "POST" else {}, **extra)
+                           form=request.form if request.method == "POST" else {}, due_fen=to_fen(voucher.total),
+                           max_cash_fen=to_fen(shop.max_cash_tendered(db.session)), **extra)
 
 
 @bp.get("/cashier/pay")

@@ -132,6 +132,60 @@ def test_cheque_is_held_until_cleared(page, live_server):
     expect(page.get_by_test_id("status")).to_have_text("已收款")
 
 
+def test_the_running_total_is_added_up_in_the_browser(page, live_server):
+    """Issue 19: typing the notes shows received, change and what is still to pay at once, computed
+    by the page (static/js/tally.js, integer fen) — no request to the tally route; the same messages
+    as the server's; the payment is still added up again by the server."""
+    login_with_keypad(page, live_server.url, "李晓梅", "1001")
+    no, total = write_up(page, live_server, "除味剂")  # ￥39.00
+    to_cash_desk(page, live_server)
+    open_voucher(page, no)
+    page.wait_for_load_state()
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    grid = page.get_by_test_id("count-grid")
+    grid.locator("input[name=count_2000]").fill("2")  # 2 × ￥20 typed
+    expect(page.get_by_test_id("received")).to_have_text("￥40.00")
+    expect(page.get_by_test_id("change")).to_have_text("￥1.00")
+    expect(page.get_by_test_id("short")).to_be_hidden()
+    dime = grid.locator(".count-row").nth(7)  # ￥0.10
+    for _ in range(3):
+        dime.locator("[data-count-step='1']").click()
+    expect(page.get_by_test_id("change")).to_have_text("￥1.30")
+    twenty = grid.locator(".count-row").nth(2)
+    refuse_one(page, twenty, "假币")  # one ￥20 handed back
+    expect(page.get_by_test_id("tally")).to_contain_text("−￥20.00")
+    expect(page.get_by_test_id("received")).to_have_text("￥20.30")
+    expect(page.get_by_test_id("short")).to_have_text("￥18.70")
+    expect(page.get_by_test_id("change")).to_be_hidden()
+    assert no_sideways_scroll(page)
+    page.screenshot(path=str(live_server.folder / "pay-tally.png"))
+    # counted and typed at once: the server's message, nothing counted
+    page.get_by_label("……或直接输入现金金额").fill("50")
+    expect(page.get_by_test_id("tally")).to_contain_text("请按面额点钞或直接输入现金金额，二者选一。")
+    expect(page.get_by_test_id("received")).to_have_text("￥0.00")
+    # a typed amount instead (full-width digits, a thousands comma): exact fen
+    grid.locator("input[name=count_2000]").fill("")
+    grid.locator("input[name=count_10]").fill("")
+    twenty.get_by_role("button", name=re.compile("撤销")).click()
+    page.get_by_label("……或直接输入现金金额").fill("１,000.5")
+    expect(page.get_by_test_id("change")).to_have_text("￥961.50")
+    page.get_by_label("……或直接输入现金金额").fill("12.345")
+    expect(page.get_by_test_id("tally")).to_contain_text("不是有效金额：12.345")
+    page.get_by_label("……或直接输入现金金额").fill("20.05")
+    page.get_by_test_id("tender-card").get_by_text("银行卡").click()
+    page.get_by_label("银行卡 金额").fill("19")
+    expect(page.get_by_test_id("tally")).to_contain_text("请输入刷卡终端的参考号。")
+    page.get_by_label("银行卡 参考号").fill("POS-000777")
+    expect(page.get_by_test_id("received")).to_have_text("￥39.05")
+    expect(page.get_by_test_id("change")).to_have_text("￥0.05")
+    expect(page.get_by_test_id("tally").locator(".tally-error")).to_have_count(0)
+    assert not any("/tally" in url for url in sent), sent
+    assert sent == []  # nothing at all was posted while counting
+    page.get_by_test_id("confirm-payment").click()
+    expect(page.get_by_test_id("announce-text")).to_have_text("收您 39.05 元，应收 39.00 元，找您 0.05 元。")
+
+
 def test_closing_the_shift_shows_over_short(page, live_server):
     login_with_keypad(page, live_server.url, "陈静", "2001")
     landed(page)

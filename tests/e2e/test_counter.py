@@ -141,7 +141,7 @@ def test_adding_answers_only_the_line_and_the_total(page, live_server):
     expect(page.get_by_test_id("line").first.locator("input[name=quantity]")).to_have_value("2")
     expect(page.get_by_test_id("line")).to_have_count(3)
     assert no_sideways_scroll(page)
-    page.screenshot(path="/tmp/counter-speed-counter.png")
+    page.screenshot(path=str(live_server.folder / "counter-added.png"))
     # 开单 sends what the screen shows: it goes through
     page.get_by_role("button", name="开单").click()
     expect(page.get_by_test_id("voucher-no")).to_have_text(re.compile(r"^V\d{8}-\d{4}$"))
