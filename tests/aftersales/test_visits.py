@@ -279,3 +279,19 @@ def test_the_report_and_its_settings(client, session, english):
     assert visits.return_visit_days(session) == 5
     assert shop.get_setting(session, "aftersales.survey_base_url") == "http://192.168.1.10:8000"
     assert staff_by_no(MANAGER).has_role("manager")
+
+
+def test_resolving_a_ticket_schedules_its_visit(session, handed, manager, later):
+    from pos.aftersales import tickets
+
+    v, _visit = handed
+    t = tickets.open_ticket(session, customer=v.customer_id, kind="repair", description="不制冷", actor=manager,
+                            voucher_line=v.lines[0].id)
+    tickets.change_state(session, t.id, "in_progress", actor=manager, note="已联系")
+    assert session.scalar(select(ReturnVisit).where(ReturnVisit.ticket_id == t.id)) is None
+    tickets.change_state(session, t.id, "resolved", actor=manager, note="已修好")
+    session.commit()
+    visit = session.scalar(select(ReturnVisit).where(ReturnVisit.ticket_id == t.id))
+    assert visit.reason == "ticket" and visit.due_on == clock.local_today() + timedelta(days=3)
+    later(3)
+    assert visit in visits.due_lists(session, manager)[0]
