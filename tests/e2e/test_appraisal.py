@@ -104,3 +104,4 @@ def test_the_manager_reviews_adjusts_approves_and_prints(shop, page):
     page.goto(shop.url + "/reports/dashboard?days=30")
     expect(page.get_by_test_id("comparisons")).to_contain_text("环比")
     page.get_by_test_id("comparisons").screenshot(path=SHOTS.format("dashboard"))
+    page.screenshot(path=SHOTS.format("dashboard-top"))
