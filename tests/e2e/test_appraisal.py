@@ -101,6 +101,10 @@ def test_the_manager_reviews_adjusts_approves_and_prints(shop, page):
     again = page.request.post(f"{shop.url}/reports/appraisal/{month}/approve", form={"csrf_token": token})
     assert again.status == 409
 
+    page.goto(shop.url + "/reports/appraisal/year")
+    expect(page.get_by_test_id("appraisal-year")).to_contain_text("李晓梅")
+    page.screenshot(path=SHOTS.format("year"), full_page=True)
+
     page.goto(shop.url + "/reports/dashboard?days=30")
     expect(page.get_by_test_id("comparisons")).to_contain_text("环比")
     page.get_by_test_id("comparisons").screenshot(path=SHOTS.format("dashboard"))

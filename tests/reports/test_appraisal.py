@@ -264,3 +264,11 @@ def test_dashboard_compares_with_the_month_and_the_year_before(client, session, 
     login_as(client, "M001")
     body = client.get("/reports/dashboard?days=7").get_data(as_text=True)
     assert 'data-testid="comparisons"' in body and "环比" in body and "同比" in body
+
+
+def test_the_after_sales_measures_come_from_after_sales():
+    """Satisfaction from the return visits, tickets on time from the tickets (each per person)."""
+    from pos.aftersales import tickets, visits
+
+    assert appraisal._survey_source() is visits.satisfaction_by_person
+    assert appraisal._tickets_source() is tickets.resolved_on_time
