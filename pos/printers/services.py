@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
@@ -57,18 +57,36 @@ def preview_printer(session: Session) -> Printer:
 
 def find_printer_for(session: Session, station_id: int | None) -> Printer | None:
     """Read only: the station's printer, else the default printer, else the on-screen preview if it
-    exists yet, else None (a screen that only shows the printer never makes one)."""
+    exists yet, else None (a screen that only shows the printer never makes one). One statement:
+    the three candidates, best first."""
+    choices = []
     if station_id:
-        printer = session.scalar(select(Printer).where(Printer.station_id == station_id, Printer.active.is_(True)))
-        if printer is not None:
-            return printer
-    printer = session.scalar(select(Printer).where(Printer.is_default.is_(True), Printer.active.is_(True)))
-    return printer or session.scalar(select(Printer).where(Printer.connector == "preview").order_by(Printer.id))
+        choices.append(and_(Printer.active.is_(True), Printer.station_id == station_id))
+    choices.append(and_(Printer.active.is_(True), Printer.is_default.is_(True)))
+    rank = case(*[(choice, i) for i, choice in enumerate(choices)], else_=len(choices))
+    return session.scalar(select(Printer).where(or_(*choices, Printer.connector == "preview"))
+                          .order_by(rank, Printer.id).limit(1))
+
+
+_PRINTER_FOR = "pos_printer_for"
 
 
 def printer_for(session: Session, station_id: int | None) -> Printer:
-    """The station's printer, else the default printer, else the on-screen preview (made if missing)."""
-    return find_printer_for(session, station_id) or preview_printer(session)
+    """The station's printer, else the default printer, else the on-screen preview (made if missing).
+    Looked up once per transaction and station: a payment queues its receipt, a print button its
+    three copies, each with the printer found first."""
+    real = session() if isinstance(session, scoped_session) else session
+    transaction = real.get_transaction()
+    cached = real.info.get(_PRINTER_FOR)
+    if cached is not None and cached[0] is transaction and cached[1] == station_id:
+        return cached[2]
+    printer = find_printer_for(session, station_id)
+    if printer is None:  # no printer at all yet, not even the preview: make it
+        printer = Printer(name=PREVIEW_NAME, connector="preview", paper_mm=80)
+        session.add(printer)
+        session.flush()
+    real.info[_PRINTER_FOR] = (transaction, station_id, printer)
+    return printer
 
 
 def save_printer(session: Session, printer: Printer | None, *, name: str, connector: str, address: str,

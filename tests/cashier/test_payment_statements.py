@@ -1,0 +1,73 @@
+"""A payment over HTTP looks its receipt printer up once (issue 19: it was the station's printer,
+then the default, then the on-screen preview — up to three statements, and a fourth when the
+preview had to be made), and sends no more statements than it did when this was written: a bound
+that fails when a change makes the payment creep up again."""
+
+import pytest
+from sqlalchemy import event, select
+
+from pos.extensions import db
+from pos.printers.models import Printer, PrintJob
+from tests.conftest import CASHIER, login_as
+
+#: statements of one cash payment (POST /cashier/pay/<no>) with the printer found in one statement:
+#: 26–27 (before: 31 with no printer yet, 29 with only the preview, 27 with a default printer)
+BOUND = 27
+
+
+@pytest.fixture
+def cashier(client, session, station):
+    login_as(client, CASHIER)
+    resp = client.post("/cashier/shift/open", data={"station": station.id, "count_10000": "2", "count_1000": "5"})
+    assert resp.status_code == 303
+    return client
+
+
+def pay(client, no, key):
+    """The payment's statements (what was sent to the database), and the answer."""
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append(" ".join(statement.split()))
+
+    client.get(f"/cashier/pay?no={no}")
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        resp = client.post(f"/cashier/pay/{no}", data={"once_key": key, "cash_amount": "200"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    return sent
+
+
+def printer_lookups(sent):
+    return [s for s in sent if s.startswith("SELECT") and "FROM printer" in s]
+
+
+@pytest.mark.parametrize("where", ["none yet", "preview", "default", "station"])
+def test_a_payment_looks_its_printer_up_once(cashier, session, station, write_up, where):
+    if where == "preview":
+        session.add(Printer(name="屏幕预览", connector="preview", paper_mm=80))
+    elif where == "default":
+        session.add(Printer(name="前台", connector="file", address="/dev/null", paper_mm=80, is_default=True))
+    elif where == "station":
+        session.add(Printer(name="默认", connector="file", address="/dev/null", paper_mm=80, is_default=True))
+        session.add(Printer(name="收银台", connector="file", address="/dev/null", paper_mm=58, station_id=station.id))
+    session.commit()
+    v = write_up("168.00")
+    sent = pay(cashier, v.no, f"k-{where}")
+    assert len(printer_lookups(sent)) == 1, printer_lookups(sent)
+    assert len(sent) <= BOUND + (1 if where == "none yet" else 0), "\n".join(sent)  # + making the preview
+    job = session.scalar(select(PrintJob).where(PrintJob.ref == v.no))
+    expected = {"none yet": "屏幕预览", "preview": "屏幕预览", "default": "前台", "station": "收银台"}[where]
+    assert job.kind == "receipt" and job.printer.name == expected
+
+
+def test_an_inactive_station_printer_gives_way_to_the_default(cashier, session, station, write_up):
+    session.add(Printer(name="默认", connector="file", address="/dev/null", paper_mm=80, is_default=True))
+    session.add(Printer(name="收银台", connector="file", address="/dev/null", paper_mm=58, station_id=station.id,
+                        active=False))
+    session.commit()
+    v = write_up("168.00")
+    pay(cashier, v.no, "k-inactive")
+    assert session.scalar(select(PrintJob).where(PrintJob.ref == v.no)).printer.name == "默认"
