@@ -113,7 +113,7 @@ def _ticket_page(ticket_id, status: int = 200, **extra):
         "aftersales/ticket.html", t=t, what=tickets.what_it_is(t), overdue=tickets.overdue_reason(t),
         may_change=tickets.may_change(db.session, t, me), next_states=tickets.TRANSITIONS[t.state],
         phone=shown_phone(me, t.customer, owner_of(db.session, t.customer_id)),
-        refunds=tickets.refunds_to_record(db.session, t), slip_kinds=tickets.SLIP_KINDS,
+        refunds=tickets.refunds_to_record(db.session, t), slip_kinds=tickets.SLIP_FROM,
         people=files.agents(db.session) if me.has_role("manager") else [],
         typed=extra.pop("typed", {}), **extra), status
 

@@ -70,7 +70,9 @@ STATE_NAMES = {OPEN: _l("Open (ticket)"), IN_PROGRESS: _l("In progress (ticket)"
 #: where a ticket may go from each state (a closed ticket goes nowhere)
 TRANSITIONS = {OPEN: (IN_PROGRESS, REJECTED), IN_PROGRESS: (WAITING, RESOLVED, REJECTED),
                WAITING: (IN_PROGRESS, RESOLVED, REJECTED), RESOLVED: (), REJECTED: ()}
-SLIP_KINDS = (REPAIR, INSTALLATION)
+#: tickets that may go to the delivery staff, and the slip each makes: a complaint about what was bought
+#: (a return visit's 不满意: "the fridge does not cool") is looked at by a repair visit
+SLIP_FROM = {REPAIR: REPAIR, INSTALLATION: INSTALLATION, COMPLAINT: REPAIR}
 
 DESCRIPTION_MAX = 1000
 NOTE_MAX = 1000
@@ -228,21 +230,38 @@ def _customer(session: Session, customer):
 
 
 def _voucher_line(session: Session, voucher_line, customer_id: int):
-    from ..sales.models import VoucherLine, VoucherStatus
+    from ..sales.models import VoucherLine
     from ..text import parse_id
 
     line = voucher_line if isinstance(voucher_line, VoucherLine) else session.get(VoucherLine,
                                                                                  parse_id(voucher_line) or 0)
     if line is None:
         raise NotFound(_("No such item on a voucher."))
-    voucher = line.voucher
+    _own_voucher(line.voucher, customer_id)
+    return line
+
+
+def _voucher(session: Session, voucher, customer_id: int):
+    """A whole purchase (a complaint about the sale, not one item of it): the customer's own sold voucher."""
+    from ..sales.models import Voucher
+    from ..text import parse_id
+
+    row = voucher if isinstance(voucher, Voucher) else session.get(Voucher, parse_id(voucher) or 0)
+    if row is None:
+        raise NotFound(_("No such voucher."))
+    _own_voucher(row, customer_id)
+    return row
+
+
+def _own_voucher(voucher, customer_id: int) -> None:
+    from ..sales.models import VoucherStatus
+
     if voucher.customer_id != customer_id:
         raise DomainError(_("That item was bought on voucher %(no)s by another customer: a ticket is opened on "
                             "the customer's own purchase.", no=voucher.no or "—"), field="bought")
     if voucher.status != VoucherStatus.WRITTEN_UP:
         raise DomainError(_("Voucher %(no)s was never sold (it is a draft, cancelled or rejected).",
                             no=voucher.no or "—"), field="bought")
-    return line
 
 
 def _serial(session: Session, serial, customer_id: int):
@@ -292,11 +311,13 @@ def _person_in_charge(session: Session, customer_id: int, voucher, actor: Staff)
 
 
 def open_ticket(session: Session, *, customer, kind: str, description: str, actor: Staff, voucher_line=None,
-                serial=None, unit=None, source: str = "", source_id=None, assigned_to_id=None) -> Ticket:
+                serial=None, unit=None, voucher=None, source: str = "", source_id=None,
+                assigned_to_id=None) -> Ticket:
     """Open an after-sales ticket for ``customer`` (a Customer or its id) about one thing they bought:
     ``voucher_line`` (a VoucherLine or id, of one of their written-up vouchers), ``serial`` (a
-    SoldSerial or id, sold to them) or ``unit`` (a property Unit or id they bought) — or none, for a
-    complaint or a question about no one purchase. Something that is another customer's is refused
+    SoldSerial or id, sold to them) or ``unit`` (a property Unit or id they bought), or ``voucher`` (a
+    whole sale of theirs: a return visit's complaint) — or none, for a complaint or a question about no
+    one purchase. Something that is another customer's is refused
     (422, field ``bought``). ``source``/``source_id`` say where it came from (``"visit"``, the return
     visit's id). The person in charge is the customer's agent, else the clerk who sold it, else
     ``actor`` (a manager may name someone). Deadlines from the kind's settings. Audited; flushed."""
@@ -308,11 +329,14 @@ def open_ticket(session: Session, *, customer, kind: str, description: str, acto
     description = check_text(description, label=_("What the problem is"), max_len=DESCRIPTION_MAX, required=True,
                              field="description")
     source = check_text(source, label="source", max_len=20)
-    given = [x for x in (voucher_line, serial, unit) if x not in (None, "")]
+    given = [x for x in (voucher_line, serial, unit, voucher) if x not in (None, "")]
     if len(given) > 1:
         raise DomainError(_("A ticket is about one thing the customer bought."), field="bought")
-    line = serial_row = unit_row = voucher = None
-    if voucher_line not in (None, ""):
+    whole_sale, voucher = voucher, None
+    line = serial_row = unit_row = None
+    if whole_sale not in (None, ""):
+        voucher = _voucher(session, whole_sale, customer.id)
+    elif voucher_line not in (None, ""):
         line = _voucher_line(session, voucher_line, customer.id)
         voucher = line.voucher
     elif serial not in (None, ""):
@@ -510,7 +534,8 @@ def _service_slip(session: Session, ticket: Ticket, *, clerk: Staff, phone: str,
                             day=(today + MAX_DELIVERY_AHEAD).isoformat()), field="window_day")
     n = next_number(session, "dispatch", today)
     slip = DispatchSlip(no=f"D{today:%Y%m%d}-{n:04d}", voucher_id=ticket.voucher_id, pickup_id=None,
-                        kind=ticket.kind, customer_name=ticket.customer.name[:60], phone=phone, address=address,
+                        kind=SLIP_FROM[ticket.kind], customer_name=ticket.customer.name[:60], phone=phone,
+                        address=address,
                         window_day=day, window=window, notes=notes, collect=Decimal("0"), status=SlipStatus.OPEN,
                         created_by_id=clerk.id)
     if ticket.voucher_line_id is not None:
@@ -519,8 +544,8 @@ def _service_slip(session: Session, ticket: Ticket, *, clerk: Staff, phone: str,
     session.add(DeliveryEvent(slip=slip, kind="created", by_id=clerk.id, note=ticket.no))
     session.flush()
     record(session, "delivery.slip_created", actor=clerk, record=slip,
-           summary=f"{slip.no} {ticket.kind} for {ticket.no}: {address}",
-           data={"slip": slip.no, "voucher": ticket.voucher.no, "address": address, "kind": ticket.kind})
+           summary=f"{slip.no} {slip.kind} for {ticket.no}: {address}",
+           data={"slip": slip.no, "voucher": ticket.voucher.no, "address": address, "kind": slip.kind})
     return slip
 
 
@@ -529,8 +554,8 @@ def make_slip(session: Session, ticket_id, *, actor: Staff, address: str = "", p
     """A repair or installation visit for the delivery staff: a dispatch slip of that kind on the
     ticket's voucher (no goods leave stock), to the customer's address. The ticket is in progress."""
     ticket = _lock(session, ticket_id, actor)
-    if ticket.kind not in SLIP_KINDS:
-        raise DomainError(_("Only a repair or an installation goes to the delivery staff."))
+    if ticket.kind not in SLIP_FROM:
+        raise DomainError(_("Only a repair, an installation or a complaint goes to the delivery staff."))
     if ticket.closed:
         raise Conflict(_("Ticket %(no)s is closed.", no=ticket.no))
     if ticket.dispatch_slip_id is not None:

@@ -277,12 +277,23 @@ def save_answer(session: Session, *, subject: str, channel: str, rating: str, co
 
 def open_complaint(session: Session, answer: SatisfactionAnswer, *, customer, actor: Staff, source: str,
                    source_id: int | None, voucher_line=None, heading: str):
-    """An unsatisfied answer becomes a complaint ticket (投诉), linked both ways."""
+    """An unsatisfied answer becomes a complaint ticket (投诉), linked both ways — about the sale the answer
+    rates (or the rated ticket's sale), so that the ticket can send a repair visit to look at it."""
+    from ..sales.models import Voucher
     from . import tickets
+    from .models import Ticket
 
     description = heading + (f"：{answer.comment}" if answer.comment else "")
+    sale = answer.voucher_id
+    if sale is None and answer.ticket_id is not None:
+        sale = session.scalar(select(Ticket.voucher_id).where(Ticket.id == answer.ticket_id))
+    customer_id = getattr(customer, "id", customer)
+    if voucher_line is not None or (sale is not None and session.scalar(
+            select(Voucher.customer_id).where(Voucher.id == sale)) != customer_id):
+        sale = None
     ticket = tickets.open_ticket(session, customer=customer, kind="complaint", description=description,
-                                 actor=actor, voucher_line=voucher_line, source=source, source_id=source_id)
+                                 actor=actor, voucher_line=voucher_line, voucher=sale, source=source,
+                                 source_id=source_id)
     answer.complaint_id = ticket.id
     return ticket
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pos.aftersales import tickets
 from pos.aftersales.models import Ticket, TicketEvent, TicketPhoto
@@ -186,6 +186,25 @@ def test_repair_becomes_a_dispatch_slip(session, english, bought, manager):
     with pytest.raises(Conflict):
         tickets.make_slip(session, t.id, actor=manager, address="上海市浦东新区世纪大道100号")
     session.rollback()
+
+
+def test_a_complaint_goes_out_as_a_repair_visit_a_question_does_not(session, english, bought, manager):
+    """A return visit's 不满意 opens a complaint ("the fridge does not cool"): it can go to the delivery
+    staff as a repair visit; a question cannot go at all, and nothing is saved."""
+    from pos.delivery.models import DispatchSlip
+
+    customer, line = bought
+    t = _open(session, customer, line, manager, kind="complaint")
+    tickets.make_slip(session, t.id, actor=manager, address="上海市浦东新区世纪大道100号")
+    session.commit()
+    assert session.get(DispatchSlip, t.dispatch_slip_id).kind == "repair"
+    q = _open(session, customer, line, manager, kind="question")
+    session.commit()
+    slips = session.scalar(select(func.count(DispatchSlip.id)))
+    with pytest.raises(DomainError, match="Only a repair, an installation or a complaint"):
+        tickets.make_slip(session, q.id, actor=manager, address="上海市浦东新区世纪大道100号")
+    session.rollback()
+    assert session.scalar(select(func.count(DispatchSlip.id))) == slips and q.dispatch_slip_id is None
 
 
 def test_return_records_the_refund_and_restocks(session, english, bought, manager):

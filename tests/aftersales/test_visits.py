@@ -145,6 +145,7 @@ def test_unsatisfied_opens_a_complaint_ticket(session, handed, manager, later):
     ticket = session.get(Ticket, answer.complaint_id)
     assert ticket.kind == "complaint" and ticket.source == "visit" and ticket.source_id == visit.id
     assert "冰箱有划痕" in ticket.description and ticket.customer_id == v.customer_id
+    assert ticket.voucher_id == v.id  # about that sale: it can send a repair visit to look at it
     assert visit.state == "done" and visit.calls[-1].reached
     assert visits.due_lists(session, manager) == ([], [])
     with pytest.raises(Conflict):  # recorded once
