@@ -84,7 +84,8 @@ def _run_on(label: str, url: str | None, folder: Path) -> bool:
                 delivery_date=(today + timedelta(days=700)).isoformat()), actor=agents[i % 2])
             contracts.sign_contract(s, c.id, actor=agents[i % 2])
             if i % 3 == 0:  # a third fell due weeks ago and is still unpaid: overdue with a late fee
-                s.execute(update(ScheduleItem).where(ScheduleItem.contract_id == c.id, ScheduleItem.position == 1)
+                s.execute(update(ScheduleItem).where(ScheduleItem.contract_id == c.id, ScheduleItem.position == 1,
+                                                     ScheduleItem.superseded_at.is_(None))
                           .values(due_date=today - timedelta(days=20)))
             if i % 50 == 49:
                 s.commit()

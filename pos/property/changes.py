@@ -21,6 +21,7 @@ their PIN on the spot, each a new record (never an edit), each with a supplement
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -222,22 +223,27 @@ def schedule_before(change: ContractChange) -> list[tuple[str, str, str, Decimal
 def change_contract_price(session: Session, contract_id, *, new_total, actor: Staff, approver: Staff | None,
                           reason: str, now: datetime | None = None) -> ContractChange:
     """A contract's new price (manager's PIN): a change row keeps the price before and after and the
-    schedule replaced; the schedule's last item takes the difference so it still adds up. Refused
-    once anything has been paid on the schedule."""
+    schedule replaced; the schedule's last item takes the difference so it still adds up — the item
+    is not edited nor deleted: it is marked superseded by the change and a new item, made by the
+    change, takes its place (same position). Refused once anything has been paid on the schedule.
+    Locks: the agreement (the finance desk takes a payment under it: no payment lands on the item
+    being replaced), then the contract, then the unit."""
     now = now or utcnow()
     _require_approver(approver)
     reason = check_text(reason, label=_("Reason"), max_len=200, required=True, field="reason")
     total = _money(new_total, _("New total price"), "new_total")
     if total <= 0:
         raise DomainError(_("The total price must be more than 0."), field="new_total")
+    get_agreement(session, get_contract(session, contract_id).agreement_id, lock=True)
     contract = get_contract(session, contract_id, lock=True)
+    session.refresh(contract, ["items", "all_items"])  # the schedule as it is under the locks
     if contract.agent_id != actor.id and not actor.has_role("manager"):
         raise Forbidden(_("This contract belongs to another agent."))
     if contract.state not in (DRAFT, SIGNED, FILED_STATE):
         raise Conflict(_("Contract %(no)s cannot be changed (it is handed over or cancelled).", no=contract.no))
     if total == contract.total_price:
         raise DomainError(_("Nothing changes: type a new price."), field="new_total")
-    item_ids = [i.id for i in contract.items]
+    item_ids = [i.id for i in contract.all_items]
     paid = session.scalar(select(func.sum(EscrowPayment.amount)).where(EscrowPayment.schedule_item_id.in_(item_ids))) \
         if item_ids else None
     if paid:
@@ -261,27 +267,67 @@ def change_contract_price(session: Session, contract_id, *, new_total, actor: St
                             new_total=total, schedule_before=_schedule_text(items), requested_by_id=actor.id,
                             approved_by_id=approver.id, at=now)
     session.add(change)
-    old_total = contract.total_price
-    # the schedule re-made: the last item replaced by one of the new amount (nothing was paid on it)
-    contract.items.remove(last)
-    session.delete(last)
     session.flush()
-    contract.items.append(ScheduleItem(position=last.position, kind=last.kind, label=last.label,
-                                       due_date=last.due_date, amount=new_last))
+    old_total = contract.total_price
+    # the schedule re-made: the last item superseded (kept, never deleted nor edited; nothing was paid
+    # on it), then a new item of the new amount in its place — the old one leaves the live positions first
+    if last.superseded_at is not None:  # under the locks this does not happen
+        raise Conflict(_("The schedule of contract %(no)s was just changed: reload the page.", no=contract.no))
+    last.superseded_by_change_id = change.id
+    last.superseded_at = now
+    session.flush()
+    contract.all_items.append(ScheduleItem(position=last.position, kind=last.kind, label=last.label,
+                                           due_date=last.due_date, amount=new_last, made_by_change_id=change.id))
     contract.total_price = total
     contract.unit_price = agreed_unit_price(unit, total)
     unit.sold_total = total
     session.flush()
+    session.expire(contract, ["items"])  # the live schedule read again when next wanted
     record(session, "property.contract_price_changed", actor=approver, record=contract, reason=reason,
            summary=f"{contract.no}: {format_money(old_total)} → {format_money(total)} "
                    f"(-{check.discount_pct}% of filed), {last.label} {format_money(last.amount)} → "
-                   f"{format_money(new_last)}, requested by {actor.full_name}")
+                   f"{format_money(new_last)} (item #{last.id} superseded, kept), requested by {actor.full_name}")
     return change
 
 
 def contract_changes(session: Session, contract) -> list[ContractChange]:
     return list(session.scalars(select(ContractChange).where(ContractChange.contract_id == contract.id)
                                 .order_by(ContractChange.id)))
+
+
+@dataclass
+class ScheduleChange:
+    """A change of the contract for its page's history: for a price change, the schedule items it
+    superseded (kept, struck through) and the items it made in their place."""
+
+    change: ContractChange
+    replaced: list[ScheduleItem] = field(default_factory=list)
+    made: list[ScheduleItem] = field(default_factory=list)
+
+
+def schedule_history(session: Session, contract) -> list[ScheduleChange]:
+    """Every change of the contract, oldest first, with the schedule items each replaced and made
+    (two queries; reads only)."""
+    out = {c.id: ScheduleChange(c) for c in contract_changes(session, contract)}
+    if out:
+        for item in session.scalars(select(ScheduleItem).where(
+                ScheduleItem.contract_id == contract.id,
+                ScheduleItem.superseded_by_change_id.is_not(None) | ScheduleItem.made_by_change_id.is_not(None))
+                .order_by(ScheduleItem.position, ScheduleItem.id)):
+            if item.superseded_by_change_id in out:
+                out[item.superseded_by_change_id].replaced.append(item)
+            if item.made_by_change_id in out:
+                out[item.made_by_change_id].made.append(item)
+    return list(out.values())
+
+
+def schedule_after(session: Session, change: ContractChange) -> list[ScheduleItem]:
+    """The contract's schedule as that change left it (for its supplementary agreement, even after
+    later changes): the items made by then and not superseded by then."""
+    items = session.scalars(select(ScheduleItem).where(ScheduleItem.contract_id == change.contract_id)
+                            .order_by(ScheduleItem.position, ScheduleItem.id))
+    return [i for i in items if (i.made_by_change_id is None or i.made_by_change_id <= change.id)
+            and (i.superseded_by_change_id is None or i.superseded_by_change_id > change.id)]
 
 
 def get_contract_change(session: Session, change_id) -> ContractChange:

@@ -106,7 +106,7 @@ def _contract_form(contract_id, typed=None, *, error=None, field=None, status=20
     typed = typed or {"new_total": str(c.total_price), "reason": "", "manager_id": ""}
     return render_template("property/change_contract_price.html", c=c, typed=typed, managers=_managers(),
                            error=error, field=field, kinds=contracts.ITEM_KINDS,
-                           history=changes.contract_changes(db.session, c),
+                           history=changes.schedule_history(db.session, c),
                            line=pricing.current_line(db.session, c.unit)), status
 
 
@@ -144,4 +144,5 @@ def contract_change_pdf(change_id: int):
     return pdf_response("print/change_supplement_a4.html", f"{contract.no}-bc{c.id}.pdf", c=c,
                         old=contract.agreement, new=contract.agreement, contract=contract, page_size="A4",
                         page_margin="16mm 18mm", in_words=amount_in_words,
-                        before=changes.schedule_before(c), kinds_zh=contracts.ITEM_KINDS_ZH)
+                        before=changes.schedule_before(c), after=changes.schedule_after(db.session, c),
+                        kinds_zh=contracts.ITEM_KINDS_ZH)

@@ -84,7 +84,8 @@ def collection(session: Session, first: date, last: date) -> Collections:
              .join(Contract, ScheduleItem.contract_id == Contract.id)
              .join(Agreement, Contract.agreement_id == Agreement.id)
              .outerjoin(paid, paid.c.item_id == ScheduleItem.id)
-             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date >= first, ScheduleItem.due_date <= last)
+             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.superseded_at.is_(None),
+                    ScheduleItem.due_date >= first, ScheduleItem.due_date <= last)
              .group_by(Contract.agent_id, Agreement.project_name))
     dep_paid = (select(EscrowPayment.agreement_id.label("agreement_id"), func.sum(EscrowPayment.amount).label("paid"))
                 .where(EscrowPayment.kind == DEPOSIT, EscrowPayment.value_date <= last,
@@ -128,8 +129,8 @@ def overdue(session: Session, as_of: date | None = None, *, agent_id: int | None
             .where(EscrowPayment.schedule_item_id.is_not(None)).group_by(EscrowPayment.schedule_item_id).subquery())
     query = (select(ScheduleItem, Contract).join(Contract, ScheduleItem.contract_id == Contract.id)
              .outerjoin(paid, paid.c.item_id == ScheduleItem.id)
-             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date < as_of,
-                    ScheduleItem.amount > func.coalesce(paid.c.paid, 0))
+             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.superseded_at.is_(None),
+                    ScheduleItem.due_date < as_of, ScheduleItem.amount > func.coalesce(paid.c.paid, 0))
              .order_by(ScheduleItem.due_date, ScheduleItem.id).limit(limit)
              # only what the list shows: no schedule of every contract, no buyers of every agreement
              .options(lazyload(Contract.items), defaultload(Contract.agreement).lazyload(Agreement.buyers)))
@@ -153,8 +154,8 @@ def overdue_count(session: Session, as_of: date | None = None, *, agent_id: int 
             .where(EscrowPayment.schedule_item_id.is_not(None)).group_by(EscrowPayment.schedule_item_id).subquery())
     query = (select(func.count(ScheduleItem.id)).join(Contract, ScheduleItem.contract_id == Contract.id)
              .outerjoin(paid, paid.c.item_id == ScheduleItem.id)
-             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.due_date < as_of,
-                    ScheduleItem.amount > func.coalesce(paid.c.paid, 0)))
+             .where(Contract.state.in_(LIVE_CONTRACTS), ScheduleItem.superseded_at.is_(None),
+                    ScheduleItem.due_date < as_of, ScheduleItem.amount > func.coalesce(paid.c.paid, 0)))
     if agent_id is not None:
         query = query.where(Contract.agent_id == agent_id)
     return session.scalar(query) or 0

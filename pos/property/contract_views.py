@@ -19,7 +19,7 @@ from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import plain
 from ..web import go, pdf_response, transaction
-from . import agreements, contracts, mortgage
+from . import agreements, changes, contracts, mortgage
 from .sale_models import MORTGAGE
 
 bp = Blueprint("contracts", __name__, url_prefix="/property/contracts")
@@ -119,7 +119,8 @@ def _show(contract_id, *, error=None, status=200):
                            schedule=contracts.schedule_states(db.session, c), error=error,
                            methods=agreements.PAYMENT_METHOD_LABELS, loans=agreements.LOAN_TYPE_LABELS,
                            loan_methods=METHOD_LABELS, in_words=amount_in_words,
-                           late_fee_rate=contracts.late_fee_rate(c)), status
+                           late_fee_rate=contracts.late_fee_rate(c),
+                           history=changes.schedule_history(db.session, c)), status
 
 
 @bp.get("/<int:contract_id>")

@@ -183,7 +183,7 @@ def create_contract(session: Session, agreement_id, data: ContractInput, *, acto
         fund_rate_x100=fund_rate, loan_months=months, loan_method=method,
         late_fee_per_10000_x100=int(t.late_fee_per_10000 * 100), rescind_after_days=t.rescind_after_days,
         filing_days=t.filing_days, delivery_date=delivery, agent_id=actor.id, created_at=now)
-    contract.items = items
+    contract.all_items = items  # the live schedule (``items``) reads them back after the flush
     session.add(contract)
     agreement.state = CONVERTED
     agreement.outcome = contract_math.CONVERTED

@@ -41,7 +41,8 @@ def _unpaid_instalments_due(session: Session, customer_id: int):
         select(ScheduleItem, Contract, paid.c.paid).join(Contract, ScheduleItem.contract_id == Contract.id)
         .join(Agreement, Agreement.id == Contract.agreement_id).outerjoin(paid, paid.c.item_id == ScheduleItem.id)
         .where(Agreement.customer_id == customer_id, Contract.state.in_(LIVE_CONTRACTS),
-               ScheduleItem.kind != "loan", ScheduleItem.due_date <= local_today(),
+               ScheduleItem.superseded_at.is_(None), ScheduleItem.kind != "loan",
+               ScheduleItem.due_date <= local_today(),
                ScheduleItem.amount > func.coalesce(paid.c.paid, 0))).all()
     out = []
     for item, contract, paid_fen in rows:

@@ -53,6 +53,7 @@ from .sale_models import (
     TRANSFER,
     Agreement,
     EscrowPayment,
+    ScheduleItem,
 )
 
 ZERO = Decimal("0.00")
@@ -217,6 +218,8 @@ def take_payment(session: Session, agreement_id, data: PaymentInput, *, cashier:
     if method == CASH and not terms(session, agreement.project_id).escrow_cash_allowed:
         raise DomainError(_("This project takes no cash: the buyer pays by card or bank transfer into the "
                             "escrow account."), field="method")
+    if item_id is not None:
+        _refuse_superseded(session, item_id)
     due = find_due(session, agreement, kind, item_id)
     if due.due <= 0:
         raise Conflict(_("%(item)s of agreement %(no)s is already paid in full.", item=due.label, no=agreement.no))
@@ -246,6 +249,18 @@ def take_payment(session: Session, agreement_id, data: PaymentInput, *, cashier:
     record(session, "property.escrow_received", actor=cashier, record=payment,
            summary=f"{payment.receipt_no} {agreement.no} {kind} {format_money(amount)} {method} {reference}")
     return payment
+
+
+def _refuse_superseded(session: Session, item_id: int) -> None:
+    """A schedule item replaced by a contract's price change is kept for the record but is no longer
+    due: a payment on it (a form opened before the change) is refused (read under the agreement's
+    lock, which the price change also takes)."""
+    row = session.execute(select(ScheduleItem.label, ScheduleItem.superseded_at)
+                          .where(ScheduleItem.id == item_id)).first()
+    if row is not None and row.superseded_at is not None:
+        raise Conflict(_("%(item)s was replaced by a change of the contract's price on %(at)s and can no longer be "
+                         "paid: reload the page and take the payment on the item that replaced it.",
+                         item=row.label, at=format_local(row.superseded_at)), field="item")
 
 
 def _paid_with_key(session: Session, once_key: str, agreement_id) -> EscrowPayment | None:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..dbtypes import Money, UTCDateTime, utcnow
 from ..extensions import db
@@ -305,8 +305,13 @@ class Contract(db.Model):
     agreement: Mapped[Agreement] = relationship(lazy="joined")
     unit: Mapped[Unit] = relationship()
     agent = relationship("Staff", foreign_keys=[agent_id], lazy="joined")
-    items: Mapped[list[ScheduleItem]] = relationship(back_populates="contract", order_by="ScheduleItem.position",
-                                                     lazy="selectin")
+    #: the schedule in force: its live items (a price change supersedes an item, never deletes it)
+    items: Mapped[list[ScheduleItem]] = relationship(
+        primaryjoin="and_(Contract.id == ScheduleItem.contract_id, ScheduleItem.superseded_at.is_(None))",
+        order_by="ScheduleItem.position", lazy="selectin", viewonly=True)
+    #: every item ever on the schedule, superseded ones too (the history; the one relationship that writes)
+    all_items: Mapped[list[ScheduleItem]] = relationship(back_populates="contract",
+                                                         order_by="[ScheduleItem.position, ScheduleItem.id]")
 
     @property
     def loan_amount(self) -> Decimal:
@@ -314,11 +319,23 @@ class Contract(db.Model):
 
 
 class ScheduleItem(db.Model):
-    """One line of the payment schedule (附件四): down payment, an instalment or the mortgage loan."""
+    """One line of the payment schedule (附件四): down payment, an instalment or the mortgage loan.
+
+    Never deleted nor edited: a contract's price change (:class:`ContractChange`) marks the item it
+    replaces superseded (once: ``superseded_by_change_id`` and ``superseded_at``) and adds a new row
+    at the same position (``made_by_change_id``). One live item per position (a partial unique
+    index); every reader of "the schedule" reads the live items (``Contract.items``)."""
 
     __tablename__ = "property_schedule_item"
-    __table_args__ = (UniqueConstraint("contract_id", "position"), CheckConstraint("amount > 0", name="amount"),
-                      Index("ix_property_schedule_due", "due_date"))
+    __table_args__ = (
+        Index("uq_property_schedule_item_live", "contract_id", "position", unique=True,
+              sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL")),
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("(superseded_at IS NULL AND superseded_by_change_id IS NULL) OR "
+                        "(superseded_at IS NOT NULL AND superseded_by_change_id IS NOT NULL)", name="superseded"),
+        Index("ix_property_schedule_due", "due_date"),
+        Index("ix_property_schedule_item_contract", "contract_id", "position"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("property_contract.id"))
@@ -327,8 +344,23 @@ class ScheduleItem(db.Model):
     label: Mapped[str] = mapped_column(String(60))
     due_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
+    #: the price change that replaced this item (set once, with ``superseded_at``); none while live
+    superseded_by_change_id: Mapped[int | None] = mapped_column(ForeignKey("property_contract_change.id"))
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the price change that made this item (none for an item of the schedule as drafted)
+    made_by_change_id: Mapped[int | None] = mapped_column(ForeignKey("property_contract_change.id"))
 
-    contract: Mapped[Contract] = relationship(back_populates="items")
+    contract: Mapped[Contract] = relationship(back_populates="all_items")
+
+    @property
+    def live(self) -> bool:
+        return self.superseded_at is None
+
+    @validates("superseded_at", "superseded_by_change_id", "made_by_change_id")
+    def _set_once(self, key, value):
+        if getattr(self, key) is not None and value != getattr(self, key):
+            raise ValueError(f"property_schedule_item.{key} is set once")
+        return value
 
 
 class AgreementOutcome(db.Model):

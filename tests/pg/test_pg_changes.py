@@ -120,3 +120,66 @@ def test_unit_changes_racing_for_one_free_unit(pg_app):
             live = session.scalar(select(func.count(UnitClaim.id)).where(UnitClaim.unit_id == unit_id,
                                                                          UnitClaim.ended_at.is_(None)))
             assert (row.state, live) in (("awaiting_deposit", 1), ("changed", 0)), (row.state, live)
+
+
+def test_a_payment_and_a_contract_price_change_at_once_never_pay_a_superseded_item(pg_app):
+    """The finance desk takes a payment on the schedule's last item while the manager approves the
+    contract's new price: both lock the agreement, so either the payment lands (and the change is
+    refused: paid on the schedule) or the change supersedes the item (and the payment is refused,
+    409) — never a payment on a superseded item."""
+    from datetime import timedelta
+
+    from pos.clock import local_today
+    from pos.property import contracts, escrow
+    from pos.property.sale_models import Contract, EscrowPayment, ScheduleItem
+    from tests.pg.test_pg_agreements import _setup_in_force
+
+    session = db.session
+    managers = _managers(session, 1)
+    first_id, cashiers, _escrow = _setup_in_force(session, pg_app)
+    agent = staff_services.by_number(session, "C001")
+    desk = staff_services.by_number(session, cashiers[0])
+    today = local_today()
+    won = set()
+    for n in range(ROUNDS):
+        if n == 0:
+            agreement = session.get(Agreement, first_id)
+        else:
+            unit = session.scalar(select(Unit).where(Unit.status == "available").order_by(Unit.id).limit(1))
+            agreement = agreements.create_agreement(session, unit.id, _typed(unit, "孙八"), actor=agent)
+        escrow.take_payment(session, agreement.id, escrow.PaymentInput(item="deposit", amount="50000", method="card",
+                                                                       reference=f"DEP{n}"),
+                            cashier=desk, once_key=f"race-dep-{n}")
+        rest = agreement.total_price - agreement.deposit
+        c = contracts.create_contract(session, agreement.id, contracts.ContractInput(
+            items=[contracts.ItemInput("down_payment", (today + timedelta(days=1)).isoformat(), "100000"),
+                   contracts.ItemInput("instalment", (today + timedelta(days=60)).isoformat(), str(rest - 100000))],
+            delivery_date=(today + timedelta(days=700)).isoformat()), actor=agent)
+        contracts.sign_contract(session, c.id, actor=agent)
+        session.commit()
+        contract_id, agreement_id, last_id = c.id, agreement.id, c.items[-1].id
+        price = str(_below(session, c.unit, 1))
+
+        def change(s, contract_id=contract_id, price=price):
+            return changes.change_contract_price(s, contract_id, new_total=price,
+                                                 actor=staff_services.by_number(s, "C001"),
+                                                 approver=staff_services.by_number(s, managers[0]), reason="同时")
+
+        def pay(s, agreement_id=agreement_id, last_id=last_id, n=n):
+            return escrow.take_payment(s, agreement_id, escrow.PaymentInput(
+                item=f"instalment:{last_id}", amount="1000", method="card", reference=f"INS{n:03d}"),
+                cashier=staff_services.by_number(s, cashiers[0]), once_key=f"race-ins-{n}")
+
+        outcomes = _race(pg_app, [change, pay])
+        assert [o[0] for o in outcomes].count("ok") == 1, outcomes
+        session.expire_all()
+        superseded = session.get(ScheduleItem, last_id).superseded_at is not None
+        paid = session.scalar(select(func.count(EscrowPayment.id)).where(EscrowPayment.schedule_item_id == last_id))
+        if outcomes[0][0] == "ok":  # the change won: the item superseded, the payment refused (409)
+            assert superseded and paid == 0 and outcomes[1][1] == 409, outcomes
+            won.add("change")
+        else:  # the payment won: the change refused, the item live and paid
+            assert not superseded and paid == 1 and outcomes[0][1] == 422, outcomes
+            won.add("payment")
+        live = session.get(Contract, contract_id).items
+        assert sum(i.amount for i in live) + c.deposit_credited == session.get(Contract, contract_id).total_price

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from pos.clock import local_today
 from pos.errors import Conflict, DomainError, Forbidden
+from pos.money import format_money
 from pos.property import changes, commission, contracts, escrow, pricing, services
 from pos.property.changes_models import AgreementChange
 from pos.property.models import AVAILABLE, LOCKED, SUBSCRIBED, Unit, UnitClaim
@@ -164,6 +165,133 @@ def test_contract_price_change_remakes_the_schedule(session, in_force, agent, ma
     assert c.items[-1].amount == loan_before - (old_total - new_total)
     assert [line[0] for line in changes.schedule_before(change)] == ["首付款", "按揭贷款"]
     assert changes.schedule_before(change)[-1][3] == loan_before  # the replaced schedule is kept
+
+
+def _signed(session, in_force, agent):  # noqa: F811
+    c = contracts.create_contract(session, in_force.id, data(in_force), actor=agent)
+    contracts.sign_contract(session, c.id, actor=agent)
+    session.commit()
+    return c
+
+
+def test_contract_price_change_keeps_the_old_item_superseded(session, in_force, agent, manager):  # noqa: F811
+    c = _signed(session, in_force, agent)
+    down, loan = c.items
+    loan_id, loan_amount, loan_position = loan.id, loan.amount, loan.position
+    first = changes.change_contract_price(session, c.id, new_total=str(pct_below(session, c.unit, 2)), actor=agent,
+                                          approver=manager, reason="补差")
+    session.commit()
+    session.expire_all()
+    old = session.get(ScheduleItem, loan_id)  # still in the database, untouched but for the mark
+    assert old is not None and old.amount == loan_amount and old.position == loan_position
+    assert old.superseded_by_change_id == first.id and old.superseded_at is not None and not old.live
+    assert count(session, ScheduleItem) == 3
+    c = session.get(type(c), c.id)
+    assert [i.id for i in c.items][0] == down.id and loan_id not in [i.id for i in c.items]
+    made = c.items[-1]
+    assert made.live and made.made_by_change_id == first.id and made.position == loan_position
+    assert made.kind == "loan" and made.label == old.label and made.due_date == old.due_date
+    assert sum(i.amount for i in c.items) + c.deposit_credited == c.total_price == first.new_total
+    assert [i.id for i in c.all_items] == [down.id, loan_id, made.id]  # the history, in order
+    assert c.loan_amount == made.amount  # the mortgage plan reads the live schedule
+    # the finance desk is offered the live items only
+    dues = [d.schedule_item_id for d in escrow.dues(session, in_force)]
+    assert dues == [down.id, made.id]
+    # a second change supersedes the item the first one made; the first keeps its supplementary
+    # agreement's "after" column as it was
+    second = changes.change_contract_price(session, c.id, new_total=str(pct_below(session, c.unit, 3)),
+                                           actor=agent, approver=manager, reason="再补差")
+    session.commit()
+    session.expire_all()
+    assert session.get(ScheduleItem, made.id).superseded_by_change_id == second.id
+    assert [i.id for i in changes.schedule_after(session, first)] == [down.id, made.id]
+    assert [i.amount for i in changes.schedule_after(session, second)][-1] == loan_amount - (
+        first.old_total - second.new_total)
+    history = changes.schedule_history(session, c)
+    assert [(h.change.id, [i.id for i in h.replaced], len(h.made)) for h in history] == [
+        (first.id, [loan_id], 1), (second.id, [made.id], 1)]
+    # set once: a superseded item is not marked again (nor un-marked)
+    with pytest.raises(ValueError, match="set once"):
+        session.get(ScheduleItem, loan_id).superseded_by_change_id = second.id
+    session.rollback()
+
+
+def test_collections_count_only_the_live_item(session, in_force, agent, manager):  # noqa: F811
+    from pos.property import collections
+
+    c = _signed(session, in_force, agent)
+    down, loan = c.items
+    # both fell due and are unpaid: overdue (moved back for the test, before the change)
+    past = local_today() - timedelta(days=10)
+    session.execute(update(ScheduleItem).where(ScheduleItem.id == down.id).values(due_date=past - timedelta(days=10)))
+    session.execute(update(ScheduleItem).where(ScheduleItem.id == loan.id).values(due_date=past))
+    session.commit()
+    session.expire_all()
+    assert collections.overdue_count(session) == 2
+    change = changes.change_contract_price(session, c.id, new_total=str(pct_below(session, c.unit, 2)),
+                                           actor=agent, approver=manager, reason="补差")
+    session.commit()
+    session.expire_all()
+    c = session.get(type(c), c.id)
+    live_loan = c.items[-1]
+    assert live_loan.id != loan.id and live_loan.made_by_change_id == change.id
+    overdue = collections.overdue(session)
+    assert collections.overdue_count(session) == 2 and [o.item.id for o in overdue] == [down.id, live_loan.id]
+    # the period's due: the live loan only (not the superseded one as well)
+    rate = collections.collection(session, past, past)
+    assert rate.overall.due == live_loan.amount and rate.overall.collected == 0
+    # the contract page's schedule reads the live items; the state per item too
+    assert [item.id for item, _fee in contracts.schedule_states(session, c)] == [i.id for i in c.items]
+
+
+def test_paying_a_superseded_item_is_refused_and_saves_nothing(session, in_force, agent, manager,  # noqa: F811
+                                                               desk):  # noqa: F811
+    from flask_babel import force_locale
+
+    c = _signed(session, in_force, agent)
+    loan = c.items[-1]
+    changes.change_contract_price(session, c.id, new_total=str(pct_below(session, c.unit, 2)), actor=agent,
+                                  approver=manager, reason="补差")
+    session.commit()
+    before = row_counts(session)
+    with pytest.raises(Conflict, match="replaced by a change of the contract's price") as refused:
+        escrow.take_payment(session, in_force.id, escrow.PaymentInput(item=f"loan:{loan.id}", amount="1000",
+                                                                      method="card", reference="77002"),
+                            cashier=desk, once_key="old-loan")
+    assert refused.value.status == 409
+    session.rollback()
+    with force_locale("zh_CN"), pytest.raises(Conflict, match="因合同价格变更被取代，不能再收款"):
+        escrow.take_payment(session, in_force.id, escrow.PaymentInput(item=f"loan:{loan.id}", amount="1000",
+                                                                      method="card", reference="77002"),
+                            cashier=desk, once_key="old-loan")
+    session.rollback()
+    assert row_counts(session) == before
+
+
+def test_web_paying_a_superseded_item_and_the_contract_page(app, client, session, in_force, agent,  # noqa: F811
+                                                            manager, desk):  # noqa: F811
+    c = _signed(session, in_force, agent)
+    loan = c.items[-1]
+    changes.change_contract_price(session, c.id, new_total=str(pct_below(session, c.unit, 2)), actor=agent,
+                                  approver=manager, reason="补差")
+    session.commit()
+    login_as(client, "S001")
+    form = {"item": f"loan:{loan.id}", "amount": "1000", "method": "card", "reference": "77003",
+            "value_date": local_today().isoformat(), "payer": "", "once_key": "web-old-loan"}
+    resp = client.post(f"/property/escrow/agreements/{in_force.id}", data=form)
+    assert resp.status_code == 409 and "can no longer be paid" in text(resp)
+    session.expire_all()
+    assert session.scalar(select(func.count(EscrowPayment.id)).where(EscrowPayment.schedule_item_id == loan.id)) == 0
+    # the contract's page: the live schedule, and the superseded item under the change (struck through)
+    login_as(client, "C001")
+    page = client.get(f"/property/contracts/{c.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    schedule = html.split('data-testid="schedule"')[1].split("</table>")[0]
+    assert format_money(loan.amount) not in schedule
+    history = html.split('data-testid="contract-changes"')[1].split("</table>")[0]
+    assert f'data-testid="superseded-item-{loan.id}"' in history and "<del>" in history
+    assert format_money(loan.amount) in history and "kept on record" in history
 
 
 def test_contract_price_change_refused_once_paid_on_the_schedule(session, in_force, agent, manager,  # noqa: F811
