@@ -15,7 +15,7 @@ TEST_DEBS := fonts-noto-cjk chromium poppler-utils postgresql-client
 
 run: install debs-run translations
 	$(BIN)/pos init
-	$(BIN)/pos demo --if-empty
+	POS_PORT=$(PORT) $(BIN)/pos demo --if-empty
 	@# the print spooler runs next to the web server and stops with it
 	@$(BIN)/pos print-worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/pos serve --port $(PORT)

@@ -64,12 +64,27 @@ def demo_command(if_empty: bool):
         added = load_demo(db.session, serials=True)
         db.session.commit()
         click.echo("Demo data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+    _demo_survey_address()
     rows = demo_logins(db.session)
     if rows:
         click.echo("Demo logins (tap the name, type the PIN):")
         for staff, person in rows:
             extra = f"  password: {person.password}" if person.password else ""
             click.echo(f"  {staff.staff_no}  {staff.full_name:<6} {','.join(person.roles):<16} PIN {person.pin}{extra}")
+
+
+def _demo_survey_address() -> None:
+    """The receipt's satisfaction-survey QR needs the address customers' phones reach the shop at: the
+    demo sets this machine's LAN address (with POS_PORT) when none is set; the manager changes it on
+    the satisfaction screen."""
+    from .aftersales import survey
+
+    addresses = lan_addresses()
+    if survey.base_url(db.session) or not addresses:
+        return
+    url = survey.set_base_url(db.session, f"http://{addresses[0]}:{os.environ.get('POS_PORT', '8000')}")
+    db.session.commit()
+    click.echo(f"Receipts' survey QR points at {url} (change it under 满意度).")
 
 
 def lan_addresses() -> list[str]:

@@ -78,3 +78,24 @@ def test_lan_addresses_are_not_loopback():
     from pos.cli import lan_addresses
 
     assert all(not a.startswith("127.") for a in lan_addresses())
+
+
+def test_demo_points_the_receipt_survey_at_this_machine(tmp_path, monkeypatch):
+    """`make run` prints receipts with the satisfaction-survey QR: the demo sets the LAN address (and
+    the port) when none is set, and leaves an address the manager set alone."""
+    import pos.cli
+
+    env = {"POS_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "POS_MEDIA_DIR": str(tmp_path / "media"),
+           "POS_PORT": "8123"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(pos.cli, "lan_addresses", lambda: ["192.168.1.10"])
+    assert run(["init"], env).exit_code == 0
+    result = run(["demo"], env)
+    assert "http://192.168.1.10:8123" in result.output, result.output
+    monkeypatch.setattr(pos.cli, "lan_addresses", lambda: ["10.0.0.9"])
+    again = run(["demo"], env)
+    assert "10.0.0.9" not in again.output
+    with sqlite3.connect(tmp_path / "pos.sqlite3") as conn:
+        value = conn.execute("SELECT value FROM setting WHERE key = 'aftersales.survey_base_url'").fetchone()[0]
+    assert value == "http://192.168.1.10:8123"
