@@ -14,8 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ..audit.services import record
 from ..catalog import services as catalog
@@ -66,12 +67,15 @@ def lock(session: Session, voucher: Voucher) -> Voucher:
         session.flush()
         return voucher
     session.flush()  # what this transaction changed is kept; the rest is read again
-    try:
-        session.refresh(voucher, with_for_update={"of": Voucher})
+    try:  # its own columns now; its lines and customer when next used (not read and thrown away here)
+        session.refresh(voucher, _VOUCHER_COLUMNS, with_for_update={"of": Voucher})
     except InvalidRequestError:  # a draft thrown away on another tablet
         raise NotFound(_("No such voucher.")) from None
-    session.expire(voucher, ["lines"])
+    session.expire(voucher, ["lines", "customer"])
     return voucher
+
+
+_VOUCHER_COLUMNS = [attr.key for attr in sa_inspect(Voucher).column_attrs]
 
 
 def normalise_no(text: str) -> str:
@@ -111,22 +115,26 @@ def drafts_of(session: Session, clerk: Staff) -> list[Voucher]:
     ))
 
 
-def find_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None) -> Voucher | None:
+def find_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None,
+               lines: bool = True) -> Voucher | None:
     """The clerk's open voucher, read only: the one asked for if it is still their draft,
-    else their latest counter draft, else None."""
+    else their latest counter draft, else None. ``lines=False``: its lines are read only if used
+    (adding a product reads just the lines it needs)."""
+    options = [] if lines else [lazyload(Voucher.lines)]
     if voucher_id:
-        voucher = session.get(Voucher, voucher_id)
+        voucher = session.get(Voucher, voucher_id, options=options)
         if voucher is not None and voucher.clerk_id == clerk.id and voucher.status == VoucherStatus.DRAFT:
             return voucher
     return session.scalar(
-        select(Voucher).where(Voucher.clerk_id == clerk.id, Voucher.status == VoucherStatus.DRAFT,
-                              Voucher.channel == "counter").order_by(Voucher.id.desc())
+        select(Voucher).options(*options)
+        .where(Voucher.clerk_id == clerk.id, Voucher.status == VoucherStatus.DRAFT, Voucher.channel == "counter")
+        .order_by(Voucher.id.desc())
     )
 
 
-def open_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None) -> Voucher:
+def open_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None, lines: bool = True) -> Voucher:
     """The clerk's open voucher on the tablet (:func:`find_draft`), else a new one."""
-    voucher = find_draft(session, clerk, voucher_id=voucher_id)
+    voucher = find_draft(session, clerk, voucher_id=voucher_id, lines=lines)
     if voucher is None:
         voucher = Voucher(clerk=clerk, status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0"))
         session.add(voucher)
@@ -218,26 +226,35 @@ def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", 
     qty = parse_quantity(product, quantity)
     price = product.list_price if unit_price in (None, "") else catalog.check_price(unit_price, field="unit_price")
     approved_by = _check_price(session, actor, product, price, approval)
-    for line in voucher.lines:
-        if line.product_id == product.id and line.unit_price == price:
-            new_qty = line.quantity + qty
-            if new_qty > MAX_QUANTITY:
-                raise DomainError(_("At most %(n)s at a time; check the quantity.", n=plain_number(MAX_QUANTITY)),
-                                  field="quantity")
-            line.quantity = new_qty
-            line.approved_by = approved_by or line.approved_by
-            _recompute(voucher)
-            return line
-    if len(voucher.lines) >= MAX_LINES:
+    # only the line it adds to is read, and the total moves by the difference (the voucher's row is
+    # locked): adding to a long voucher costs what adding to a short one does
+    line = session.scalar(select(VoucherLine).where(
+        VoucherLine.voucher_id == voucher.id, VoucherLine.product_id == product.id, VoucherLine.unit_price == price,
+    ).order_by(VoucherLine.position).limit(1)) if voucher.id is not None else None
+    if line is not None:
+        new_qty = line.quantity + qty
+        if new_qty > MAX_QUANTITY:
+            raise DomainError(_("At most %(n)s at a time; check the quantity.", n=plain_number(MAX_QUANTITY)),
+                              field="quantity")
+        before = line.amount
+        line.quantity = new_qty
+        line.amount = line_amount(new_qty, price)
+        line.approved_by = approved_by or line.approved_by
+        voucher.total = (voucher.total + line.amount - before).quantize(FEN)
+        return line
+    count, last = session.execute(select(func.count(VoucherLine.id), func.max(VoucherLine.position))
+                                  .where(VoucherLine.voucher_id == voucher.id)).one()
+    if count >= MAX_LINES:
         raise DomainError(_("A voucher has at most %(n)d lines.", n=MAX_LINES))
     line = VoucherLine(
+        voucher=voucher, position=(last or 0) + 1,
         product=product, product_name=product.name, brand_name=product.brand.name, model=product.model,
         spec=product.spec, colour=product.colour, unit=product.unit, quantity=qty,
         list_price=product.list_price, unit_price=price, amount=line_amount(qty, price),
         vat_rate_bp=product.vat_rate_bp, approved_by=approved_by,
     )
-    voucher.lines.append(line)
-    _recompute(voucher)
+    session.add(line)
+    voucher.total = ((voucher.total or Decimal("0")) + line.amount).quantize(FEN)
     session.flush()
     return line
 
@@ -275,6 +292,25 @@ def remove_line(session: Session, voucher: Voucher, line_id: int, *, actor: Staf
     line = _line(voucher, line_id)
     voucher.lines.remove(line)
     _recompute(voucher)
+
+
+def line_ids(session: Session, voucher: Voucher) -> tuple[int, set[int], set[int]]:
+    """How many lines the voucher has, their ids and their products' ids (two columns, not the lines)."""
+    if voucher.id is None:
+        return 0, set(), set()
+    rows = session.execute(select(VoucherLine.id, VoucherLine.product_id)
+                           .where(VoucherLine.voucher_id == voucher.id)).all()
+    return len(rows), {row.id for row in rows}, {row.product_id for row in rows}
+
+
+def lines_of_product(session: Session, voucher: Voucher,
+                     product: Product) -> tuple[list[VoucherLine], dict[int, Decimal]]:
+    """The voucher's lines of one product, and — as :func:`stock_shortages` says for them — how many
+    are missing when they ask for more than is on hand (without reading the other lines)."""
+    lines = list(session.scalars(select(VoucherLine).where(
+        VoucherLine.voucher_id == voucher.id, VoucherLine.product_id == product.id).order_by(VoucherLine.position)))
+    missing = sum((line.quantity for line in lines), Decimal("0")) - product.stock_on_hand
+    return lines, ({line.id: missing for line in lines} if missing > 0 else {})
 
 
 def stock_shortages(voucher: Voucher) -> dict[int, Decimal]:

@@ -21,7 +21,7 @@ from ..staff.permissions import roles_required
 from ..text import parse_id
 from ..web import go, pdf_response, refuse_with, transaction
 from . import services
-from .models import PaymentState, Voucher, VoucherStatus
+from .models import PaymentState, Voucher, VoucherLine, VoucherStatus
 
 bp = Blueprint("sales", __name__)
 
@@ -66,9 +66,10 @@ def me() -> Staff:
     return current_user._get_current_object()
 
 
-def current_voucher() -> Voucher:
-    """The clerk's open voucher, to change (a POST): made on the first change."""
-    voucher = services.open_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
+def current_voucher(*, lines: bool = True) -> Voucher:
+    """The clerk's open voucher, to change (a POST): made on the first change. ``lines=False``: its
+    lines are not read unless used (adding a product)."""
+    voucher = services.open_draft(db.session, me(), voucher_id=session.get(SESSION_KEY), lines=lines)
     session[SESSION_KEY] = voucher.id
     return voucher
 
@@ -123,31 +124,31 @@ def _changed(voucher: Voucher, **extra):
     return render_panel(voucher, **extra) if htmx else redirect(url_for("sales.counter"))
 
 
-def _on_voucher(voucher: Voucher) -> tuple[set[int], set[int]]:
-    """The ids of the voucher's lines and of their products, before a product is added."""
-    return {line.id for line in voucher.lines}, {line.product_id for line in voucher.lines}
+def _on_voucher(voucher: Voucher) -> tuple[int, set[int], set[int]]:
+    """Before a product is added: how many lines the voucher has, their ids and their products'."""
+    return services.line_ids(db.session, voucher)
 
 
-def _line_added(voucher: Voucher, line, before: tuple[set[int], set[int]]):
+def _line_added(voucher: Voucher, line: VoucherLine, before: tuple[int, set[int], set[int]]):
     """A product was added at the counter: only what changed (sales/_line_added.html) — its line and
-    the other lines of that product, the total, and the suggestions only when they change — so that
-    the answer does not grow with the voucher. The first line: the whole (short) panel."""
+    the other lines of that product (their stock warning counts them all), the total, and the
+    suggestions only when they change — so that neither the work nor the answer grows with the
+    voucher (its other lines are not read). The first line: the whole (short) panel."""
     if not htmx:
         return redirect(url_for("sales.counter"))
-    line_ids, product_ids = before
-    if not line_ids:
+    n_lines, line_ids, product_ids = before
+    if not n_lines:
         return render_panel(voucher)
-    shortages = services.stock_shortages(voucher)
+    same, shortages = services.lines_of_product(db.session, voucher, line.product)
     suggestions = None
-    if line.id in shortages:  # in-stock alternatives for it
+    if shortages:  # in-stock alternatives for it
         suggestions = services.suggestions_for_voucher(db.session, voucher)
     elif line.product_id not in product_ids:  # a product new to the voucher: its accessories, the history
         if voucher.customer_id is not None or any(
                 p.id not in product_ids for p in catalog.accessories(db.session, [line.product_id])):
             suggestions = services.suggestions_for_voucher(db.session, voucher)
-    changed = [x for x in voucher.lines if x.product_id == line.product_id]
     response = make_response(render_template(
-        "sales/_line_added.html", voucher=voucher, changed_lines=changed, shortages=shortages,
+        "sales/_line_added.html", voucher=voucher, changed_lines=same, shortages=shortages,
         appended_id=None if line.id in line_ids else line.id, suggestions=suggestions))
     response.headers["HX-Reswap"] = "none"  # everything is swapped by its id (hx-swap-oob)
     return response
@@ -205,11 +206,11 @@ def _line_refused(e: DomainError):
 @roles_required("clerk")
 @transaction(refused=_line_refused)
 def add_line():
-    voucher = current_voucher()
+    voucher = current_voucher(lines=False)
     product_id = request.form.get("product_id", type=parse_id)
     if not product_id:
         raise DomainError(_("Choose a product."))
-    before = _on_voucher(voucher)
+    before = _on_voucher(voucher) if request.form.get("return_to") not in ("suggestion", "product") else None
     line = services.add_line(db.session, voucher, product_id, request.form.get("quantity", "1"),
                              request.form.get("unit_price") or None, actor=me(), approval=_approval_from_form())
     if request.form.get("return_to") == "suggestion":  # a suggestion's add button on the product page
@@ -231,7 +232,7 @@ def add_line():
 @transaction(refused=panel_refused)
 def scan():
     """A USB scanner typed a barcode into the counter's search box and pressed Enter: add one."""
-    voucher = current_voucher()
+    voucher = current_voucher(lines=False)
     code = (request.form.get("q") or "").strip()
     found = catalog.search_products(db.session, code, limit=1).exact_barcode if code else None
     if found is None:
