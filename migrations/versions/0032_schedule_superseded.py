@@ -41,8 +41,8 @@ def upgrade():
 
 
 def downgrade():
-    # the superseded items go back to being rows of no contract's schedule is not possible: keep
-    # only what the old unique key allows (a downgrade after a price change fails on the key)
+    # the old unique key (one item per position) cannot hold a superseded item beside the one that
+    # replaced it: a downgrade after a contract price change fails on the key, and nothing is lost
     with op.batch_alter_table('property_schedule_item', schema=None) as batch_op:
         batch_op.drop_index('uq_property_schedule_item_live')
         batch_op.drop_index('ix_property_schedule_item_contract')
