@@ -235,27 +235,21 @@ class Tablet:
         self.request("login", "POST", f"/login/{self.staff_id}", {"csrf_token": csrf(page), "pin": self.pin}, htmx=True)
         _, page, _ = self.request("counter", "GET", "/counter")
         token = csrf(page)
-        panel = ""
+        lines: dict[str, list[tuple[str, str]]] = {}  # the line boxes on screen, by line id, in order
         for q in self.rng.sample(QUERIES, 3):
             _, found, _ = self.request("search", "GET", "/catalog?" + urlencode({"view": "quick", "q": q}), htmx=True)
             ids = re.findall(r'name="product_id" value="(\d+)"', found)
             if not ids:
                 continue
-            _, panel, _ = self.request(
+            _, answer, _ = self.request(
                 "add line",
                 "POST",
                 "/counter/lines",
                 {"csrf_token": token, "product_id": self.rng.choice(ids), "quantity": "1"},
                 htmx=True,
             )
-        shown = [
-            (m.group(1), m.group(2))
-            for m in (
-                re.search(r'name="([a-z_]+)" value="([^"]*)"', tag)
-                for tag in re.findall(r"<input[^>]*\bdata-shown\b[^>]*>", panel)
-            )
-            if m
-        ]
+            shown_lines(answer, lines)
+        shown = [box for boxes in lines.values() for box in boxes]
         form = [
             ("csrf_token", token),
             ("pending_product_id", ""),
@@ -313,6 +307,26 @@ class Tablet:
         self.request("printer badge", "GET", "/printers/status", htmx=True)
         self.last_invoice = invoice_path
         return no
+
+
+def shown_lines(answer: str, lines: dict[str, list[tuple[str, str]]]) -> None:
+    """What the page shows after an add-line answer, as the browser's swaps leave it: the whole panel
+    replaces every line; an answer of only the changed lines (hx-swap-oob) replaces those and appends
+    a new one. ``lines``: line id → its boxes (line_id, quantity, unit_price) that 开单 sends."""
+    if 'id="voucher-panel"' in answer:
+        lines.clear()
+    for row in re.findall(r'<form class="line-row.*?</form>', answer, re.S):
+        boxes = [
+            (m.group(1), m.group(2))
+            for m in (
+                re.search(r'name="([a-z_]+)" value="([^"]*)"', tag)
+                for tag in re.findall(r"<input[^>]*\bdata-shown\b[^>]*>", row)
+            )
+            if m
+        ]
+        line_id = dict(boxes).get("line_id")
+        if line_id:
+            lines[line_id] = boxes
 
 
 def csrf(page: str) -> str:
