@@ -97,7 +97,7 @@ class SatisfactionAnswer(db.Model):
     rating: Mapped[str] = mapped_column(String(12))
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
     voucher_id: Mapped[int | None] = mapped_column(ForeignKey("voucher.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("aftersales_ticket.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("aftersales_visit.id"))

@@ -97,7 +97,7 @@ class Agreement(db.Model):
     seq: Mapped[int]
     unit_id: Mapped[int] = mapped_column(ForeignKey("property_unit.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("property_unit_claim.id"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=AWAITING_DEPOSIT)
     # the seller (出卖人) as at signing
     seller_name: Mapped[str] = mapped_column(String(100))
