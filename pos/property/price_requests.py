@@ -76,19 +76,7 @@ def request_price(session: Session, unit_id, asked_total, reason: str, *, agent:
     if services.shown_status(unit, now) not in (services.AVAILABLE, services.HELD):
         raise DomainError(_("Unit %(number)s is %(status)s: no price can be asked for it.", number=unit.number,
                             status=services.STATUS_LABELS[services.shown_status(unit, now)]))
-    line = pricing.current_line(session, unit)
-    if line is None:
-        raise DomainError(_("Unit %(number)s has no price list in force: it cannot be priced yet.",
-                            number=unit.number))
-    if total > line.filed_total:
-        raise DomainError(_("%(price)s is above the filed price %(filed)s of unit %(number)s (the ceiling).",
-                            price=format_money(total), filed=format_money(line.filed_total), number=unit.number),
-                          field="asked_total")
-    if total < line.floor_total:
-        raise DomainError(_("%(price)s is below the floor price %(floor)s of unit %(number)s: nobody may sell lower.",
-                            price=format_money(total), floor=format_money(line.floor_total), number=unit.number),
-                          field="asked_total")
-    discount = ((line.filed_total - total) * 100 / line.filed_total).quantize(Decimal("0.01"))
+    line, discount = pricing.within_bounds(session, unit, total, field="asked_total")
     if agent.has_role("manager") or discount <= Decimal(unit.building.project.agent_discount_pct):
         raise DomainError(_("%(price)s is within your discount limit: no approval is needed.",
                             price=format_money(total)), field="asked_total")

@@ -117,6 +117,26 @@ class PriceCheck:
     approved_by: Staff | None
 
 
+def within_bounds(session: Session, unit: Unit, total: Decimal, *, field: str,
+                  day: date | None = None) -> tuple[PriceListLine, Decimal]:
+    """The unit's price line in force and the discount ``total`` makes on its filed price (per cent,
+    two places) — refused when there is no price list, above the filed price (the ceiling) or below
+    the floor price."""
+    line = current_line(session, unit, day)
+    if line is None:
+        raise DomainError(_("Unit %(number)s has no price list in force: it cannot be priced yet.",
+                            number=unit.number))
+    if total > line.filed_total:
+        raise DomainError(_("%(price)s is above the filed price %(filed)s of unit %(number)s (the ceiling).",
+                            price=format_money(total), filed=format_money(line.filed_total), number=unit.number),
+                          field=field)
+    if total < line.floor_total:
+        raise DomainError(_("%(price)s is below the floor price %(floor)s of unit %(number)s: nobody may sell lower.",
+                            price=format_money(total), floor=format_money(line.floor_total), number=unit.number),
+                          field=field)
+    return line, ((line.filed_total - total) * 100 / line.filed_total).quantize(Decimal("0.01"))
+
+
 def check_price(session: Session, unit: Unit, total, *, actor: Staff, approver: Staff | None = None,
                 day: date | None = None, approved_request=None, audit: bool = True) -> PriceCheck:
     """May ``actor`` sell ``unit`` at ``total``? Never above the filed price, never below the floor;
@@ -125,19 +145,7 @@ def check_price(session: Session, unit: Unit, total, *, actor: Staff, approver: 
     way: ``approved_request``, a price request the manager approved on their tablet, already
     checked by :func:`pos.property.price_requests.check_use` (its use is audited there)."""
     total = services.parse_price(total, _("price"))
-    line = current_line(session, unit, day)
-    if line is None:
-        raise DomainError(_("Unit %(number)s has no price list in force: it cannot be priced yet.",
-                            number=unit.number))
-    if total > line.filed_total:
-        raise DomainError(_("%(price)s is above the filed price %(filed)s of unit %(number)s (the ceiling).",
-                            price=format_money(total), filed=format_money(line.filed_total), number=unit.number),
-                          field="price")
-    if total < line.floor_total:
-        raise DomainError(_("%(price)s is below the floor price %(floor)s of unit %(number)s: nobody may sell lower.",
-                            price=format_money(total), floor=format_money(line.floor_total), number=unit.number),
-                          field="price")
-    discount = ((line.filed_total - total) * 100 / line.filed_total).quantize(Decimal("0.01"))
+    line, discount = within_bounds(session, unit, total, field="price", day=day)
     limit = Decimal(unit.building.project.agent_discount_pct)
     needs_manager = discount > limit and not actor.has_role("manager")
     if needs_manager and approver is None and approved_request is not None:
