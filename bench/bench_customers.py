@@ -55,8 +55,8 @@ def _fill(app) -> None:
         db.session.commit()
         generate_history(db.session, vouchers=N_VOUCHERS, lines=N_VOUCHERS * 3)
         # a year of history spread over the customers: most vouchers name one (some customers have many)
-        db.session.execute(text("UPDATE voucher SET customer_id = 1 + (CAST(id AS BIGINT) * 7919) % :n WHERE id % 4 <> 0"),
-                           {"n": len(ids)})
+        db.session.execute(text("UPDATE voucher SET customer_id = 1 + (CAST(id AS BIGINT) * 7919) % :n "
+                                "WHERE id % 4 <> 0"), {"n": len(ids)})
         db.session.commit()
         db.session.execute(text("ANALYZE"))
         db.session.commit()
