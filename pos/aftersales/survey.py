@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from .. import clock, tx
 from ..audit.services import record
@@ -110,7 +110,8 @@ def receipt_blocks(payment) -> list:
     """The payment receipt's survey: a line asking for the answer and the QR (none without the address)."""
     from printing.documents import QR, Separator, Text
 
-    session = object_session(payment)
+    state = inspect(payment, raiseerr=False)  # a receipt laid out from plain data (a preview) has no session
+    session = state.session if state is not None else None
     url = survey_url(session, payment.voucher_id) if session is not None and payment.voucher_id else None
     if not url:
         return []
