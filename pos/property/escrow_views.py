@@ -18,6 +18,7 @@ from ..clock import local_today
 from ..errors import DomainError
 from ..extensions import db
 from ..money import amount_in_words
+from ..shop import services as shop
 from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
@@ -161,7 +162,7 @@ def reverse(payment_id: int):
 def day_xlsx():
     """The day's escrow receipts (default today) as .xlsx to reconcile with the bank."""
     errors: list[str] = []
-    day = day_arg("day", errors) or local_today()
+    day = day_arg("day", errors) or shop.business_today(db.session)  # the desk's day, as the takings count it
     if errors:
         raise DomainError(errors[0], field="day")
     return xlsx_response(escrow.day_workbook(db.session, day), f"escrow-{day.isoformat()}.xlsx")

@@ -214,18 +214,24 @@ def plan(principal: Decimal, annual_rate: Decimal, months: int, method: str) -> 
     months = check_months(months)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        r = rate / 12
         if method == EQUAL_INSTALMENT:
-            return _equal_instalment(principal, r, months)
-        return _equal_principal(principal, r, months)
+            return _equal_instalment(principal, rate, months)
+        return _equal_principal(principal, rate, months)
 
 
-def _equal_instalment(principal: Decimal, r: Decimal, n: int) -> list[Row]:
-    payment = _fen(_instalment_exact(principal, r, n))
+def _month_interest(balance: Decimal, annual_rate: Decimal) -> Decimal:
+    """A month's interest: the balance × the annual rate ÷ 12, rounded to the fen once. Multiplied
+    before dividing, so that an exact half fen (4,768.80 × 2.5 % ÷ 12 = 9.935) rounds up as it should,
+    rather than 9.93 from a monthly rate cut to the context's precision (0.0020833…)."""
+    return _fen(balance * annual_rate / 12)
+
+
+def _equal_instalment(principal: Decimal, annual_rate: Decimal, n: int) -> list[Row]:
+    payment = _fen(_instalment_exact(principal, annual_rate / 12, n))
     balance = principal
     rows: list[Row] = []
     for month in range(1, n + 1):
-        interest = _fen(balance * r)
+        interest = _month_interest(balance, annual_rate)
         if month == n:
             repaid = balance
         else:
@@ -237,14 +243,14 @@ def _equal_instalment(principal: Decimal, r: Decimal, n: int) -> list[Row]:
     return rows
 
 
-def _equal_principal(principal: Decimal, r: Decimal, n: int) -> list[Row]:
+def _equal_principal(principal: Decimal, annual_rate: Decimal, n: int) -> list[Row]:
     regular = (principal / n).quantize(FEN, rounding=ROUND_UP)
     # P >= MIN_PRINCIPAL and n <= 360 keep (n − 1) × regular within the loan, so the last
     # month's principal (the remainder) is never negative and never above the regular one.
     balance = principal
     rows: list[Row] = []
     for month in range(1, n + 1):
-        interest = _fen(balance * r)
+        interest = _month_interest(balance, annual_rate)
         repaid = balance if month == n else regular
         balance -= repaid
         rows.append(Row(month, repaid + interest, repaid, interest, balance))

@@ -12,6 +12,7 @@ from pos.errors import Conflict, DomainError, Forbidden
 from pos.invoicing import services
 from pos.invoicing.models import Invoice
 from pos.sales import services as sales
+from pos.shop.services import business_today
 from tests.conftest import staff_by_no
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -158,7 +159,7 @@ def test_void_and_reissue_chain(session, paid):
 def test_voiding_an_earlier_days_invoice_needs_a_manager(session, paid):
     inv = services.issue(session, [paid().no], BUYER, preparer=staff_by_no("S001"))
     session.execute(Invoice.__table__.update().where(Invoice.id == inv.id)
-                    .values(issue_date=local_today() - timedelta(days=1)))
+                    .values(issue_date=business_today(session) - timedelta(days=1)))
     session.expire_all()
     inv = session.get(Invoice, inv.id)
     with pytest.raises(Forbidden, match="only a manager"):
@@ -181,13 +182,14 @@ def test_export_for_the_platform(session, paid):
     a = services.issue(session, [paid("1130.00").no], BUYER, preparer=staff_by_no("S001"))
     b = services.issue(session, [paid("226.00").no], BUYER, preparer=staff_by_no("S001"))
     services.void(session, b, "作废测试", actor=staff_by_no("S001"))
-    data = services.export_for_platform(session, local_today(), local_today())
+    today = business_today(session)  # invoices are dated into the business day (it may not be the calendar's)
+    data = services.export_for_platform(session, today, today)
     rows = list(load_workbook(data).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("发票号码", "开票日期", "购买方名称", "购买方纳税人识别号")
     assert [r[0] for r in rows[1:]] == [a.no]  # void invoices are not exported
     assert rows[1][9:13] == ("1000.00", "0.13", "130.00", "1130.00")
     with pytest.raises(DomainError):
-        services.export_for_platform(session, local_today(), local_today() - timedelta(days=1))
+        services.export_for_platform(session, today, today - timedelta(days=1))
 
 
 def test_find(session, paid):

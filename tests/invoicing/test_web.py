@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from pos.clock import local_today
 from pos.invoicing.models import Invoice
+from pos.shop.services import business_today
 from tests.conftest import CASHIER, CLERK, login_as
 from tests.helpers import count, text
 
@@ -115,7 +115,7 @@ def test_platform_number_from_the_screen(cashier, session, paid):
 def test_export_and_find(cashier, session, paid):
     v = paid("1130.00")
     cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
-    today = local_today().isoformat()
+    today = business_today(session).isoformat()  # the business day the invoice is dated into
     resp = cashier.get(f"/invoices/export.xlsx?from={today}&to={today}")
     assert resp.status_code == 200
     rows = list(load_workbook(io.BytesIO(resp.data)).active.iter_rows(values_only=True))

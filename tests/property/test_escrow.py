@@ -17,6 +17,7 @@ from pos.errors import Conflict, DomainError, Forbidden
 from pos.printers.models import PrintJob
 from pos.property import agreements, escrow
 from pos.property.sale_models import EscrowPayment
+from pos.shop.services import business_today
 from tests.conftest import CASHIER, login_as, staff_by_no
 from tests.helpers import count, row_counts, text
 from tests.property.test_agreements import typed
@@ -137,7 +138,7 @@ def test_reversal_is_a_new_record_and_puts_the_agreement_back(session, agreement
 def test_day_workbook_lists_the_receipts(session, agreement, desk):
     p = pay(session, agreement, desk)
     session.commit()
-    book = load_workbook(escrow.day_workbook(session, local_today()))
+    book = load_workbook(escrow.day_workbook(session, business_today(session)))  # the desk's business day
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[1][0] == p.receipt_no and rows[1][9] == 50000 and rows[-1][0] == "合计"
 
@@ -160,7 +161,7 @@ def test_web_cashier_takes_the_deposit(app, client, session, agreement, desk):
     p = session.scalar(select(EscrowPayment))
     pdf = client.get(f"/property/escrow/payments/{p.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    xlsx = client.get(f"/property/escrow/day.xlsx?day={local_today().isoformat()}")
+    xlsx = client.get(f"/property/escrow/day.xlsx?day={business_today(session).isoformat()}")
     assert xlsx.status_code == 200 and load_workbook(BytesIO(xlsx.data)).active.max_row == 3
     assert client.get("/property/escrow").status_code == 200
 
@@ -252,7 +253,7 @@ def test_queue_fee_into_escrow_and_its_reversal(session, ticket, desk, manager):
     r = escrow.reverse_payment(session, p.id, cashier=desk, approver=manager, reason="刷错", once_key="qr")
     assert r.amount == Decimal("-20000.00") and ticket.fee_state == "due"
     session.commit()
-    book = load_workbook(escrow.day_workbook(session, local_today()))
+    book = load_workbook(escrow.day_workbook(session, business_today(session)))
     assert [row[3] for row in book.active.iter_rows(min_row=2, values_only=True)][:2] == [p.paid_for, p.paid_for]
 
 

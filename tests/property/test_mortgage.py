@@ -338,3 +338,12 @@ def test_combined_plan_sums_its_parts(c_principal, c_rate, f_principal, f_rate, 
     assert total.interest == totals(plan(c_principal, c_rate, months, method)).interest + \
         totals(plan(f_principal, f_rate, months, method)).interest
     assert rows[-1].balance == D("0.00")
+
+
+def test_an_exact_half_fen_of_interest_rounds_up():
+    """Found by hypothesis in CI: month 114 of ￥10,000 at 2.5 % over 197 months opens at ￥4,768.80;
+    4,768.80 × 2.5 % ÷ 12 = 9.935 exactly, which is 9.94 half-up — not 9.93 from a monthly rate
+    (0.0020833…) cut to the context's precision before multiplying."""
+    rows = plan(D("10000.00"), D("0.0250"), 197, EQUAL_INSTALMENT)
+    opening = rows[112].balance
+    assert opening == D("4768.80") and rows[113].interest == D("9.94")
