@@ -6,18 +6,16 @@ refused."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from pos import tx
-from pos.errors import DomainError
 from pos.extensions import db
 from pos.reports import appraisal
 from pos.reports.appraisal_models import AppraisalAdjustment, AppraisalLine, AppraisalMonth
 from pos.staff import services as staff_services
+from tests.pg.test_pg_races import race
 
 pytestmark = pytest.mark.pg
 ROUNDS = 10
@@ -25,32 +23,7 @@ ROUNDS = 10
 
 def _race(app, calls):
     """Each ``call(session)`` in its own thread, app context, session and connection, released at once."""
-    barrier = threading.Barrier(len(calls), timeout=30)
-    outcomes: list = [None] * len(calls)
-
-    def worker(i, call):
-        with app.app_context():
-            try:
-                db.session.connection()  # a connection of its own, open before the start
-                barrier.wait()
-                result = call(db.session)
-                tx.commit(db.session)
-                outcomes[i] = ("ok", getattr(result, "id", result))
-            except DomainError as e:
-                tx.rollback(db.session)
-                outcomes[i] = ("refused", e.status, e.message)
-            except Exception as e:  # noqa: BLE001 — a crash is an outcome the test looks at
-                db.session.rollback()
-                outcomes[i] = ("error", repr(e)[:300])
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return outcomes
+    return race(app, calls, connect_first=True)
 
 
 def _months(session, n):

@@ -37,15 +37,18 @@ def by_no(s, staff_no):
     return staff_services.by_number(s, staff_no)
 
 
-def race(app, calls):
-    """Run each ``call(session)`` in its own thread, app context and session, all released at once.
+def race(app, calls, *, connect_first: bool = False):
+    """Run each ``call(session)`` in its own thread, app context and session, all released at once
+    (``connect_first``: each with its database connection open before the start).
     Outcome per call: ("ok", result id), ("refused", status, message) or ("error", repr)."""
-    barrier = threading.Barrier(len(calls))
+    barrier = threading.Barrier(len(calls), timeout=30)
     outcomes: list = [None] * len(calls)
 
     def worker(i, call):
         with app.app_context():
             try:
+                if connect_first:
+                    db.session.connection()
                 barrier.wait()
                 result = call(db.session)
                 tx.commit(db.session)
