@@ -23,13 +23,12 @@ import re
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from bench.bench_property import BOARDS, POLL_S, Tablet, _prepare
+from bench.bench_property import _serve as serve
 from bench.common import bench_app, on_both_databases, report
 from bench.load import children, loadavg, pct, proc_cpu
 
@@ -39,32 +38,8 @@ CELL_RE = re.compile(r'id="unit-(\d+)"')
 
 
 def _serve(folder: Path, url: str | None, mode: str, threads: int):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "POS_INSTANCE_PATH": str(folder), "POS_MEDIA_DIR": str(folder / "media"),
-           "SECRET_KEY": "bench-live", "POS_IDLE_LOGOUT_MINUTES": "60"}
-    if url:
-        env["DATABASE_URL"] = url
-    else:
-        env.pop("DATABASE_URL", None)
-    module = "bench.sse_server" if mode == "sse" else "pos.cli"
-    log = open(folder / f"server-{mode}-{threads}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "2", "--threads", str(threads)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("server did not start:\n" + (folder / f"server-{mode}-{threads}.log").read_text())
-        time.sleep(0.2)
-    return proc, log, port
+    return serve(folder, url, module="bench.sse_server" if mode == "sse" else "pos.cli", threads=threads,
+                 log_name=f"server-{mode}-{threads}.log")
 
 
 def _workers_cpu(proc) -> float:

@@ -121,7 +121,10 @@ def _prepare(app):
         return agents, viewers, units, sel.id, tickets, buildings, project.id
 
 
-def _serve(folder: Path, url: str | None):
+def _serve(folder: Path, url: str | None, *, module: str = "pos.cli", threads: int = 16,
+           log_name: str = "server.log"):
+    """``python -m <module> serve`` (the product's own command, or bench/sse_server.py) on a free
+    loopback port, 2 workers × ``threads``, with its own instance folder; waits for /healthz."""
     import socket
 
     with socket.socket() as sock:
@@ -133,9 +136,10 @@ def _serve(folder: Path, url: str | None):
         env["DATABASE_URL"] = url
     else:
         env.pop("DATABASE_URL", None)
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "pos.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "2", "--threads", "16"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = open(folder / log_name, "w")
+    proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", "2", "--threads", str(threads)], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -145,7 +149,7 @@ def _serve(folder: Path, url: str | None):
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("server did not start:\n" + (folder / "server.log").read_text())
+            raise RuntimeError("server did not start:\n" + (folder / log_name).read_text())
         time.sleep(0.2)
     return proc, log, port
 
