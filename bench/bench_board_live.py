@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -236,11 +237,17 @@ def _one_way(label, app, folder, url, mode, threads, agents, viewers, buildings,
             print(f"   agent's taps that failed: {len(tap_errors)} ({tap_errors[:2]})")
         return out
     finally:
+        workers = children(proc.pid)
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        for pid in workers:  # a worker whose threads are held by open streams outlives its master
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         log.close()
 
 
