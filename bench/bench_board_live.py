@@ -47,6 +47,18 @@ def _workers_cpu(proc) -> float:
     return sum(proc_cpu(pid) for pid in children(proc.pid))
 
 
+def _logged_in(port, person, errors: list, label: str):
+    """A tablet logged in as ``person``, or None (noted in ``errors``) when the server had no thread
+    left to answer — every one held by the open event streams."""
+    tablet = Tablet(port)
+    try:
+        tablet.login(*person)
+    except OSError as e:
+        errors.append(f"{label} {e.__class__.__name__}")
+        return None
+    return tablet
+
+
 class _Seen:
     """When each board first received each (unit, change number)."""
 
@@ -67,11 +79,8 @@ class _Seen:
 
 
 def _poll_board(port, viewer, building_id, version, changes, seen: _Seen, stop: threading.Event):
-    tablet = Tablet(port)
-    try:
-        tablet.login(*viewer)
-    except OSError as e:  # every thread is taken by the open streams
-        seen.errors.append(f"board's login {e.__class__.__name__}")
+    tablet = _logged_in(port, viewer, seen.errors, "board's login")
+    if tablet is None:
         return
     at, board_seen = int(time.time()), set()
     while not stop.is_set():
@@ -88,11 +97,8 @@ def _poll_board(port, viewer, building_id, version, changes, seen: _Seen, stop: 
 
 
 def _sse_board(port, viewer, building_id, version, changes, seen: _Seen, stop: threading.Event, opened: list):
-    tablet = Tablet(port)
-    try:
-        tablet.login(*viewer)
-    except OSError as e:  # every thread is taken by the open streams
-        seen.errors.append(f"board's login {e.__class__.__name__}")
+    tablet = _logged_in(port, viewer, seen.errors, "board's login")
+    if tablet is None:
         return
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.sendall((f"GET /property/buildings/{building_id}/events?v={version}&t={int(time.time())} HTTP/1.1\r\n"
@@ -128,11 +134,8 @@ def _sse_board(port, viewer, building_id, version, changes, seen: _Seen, stop: t
 
 
 def _agent_taps(port, agent, unit_ids, stop: threading.Event, times: list, errors: list):
-    tablet = Tablet(port)
-    try:
-        tablet.login(*agent)
-    except OSError as e:  # every thread is taken by the open streams
-        errors.append(f"login {e.__class__.__name__}")
+    tablet = _logged_in(port, agent, errors, "login")
+    if tablet is None:
         return
     i = 0
     while not stop.is_set():
@@ -152,11 +155,8 @@ def _agent_taps(port, agent, unit_ids, stop: threading.Event, times: list, error
 def _changer(port, agent, unit_ids, changes: dict, stop: threading.Event, errors: list):
     """An agent's tablet holds a unit, then releases it, every CHANGE_EVERY seconds (over HTTP, as the
     unit's panel posts it); each change is timed from the agent's tap."""
-    tablet = Tablet(port)
-    try:
-        tablet.login(*agent)
-    except OSError as e:  # every thread is taken by the open streams
-        errors.append(f"agent's login {e.__class__.__name__}")
+    tablet = _logged_in(port, agent, errors, "agent's login")
+    if tablet is None:
         return
     n, held = 0, None
     while not stop.wait(CHANGE_EVERY):
