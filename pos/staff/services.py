@@ -6,7 +6,11 @@ a shop manager understands and never commit (the caller does).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -318,7 +322,7 @@ def precheck_secrets(request) -> None:
     for secret_hash, secret in stored:
         if secret_hash and len(secret) <= 200:
             for typed in {secret, secret.strip()}:
-                checked[(secret_hash, typed)] = check_password_hash(secret_hash, typed)
+                checked[(secret_hash, typed)] = _check_hash(secret_hash, typed)
 
 
 def _secret_matches(secret_hash: str, secret: str) -> bool:
@@ -329,7 +333,35 @@ def _secret_matches(secret_hash: str, secret: str) -> bool:
     checked = db.session.info.get(_CHECKED) if has_request_context() else None
     if checked and (secret_hash, secret) in checked:
         return checked[(secret_hash, secret)]
-    return check_password_hash(secret_hash, secret)
+    return _check_hash(secret_hash, secret)
+
+
+#: PINs this process has already found right: a keyed digest of (stored hash, PIN), never the PIN.
+#: A clerk types the same PIN dozens of times a day; scrypt (≈ 60–100 ms of CPU, on purpose) is then
+#: paid once per process and PIN rather than at every login. Only a *right* PIN is remembered: a
+#: wrong one always costs the full scrypt (guessing stays slow, and the tries are counted under the
+#: row lock as before). A new PIN or password has a new hash (a new salt), so what was remembered
+#: for the old one no longer matches anything. The key is random per process and lives only in
+#: memory, like the remembered digests.
+_VERIFIED: OrderedDict[bytes, None] = OrderedDict()
+_VERIFIED_KEY = os.urandom(32)
+_VERIFIED_MAX = 1024
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _check_hash(secret_hash: str, secret: str) -> bool:
+    digest = hashlib.blake2b(f"{secret_hash}\0{secret}".encode(), key=_VERIFIED_KEY, digest_size=32).digest()
+    with _VERIFIED_LOCK:
+        if digest in _VERIFIED:
+            _VERIFIED.move_to_end(digest)
+            return True
+    if not check_password_hash(secret_hash, secret):
+        return False
+    with _VERIFIED_LOCK:
+        _VERIFIED[digest] = None
+        while len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+    return True
 
 
 def verify_pin(session: Session, staff: Staff, pin: str | None, *, client: str = "") -> Staff:

@@ -251,3 +251,28 @@ def test_manager_pin_approval(session):
         services.verify_manager_pin(session, manager.id, "0000")
     with pytest.raises(DomainError, match="not a manager"):
         services.verify_manager_pin(session, staff_by_no("C001").id, "1001")
+
+
+def test_a_right_pin_is_hashed_once_per_process_a_wrong_one_every_time(session, monkeypatch):
+    """Logging in again with the same PIN does not pay the slow hash again; a wrong PIN always does,
+    and a new PIN (a new hash) makes the remembered one worthless."""
+    calls = []
+    real = services.check_password_hash
+    monkeypatch.setattr(services, "check_password_hash", lambda h, s: calls.append(s) or real(h, s))
+    monkeypatch.setattr(services, "_VERIFIED", type(services._VERIFIED)())
+    manager, clerk = staff_by_no("M001"), staff_by_no("C002")
+    for _ in range(3):
+        assert services.attempt_pin_login(session, clerk.id, "1002") is clerk
+    assert calls == ["1002"]
+    for _ in range(2):
+        with pytest.raises(services.WrongPin):
+            services.attempt_pin_login(session, clerk.id, "9999")
+    assert calls == ["1002", "9999", "9999"]
+    services.reset_pin(session, clerk, "2468", actor=manager)
+    session.commit()
+    with pytest.raises(services.WrongPin):
+        services.attempt_pin_login(session, clerk.id, "1002")
+    assert services.attempt_pin_login(session, clerk.id, "2468") is clerk
+    assert services.attempt_pin_login(session, clerk.id, "2468") is clerk
+    assert calls == ["1002", "9999", "9999", "1002", "2468"]
+    assert not any(b"1002" in digest or b"2468" in digest for digest in services._VERIFIED)
