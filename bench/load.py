@@ -215,7 +215,7 @@ class Tablet:
         except (OSError, http.client.HTTPException) as e:
             self.conn.close()
             self.conn = None
-            self.log.append((kind, (time.monotonic() - start) * 1000, 599, 0, type(e).__name__))
+            self.log.append((kind, (time.monotonic() - start) * 1000, 599, 0, type(e).__name__, 0))
             raise Refused(f"{kind}: {type(e).__name__}") from None
         end = time.monotonic()
         self.last_used = end
@@ -223,8 +223,9 @@ class Tablet:
             name, _, rest = value.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
         statements = int(resp.headers.get("X-SQL-Count", "0"))
+        cpu_us = int(resp.headers.get("X-CPU-Us", "0"))  # the serving thread's CPU (pos/perf.py)
         note = "locked" if "database is locked" in text else ""
-        self.log.append((kind, (end - start) * 1000, resp.status, statements, note))
+        self.log.append((kind, (end - start) * 1000, resp.status, statements, note, cpu_us))
         if resp.status not in expect:
             plain = re.sub(r"<[^>]+>|\s+", " ", text)[:200]
             raise Refused(f"{kind} {method} {path}: {resp.status} {plain}")
@@ -563,6 +564,7 @@ class Shop:
         app = {p: proc_cpu(p) for p in self.workers()}
         if self.server:
             app[-1] = proc_cpu(self.server.pid, reaped_children=True)  # workers replaced during the run
+            app[-2] = proc_cpu(self.server.pid)  # the master itself
         return {
             "app": app,
             "db": {p: proc_cpu(p) for p in self.db_pids()},
@@ -643,10 +645,14 @@ def fill(app, n_products: int) -> None:
 
 
 def cpu_delta(before: dict, after: dict) -> tuple[float, float, float]:
-    def d(kind):
-        return sum(v - before[kind].get(p, 0.0) for p, v in after[kind].items())
+    """CPU used between two readings. A worker replaced in between is gone from ``after`` but its
+    whole life's CPU is then in the master's reaped-children figure: totals are subtracted, not
+    process by process (else what it used before the first reading would count twice). A
+    PostgreSQL backend that exits in between takes its CPU with it (under-counted)."""
 
-    return d("app"), d("db"), after["spooler"] - before["spooler"]
+    app = sum(after["app"].values()) - sum(before["app"].values())
+    dbase = sum(v - before["db"].get(p, 0.0) for p, v in after["db"].items())
+    return app, dbase, after["spooler"] - before["spooler"]
 
 
 # ---------------------------------------------------------------- the runs
@@ -685,10 +691,12 @@ def drive(shop: Shop, k: int, seconds: float, *, think=None, max_sales: int = 10
     delays = [(shop.printer.arrived[no] - at) * 1000 for no, at in paid.items() if no in shop.printer.arrived]
     by_kind = defaultdict(list)
     statements = defaultdict(int)
+    thread_cpu = defaultdict(int)
     status = defaultdict(int)
-    for kind, ms, code, n, _note in log:
+    for kind, ms, code, n, _note, cpu_us in log:
         by_kind[kind].append(ms)
         statements[kind] += n
+        thread_cpu[kind] += cpu_us
         status[code] += 1
     n = len(done)
     return {
@@ -704,6 +712,10 @@ def drive(shop: Shop, k: int, seconds: float, *, think=None, max_sales: int = 10
         "cpu_ms_per_sale_client": round(client_cpu * 1000 / n, 1) if n else None,
         "statements_per_sale": round(sum(statements.values()) / n, 1) if n else None,
         "statements_per_request": {k2: round(v / len(by_kind[k2]), 1) for k2, v in statements.items()},
+        # the serving thread's CPU inside Flask (before/after_request), per request type and per sale:
+        # what the app's figure adds on top of it is gunicorn, HTTP parsing and worker starts
+        "thread_cpu_ms_per_request": {k2: round(v / 1000 / len(by_kind[k2]), 2) for k2, v in thread_cpu.items()},
+        "thread_cpu_ms_per_sale": round(sum(thread_cpu.values()) / 1000 / n, 1) if n else None,
         "p50": {k2: round(statistics.median(v), 1) for k2, v in by_kind.items()},
         "p95": {k2: round(pct(v, 95), 1) for k2, v in by_kind.items()},
         "p99": {k2: round(pct(v, 99), 1) for k2, v in by_kind.items()},

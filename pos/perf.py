@@ -1,13 +1,15 @@
 """Counting SQL statements per request, for the load benchmark (bench/load.py).
 
 Off unless the server is started with ``POS_COUNT_SQL=1``: then every response carries
-``X-SQL-Count`` (the statements its request sent to the database) and the process keeps
-a running total. Nothing else changes.
+``X-SQL-Count`` (the statements its request sent to the database) and ``X-CPU-Us`` (the CPU
+time of the thread that served it, in microseconds: on SQLite the database's work is in it),
+and the process keeps a running total. Nothing else changes.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 from flask import Flask, g, has_request_context
 from sqlalchemy import event
@@ -31,7 +33,13 @@ def install(app: Flask) -> None:
     if not event.contains(Engine, "before_cursor_execute", _count):
         event.listen(Engine, "before_cursor_execute", _count)
 
+    @app.before_request
+    def _cpu_start():
+        g.pos_cpu_start = time.thread_time_ns()
+
     @app.after_request
     def _header(response):
         response.headers["X-SQL-Count"] = str(g.get("pos_sql_count", 0))
+        if "pos_cpu_start" in g:
+            response.headers["X-CPU-Us"] = str((time.thread_time_ns() - g.pos_cpu_start) // 1000)
         return response
