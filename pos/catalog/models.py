@@ -35,7 +35,14 @@ class Product(db.Model):
     barcode and stock); variants of one model share ``family``."""
 
     __tablename__ = "product"
-    __table_args__ = (Index("ix_product_family", "family"),)
+    __table_args__ = (
+        Index("ix_product_family", "family"),
+        # in-stock alternatives (catalog.alternatives): the same category read in price order from
+        # the price asked, not the whole category sorted; only the rows it can offer are indexed
+        Index("ix_product_in_stock_price", "category_id", "list_price",
+              sqlite_where=text("active IS 1 AND stock_on_hand > 0"),
+              postgresql_where=text("active IS true AND stock_on_hand > 0")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))

@@ -158,17 +158,25 @@ def alternatives(session: Session, product: Product, *, limit: int = 6) -> list[
     ))
     if len(linked) >= limit:
         return linked
-    low = (product.list_price * Decimal("0.7")).quantize(Decimal("0.01"))
-    high = (product.list_price * Decimal("1.3")).quantize(Decimal("0.01"))
+    price, wanted = product.list_price, limit - len(linked)
+    low = (price * Decimal("0.7")).quantize(Decimal("0.01"))
+    high = (price * Decimal("1.3")).quantize(Decimal("0.01"))
     seen = {p.id for p in linked} | {product.id}
-    similar = session.scalars(
-        select(Product).where(
-            Product.category_id == product.category_id, Product.active.is_(True), Product.stock_on_hand > 0,
-            Product.list_price.between(low, high), Product.id.not_in(seen),
-            or_(Product.family != product.family, Product.family == ""),
-        ).order_by(func.abs(Product.list_price - product.list_price), Product.id).limit(limit - len(linked))
-    )
-    return linked + list(similar)
+    # the nearest prices are read from the index on (category, price) of in-stock products
+    # (ix_product_in_stock_price: the conditions are written as its own, the 0 a literal), upwards
+    # from the price and downwards below it, and merged by distance, then id: as ordering the
+    # whole range by |price − this price| would, without reading and sorting all of it
+    offered = (Product.category_id == product.category_id, Product.active.is_(True),
+               Product.stock_on_hand > literal_column("0"), Product.id.not_in(seen),
+               or_(Product.family != product.family, Product.family == ""))
+    above = list(session.scalars(select(Product).where(*offered, Product.list_price >= price,
+                                                       Product.list_price <= high)
+                                 .order_by(Product.list_price, Product.id).limit(wanted)))
+    below = list(session.scalars(select(Product).where(*offered, Product.list_price < price,
+                                                       Product.list_price >= low)
+                                 .order_by(Product.list_price.desc(), Product.id).limit(wanted)))
+    similar = sorted([*above, *below], key=lambda p: (abs(p.list_price - price), p.id))[:wanted]
+    return linked + similar
 
 
 # ------------------------------------------------------------------ manager: products
