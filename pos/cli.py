@@ -118,6 +118,7 @@ def serve_command(host: str, port: int, workers: int, threads: int):
     from . import create_app
 
     app = create_app()
+    warm_before_fork(app)
 
     class Server(BaseApplication):
         def load_config(self):
@@ -142,6 +143,20 @@ def serve_command(host: str, port: int, workers: int, threads: int):
     click.echo(f"  on this machine:  http://127.0.0.1:{port}/")
     with running(app.instance_path):  # `pos restore` refuses while this is held
         Server().run()
+
+
+def warm_before_fork(app) -> None:
+    """Work every worker would otherwise repeat, done once in gunicorn's master before it forks the
+    workers (they share it, copy-on-write): compiling the templates (≈ 1.7 s of CPU for all of them,
+    ≈ 5 MB) and configuring the ORM's mappers. Without it each new worker — gunicorn replaces one
+    every ~1,000 requests — compiled the templates again while serving its first pages. Opens no
+    database connection (a connection must not cross a fork)."""
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    env = app.jinja_env
+    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".txt", ".xml", ".svg", ".css"))):
+        env.get_template(name)
 
 
 def _safe_db_url() -> str:

@@ -99,3 +99,19 @@ def test_demo_points_the_receipt_survey_at_this_machine(tmp_path, monkeypatch):
     with sqlite3.connect(tmp_path / "pos.sqlite3") as conn:
         value = conn.execute("SELECT value FROM setting WHERE key = 'aftersales.survey_base_url'").fetchone()[0]
     assert value == "http://192.168.1.10:8123"
+
+
+def test_the_server_compiles_every_template_before_forking_its_workers(tmp_path):
+    """`pos serve` warms gunicorn's master: every template compiled once there (the workers share
+    them), and no database connection opened (it would cross the fork)."""
+    from pos.cli import warm_before_fork
+
+    app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"})
+    with app.app_context():
+        engine = db.engine
+    names = [n for n in app.jinja_env.list_templates() if n.endswith(".html")]
+    assert len(names) > 100
+    warm_before_fork(app)
+    cached = {key[1] for key in app.jinja_env.cache.keys()}
+    assert set(names) <= cached
+    assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 0
