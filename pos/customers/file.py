@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..audit.services import KIND_LABELS, record
 from ..dbtypes import utcnow
@@ -466,7 +466,8 @@ def search(session: Session, viewer: Staff, *, name: str = "", phone: str = "", 
 
 
 def agents(session: Session) -> list[Staff]:
-    return [s for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.full_name))
+    return [s for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.full_name)
+                                       .options(selectinload(Staff.role_rows)))
             if s.has_role("clerk")]
 
 

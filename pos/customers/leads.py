@@ -21,7 +21,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..audit.services import KIND_LABELS, RECORD_LABELS, record
 from ..dbtypes import utcnow
@@ -60,7 +60,8 @@ def _next_day(value, today: date | None = None) -> date | None:
 
 
 def _agents(session: Session) -> list[Staff]:
-    return [s for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))
+    return [s for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)
+                                       .options(selectinload(Staff.role_rows)))
             if s.has_role("clerk") and not s.has_role("manager")]
 
 

@@ -34,8 +34,9 @@ class Staff(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     role_rows: Mapped[list[StaffRole]] = relationship(
-        back_populates="staff", cascade="all, delete-orphan", order_by="StaffRole.role", lazy="selectin"
-    )
+        back_populates="staff", cascade="all, delete-orphan", order_by="StaffRole.role", lazy="select"
+    )  # loaded when asked: a voucher's clerk or a shift's cashier shown on a page needs no roles; the
+    # logged-in person's come with them (load_staff) and the lists that show roles load them in one go
     pin_throttles: Mapped[list[PinThrottle]] = relationship(viewonly=True, lazy="select")
 
     def get_id(self) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import tx
@@ -102,13 +102,14 @@ def by_number(session: Session, staff_no: str) -> Staff | None:
 
 def login_tiles(session: Session) -> list[Staff]:
     """The name tiles on the shared tablet: active staff, by staff number."""
-    return list(session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.staff_no)))
+    return list(session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.staff_no)
+                                .options(selectinload(Staff.role_rows))))
 
 
 def with_role(session: Session, role: str) -> list[Staff]:
     """The active staff holding ``role``, by staff number."""
     return list(session.scalars(select(Staff).join(StaffRole).where(StaffRole.role == role, Staff.active.is_(True))
-                                .order_by(Staff.staff_no)))
+                                .order_by(Staff.staff_no).options(selectinload(Staff.role_rows))))
 
 
 def managers(session: Session) -> list[Staff]:
@@ -122,7 +123,8 @@ def drivers(session: Session) -> list[Staff]:
 
 
 def all_staff(session: Session) -> list[Staff]:
-    return list(session.scalars(select(Staff).order_by(Staff.active.desc(), Staff.staff_no)))
+    return list(session.scalars(select(Staff).order_by(Staff.active.desc(), Staff.staff_no)
+                                .options(selectinload(Staff.role_rows))))
 
 
 def create_staff(
