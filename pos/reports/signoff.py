@@ -161,6 +161,7 @@ def sign_off(session: Session, day: date, *, manager: Staff, note: str = "") -> 
     z = ZReport(no=shop.next_number(session, "z"), day=day, signed_by_id=manager.id)
     session.add(z)
     session.flush()
+    shop.forget_sign_offs(session)
     takings.store_day(session, day)
     record(session, "reports.day_signed_off", actor=manager, record=z, summary=f"{day.isoformat()} Z{z.no:04d}")
     return z

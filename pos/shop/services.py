@@ -51,19 +51,24 @@ DEFAULTS = {
 ANNOUNCE_LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
-def _absent_settings(session: Session) -> set[str]:
-    """The settings this transaction found not stored (their default applies). ``session.get`` answers a
-    stored row from the identity map, but asks the database again every time for a row that is not
-    there: a request reading the day boundary five times sent five SELECTs. Kept per transaction."""
+def _this_transaction(session: Session, name: str) -> dict:
+    """A memo kept for the session's current transaction only (gone with its commit or rollback)."""
     from sqlalchemy.orm import scoped_session
 
     if isinstance(session, scoped_session):
         session = session()
     transaction = session.get_transaction()
-    known = session.info.get("pos_absent_settings")
+    known = session.info.get(name)
     if known is None or known[0] is not transaction:
-        known = session.info["pos_absent_settings"] = (transaction, set())
+        known = session.info[name] = (transaction, {})
     return known[1]
+
+
+def _absent_settings(session: Session) -> dict:
+    """The settings this transaction found not stored (their default applies). ``session.get`` answers a
+    stored row from the identity map, but asks the database again every time for a row that is not
+    there: a request reading the day boundary five times sent five SELECTs. Kept per transaction."""
+    return _this_transaction(session, "pos_absent_settings")
 
 
 def get_setting(session: Session, key: str) -> str:
@@ -72,7 +77,7 @@ def get_setting(session: Session, key: str) -> str:
         return DEFAULTS[key]
     row = session.get(Setting, key)
     if row is None:
-        absent.add(key)
+        absent[key] = True
         return DEFAULTS[key]
     return row.value
 
@@ -80,7 +85,7 @@ def get_setting(session: Session, key: str) -> str:
 def set_setting(session: Session, key: str, value: str) -> None:
     if key not in DEFAULTS:
         raise DomainError(_("Unknown setting: %(key)s", key=key))
-    _absent_settings(session).discard(key)
+    _absent_settings(session).pop(key, None)
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value))
@@ -227,8 +232,16 @@ def hold_day(session: Session, day: date, *, exclusive: bool = False) -> None:
 def day_signed_off(session: Session, day: date) -> bool:
     """Has the manager signed this business day off (日结)? Then it is frozen. (Holds the day: see
     :func:`hold_day`.)"""
-    hold_day(session, day)
-    return session.scalar(select(DaySignOff.id).where(DaySignOff.day == day)) is not None
+    known = _this_transaction(session, "pos_days_signed_off")  # a page asks two or three times
+    if day not in known:
+        hold_day(session, day)
+        known[day] = session.scalar(select(DaySignOff.id).where(DaySignOff.day == day))
+    return known[day] is not None
+
+
+def forget_sign_offs(session: Session) -> None:
+    """After writing a sign-off: this transaction's memo of open days no longer holds."""
+    _this_transaction(session, "pos_days_signed_off").clear()
 
 
 class FrozenDay:
@@ -255,8 +268,11 @@ class FrozenDay:
 def frozen_today(session: Session) -> FrozenDay | None:
     """Today's business day if the manager has signed it off, else None."""
     today = business_today(session)
+    if _this_transaction(session, "pos_days_signed_off").get(today, 0) is None:
+        return None  # this transaction already found it open (and holds it: see hold_day)
     hold_day(session, today)
     row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
+    _this_transaction(session, "pos_days_signed_off")[today] = row.id if row is not None else None
     return FrozenDay(session, row) if row is not None else None
 
 
