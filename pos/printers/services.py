@@ -273,7 +273,8 @@ def _write_lock(session: Session) -> None:
     next cannot change before it is written. PostgreSQL locks rows instead (``FOR UPDATE``)."""
     real = session() if isinstance(session, scoped_session) else session
     if session.get_bind().dialect.name == "sqlite" and not real.in_transaction():
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        # eager: asked for every millisecond rather than after SQLite's growing sleeps (pos._begin_eagerly)
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE", "sqlite_eager_lock": True})
 
 
 def reconcile(session: Session) -> int:
@@ -349,9 +350,15 @@ def waiting(session: Session) -> int:
 
 def claim_next(session: Session) -> PrintJob | None:
     """Take the next due job and mark it ``printing`` (committed before anything is sent)."""
+    due = (PrintJob.status == "queued", PrintJob.next_attempt_at <= utcnow())
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite: look first without the write lock (WAL: a read waits for nobody); nothing due, no lock
+        found = session.scalar(select(PrintJob.id).where(*due).limit(1))
+        session.rollback()
+        if found is None:
+            return None
     _write_lock(session)  # one spooler claims at a time
-    stmt = (select(PrintJob).where(PrintJob.status == "queued", PrintJob.next_attempt_at <= utcnow())
-            .order_by(PrintJob.id).limit(1))
+    stmt = select(PrintJob).where(*due).order_by(PrintJob.id).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=PrintJob)
     job = session.scalar(stmt)

@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -142,7 +142,9 @@ def test_reconcile_takes_the_write_lock_before_it_reads(app, session):
     session.commit()
     engine, factory = impatient_sessions(app)
     statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(" ".join(a[2].split()[:2]).upper()))
+    # what reaches SQLite itself (the spooler's BEGIN IMMEDIATE is sent on the raw connection)
+    engine.raw_connection().driver_connection.set_trace_callback(
+        lambda sql: sql.startswith("PRAGMA") or statements.append(" ".join(sql.split()[:2]).upper()))
     spooler = factory()
     try:
         assert services.reconcile(spooler) == 1
@@ -238,3 +240,49 @@ def test_an_unexpected_error_does_not_end_the_spooler(app, session, monkeypatch)
         stop.set()
         worker.join(5)
         fake.stop()
+
+
+def test_the_spooler_takes_the_write_lock_the_moment_it_is_free(app, session):
+    """SQLite's own busy handler sleeps up to 100 ms between tries while the lock is held; the spooler
+    asks every millisecond instead (pos._begin_eagerly), so a receipt queued behind the tablets'
+    writes is claimed as soon as the write before it ends. And a spooler with nothing to print takes
+    no write lock at all."""
+    printer = Printer(name="前台", connector="network", address=f"127.0.0.1:{free_port()}", paper_mm=80)
+    session.add(printer)
+    session.flush()
+    for n in range(5):
+        services.enqueue(session, Document(blocks=[Text(f"第{n}张"), Cut()]), kind="receipt", printer=printer)
+    session.commit()
+    spooler = db.session  # the app's own sessions: a 30 s busy timeout
+    waits = []
+    for _ in range(5):
+        released, taken = {}, threading.Event()
+
+        def hold(released=released, taken=taken):
+            holder = hold_write_lock(app)
+            taken.set()
+            time.sleep(0.35)  # long enough for SQLite's handler to be sleeping 100 ms a try
+            holder.execute("ROLLBACK")
+            released["at"] = time.monotonic()
+            holder.close()
+
+        thread = threading.Thread(target=hold, daemon=True)
+        thread.start()
+        taken.wait(5)
+        job = services.claim_next(spooler)
+        waits.append(time.monotonic() - released["at"])
+        thread.join(5)
+        assert job is not None and job.status == "printing"
+    waits.sort()
+    assert waits[2] < 0.025, waits  # the median: ≈ 1 ms (SQLite's handler: ≈ 50 ms)
+    # nothing left to print: no write lock taken (another writer holding it does not hold the spooler up)
+    spooler.execute(PrintJob.__table__.update().values(status="done"))
+    spooler.commit()
+    holder = hold_write_lock(app)
+    try:
+        started = time.monotonic()
+        assert services.claim_next(spooler) is None
+        assert time.monotonic() - started < 1
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
