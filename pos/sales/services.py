@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session, lazyload
@@ -259,19 +259,23 @@ def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", 
     return line
 
 
-def _line(voucher: Voucher, line_id: int) -> VoucherLine:
-    for line in voucher.lines:
-        if line.id == line_id:
-            return line
-    raise NotFound(_("That line is not on this voucher."))
+def _line(session: Session, voucher: Voucher, line_id: int) -> VoucherLine:
+    """One line of the voucher, read alone (and again: the voucher's lock is held now)."""
+    line = session.scalar(select(VoucherLine).where(VoucherLine.id == line_id, VoucherLine.voucher_id == voucher.id)
+                          .execution_options(populate_existing=True)) if voucher.id is not None else None
+    if line is None:
+        raise NotFound(_("That line is not on this voucher."))
+    return line
 
 
 def update_line(session: Session, voucher: Voucher, line_id: int, quantity, unit_price, *, actor: Staff,
                 approval: Approval | None = None) -> VoucherLine:
+    """A line's quantity or price changed. As adding does, only this line is read and the total moves
+    by the difference (the voucher's row is locked)."""
     check_owner(voucher, actor)
     lock(session, voucher)
     check_editable(voucher)
-    line = _line(voucher, line_id)
+    line = _line(session, voucher, line_id)
     product = line.product
     qty = parse_quantity(product, quantity)
     price = catalog.check_price(unit_price, field="unit_price")
@@ -280,18 +284,33 @@ def update_line(session: Session, voucher: Voucher, line_id: int, quantity, unit
         line.approved_by = _check_price(session, actor, product, price, approval)
         line.list_price = product.list_price
         line.unit_price = price
+    before = line.amount
     line.quantity = qty
-    _recompute(voucher)
+    line.amount = line_amount(qty, line.unit_price)
+    voucher.total = ((voucher.total or Decimal("0")) + line.amount - before).quantize(FEN)
     return line
 
 
-def remove_line(session: Session, voucher: Voucher, line_id: int, *, actor: Staff) -> None:
+def remove_line(session: Session, voucher: Voucher, line_id: int, *, actor: Staff) -> VoucherLine:
+    """Take a line off a draft: the total moves by its amount and the lines after it move up one
+    position (numbered 1, 2, 3 … as printed), without reading them. Returns the removed line."""
     check_owner(voucher, actor)
     lock(session, voucher)
     check_editable(voucher)
-    line = _line(voucher, line_id)
-    voucher.lines.remove(line)
-    _recompute(voucher)
+    line = _line(session, voucher, line_id)
+    voucher.total = ((voucher.total or Decimal("0")) - line.amount).quantize(FEN)
+    session.delete(line)
+    session.flush()
+    session.execute(update(VoucherLine).where(VoucherLine.voucher_id == voucher.id,
+                                              VoucherLine.position > line.position)
+                    .values(position=VoucherLine.position - 1))
+    session.expire(voucher, ["lines"])
+    return line
+
+
+def has_lines(session: Session, voucher: Voucher) -> bool:
+    return voucher.id is not None and session.scalar(
+        select(VoucherLine.id).where(VoucherLine.voucher_id == voucher.id).limit(1)) is not None
 
 
 def line_ids(session: Session, voucher: Voucher) -> tuple[int, set[int], set[int]]:

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from .. import nav
 from ..catalog import services as catalog
+from ..catalog.models import Product
 from ..customers import services as customers
 from ..errors import DomainError
 from ..extensions import db, htmx
@@ -242,23 +243,55 @@ def scan():
     return _line_added(voucher, line, before)
 
 
+def _line_before(voucher: Voucher, line_id: int) -> tuple[Product, bool] | None:
+    """Before a line is changed or taken off: its product, and whether that product's lines were
+    short of stock (None: not a line of this voucher — the change is refused)."""
+    line = db.session.get(VoucherLine, line_id)
+    if line is None or line.voucher_id != voucher.id:
+        return None
+    return line.product, bool(services.lines_of_product(db.session, voucher, line.product)[1])
+
+
+def _line_changed(voucher: Voucher, before: tuple[Product, bool], *, removed_id: int | None = None):
+    """A line's quantity or price was changed, or the line taken off: as for an added product
+    (sales/_line_added.html), only what changed — the lines of that product (their stock warning
+    counts them all; the removed one is deleted by its id), the total, and the suggestions only when
+    they change: the product's lines became short of stock or stopped being (alternatives), or it
+    left the voucher (its accessories, the history). The last line taken off: the whole panel."""
+    if not htmx:
+        return redirect(url_for("sales.counter"))
+    if removed_id is not None and not services.has_lines(db.session, voucher):
+        return render_panel(voucher)
+    product, was_short = before
+    same, shortages = services.lines_of_product(db.session, voucher, product)
+    changes_suggestions = bool(shortages) != was_short or (removed_id is not None and (was_short or not same))
+    response = make_response(render_template(
+        "sales/_line_added.html", voucher=voucher, changed_lines=same, shortages=shortages, appended_id=None,
+        removed_id=removed_id,
+        suggestions=services.suggestions_for_voucher(db.session, voucher) if changes_suggestions else None))
+    response.headers["HX-Reswap"] = "none"  # everything is swapped by its id (hx-swap-oob)
+    return response
+
+
 @bp.post("/counter/lines/<int:line_id>")
 @roles_required("clerk")
 @transaction(refused=_line_refused)
 def update_line(line_id: int):
-    voucher = current_voucher()
+    voucher = current_voucher(lines=False)
+    before = _line_before(voucher, line_id)
     services.update_line(db.session, voucher, line_id, request.form.get("quantity", ""),
                          request.form.get("unit_price", ""), actor=me(), approval=_approval_from_form())
-    return _changed(voucher)
+    return _line_changed(voucher, before)
 
 
 @bp.post("/counter/lines/<int:line_id>/remove")
 @roles_required("clerk")
 @transaction(refused=panel_refused)
 def remove_line(line_id: int):
-    voucher = current_voucher()
+    voucher = current_voucher(lines=False)
+    before = _line_before(voucher, line_id)
     services.remove_line(db.session, voucher, line_id, actor=me())
-    return _changed(voucher)
+    return _line_changed(voucher, before, removed_id=line_id)
 
 
 @bp.post("/counter/customer")
