@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from ..audit.services import record
 from ..catalog import services as catalog
-from ..catalog.models import Product
+from ..catalog.models import Product, ProductRelation
 from ..customers import services as customers
 from ..customers.models import Customer
 from ..dbtypes import utcnow
@@ -306,6 +306,22 @@ def remove_line(session: Session, voucher: Voucher, line_id: int, *, actor: Staf
                     .values(position=VoucherLine.position - 1))
     session.expire(voucher, ["lines"])
     return line
+
+
+def may_be_suggested(session: Session, voucher: Voucher, product_id: int, product_ids: set[int]) -> bool:
+    """Might the voucher's suggestions show this product, not on it yet: an accessory of a product on
+    it, or — while a line is short of stock — an in-stock alternative? Then adding it takes it off them."""
+    if not product_ids or voucher.id is None:
+        return False
+    if session.scalar(select(ProductRelation.id).where(
+            ProductRelation.related_id == product_id, ProductRelation.kind == "accessory",
+            ProductRelation.product_id.in_(product_ids)).limit(1)) is not None:
+        return True
+    return session.scalar(
+        select(VoucherLine.product_id).join(Product, Product.id == VoucherLine.product_id)
+        .where(VoucherLine.voucher_id == voucher.id, VoucherLine.product_id != product_id)
+        .group_by(VoucherLine.product_id, Product.stock_on_hand)
+        .having(func.sum(VoucherLine.quantity) > Product.stock_on_hand).limit(1)) is not None
 
 
 def has_lines(session: Session, voucher: Voucher) -> bool:

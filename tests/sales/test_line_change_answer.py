@@ -214,3 +214,45 @@ def test_without_htmx_a_change_goes_back_to_the_counter(as_clerk, session, produ
     assert resp.status_code in (302, 303) and resp.headers["Location"].endswith("/counter")
     resp = as_clerk.post(f"/counter/lines/{line.id}/remove")
     assert resp.status_code in (302, 303) and the_draft(session).lines == []
+
+
+def _suggested_ids(body: str) -> list[int]:
+    if 'id="suggestions"' not in body:
+        return []
+    return [int(i) for i in re.findall(r'name="product_id" value="(\d+)"', body.split('id="suggestions"', 1)[1])]
+
+
+def test_adding_a_suggested_product_takes_it_off_the_suggestions(as_clerk, session):
+    """A card's "+" in "In stock instead" or "Goes well with": the product goes on the voucher and
+    off the suggestions (it has no accessories of its own and there is no customer: before, the
+    answer left the suggestions as they were, and the card stayed)."""
+    accessories_of = select(ProductRelation.product_id).where(ProductRelation.kind == "accessory")
+    plain = select(Product).where(Product.active.is_(True), Product.id.not_in(accessories_of)).order_by(Product.id)
+    page = parse(text(as_clerk.get("/counter")))
+    apply(page, as_clerk.post("/counter/lines", data={"product_id": session.scalar(
+        plain.where(Product.stock_on_hand > 20)).id, "quantity": "1"}, headers=HX))
+    offered = []
+    for short in session.scalars(plain.where(Product.stock_on_hand <= 0)):  # one whose alternatives are plain
+        resp = as_clerk.post("/counter/lines", data={"product_id": short.id, "quantity": "1"}, headers=HX)
+        apply(page, resp)
+        plain_ids = set(session.scalars(plain.with_only_columns(Product.id)))
+        offered = [i for i in _suggested_ids(text(resp)) if i in plain_ids]
+        if offered:
+            break
+    assert offered
+    resp = as_clerk.post("/counter/lines", data={"product_id": offered[0], "quantity": "1"}, headers=HX)
+    assert resp.headers["HX-Reswap"] == "none" and offered[0] not in _suggested_ids(text(resp))
+    apply(page, resp)
+    assert shown(page) == shown(parse(text(as_clerk.get("/counter"))))
+    # an accessory of a product on the voucher, tapped on its card
+    relation = session.scalar(select(ProductRelation).join(Product, Product.id == ProductRelation.related_id)
+                              .where(ProductRelation.kind == "accessory", Product.active.is_(True),
+                                     Product.id.not_in(accessories_of),
+                                     Product.id.not_in([x.product_id for x in the_draft(session).lines]))
+                              .order_by(ProductRelation.id))
+    apply(page, as_clerk.post("/counter/lines", data={"product_id": relation.product_id, "quantity": "1"},
+                              headers=HX))
+    assert relation.related_id in _suggested_ids(text(as_clerk.get("/counter")).split('id="voucher-panel"')[0])
+    resp = as_clerk.post("/counter/lines", data={"product_id": relation.related_id, "quantity": "1"}, headers=HX)
+    apply(page, resp)
+    assert shown(page) == shown(parse(text(as_clerk.get("/counter"))))
