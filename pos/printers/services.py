@@ -350,15 +350,9 @@ def waiting(session: Session) -> int:
 
 def claim_next(session: Session) -> PrintJob | None:
     """Take the next due job and mark it ``printing`` (committed before anything is sent)."""
-    due = (PrintJob.status == "queued", PrintJob.next_attempt_at <= utcnow())
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite: look first without the write lock (WAL: a read waits for nobody); nothing due, no lock
-        found = session.scalar(select(PrintJob.id).where(*due).limit(1))
-        session.rollback()
-        if found is None:
-            return None
     _write_lock(session)  # one spooler claims at a time
-    stmt = select(PrintJob).where(*due).order_by(PrintJob.id).limit(1)
+    stmt = (select(PrintJob).where(PrintJob.status == "queued", PrintJob.next_attempt_at <= utcnow())
+            .order_by(PrintJob.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=PrintJob)
     job = session.scalar(stmt)
