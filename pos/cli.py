@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from .config import serve_threads, serve_workers
 from .errors import DomainError
 from .extensions import db
 from .files import ServerRunning, alone, private_dir, private_file, running
@@ -109,8 +110,8 @@ def lan_addresses() -> list[str]:
 @main.command("serve")
 @click.option("--host", default=lambda: os.environ.get("POS_HOST", "0.0.0.0"), show_default="0.0.0.0")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("POS_PORT", "8000")), show_default="8000")
-@click.option("--workers", type=int, default=lambda: int(os.environ.get("POS_WORKERS", "2")), show_default="2")
-@click.option("--threads", type=int, default=4, show_default=True)
+@click.option("--workers", type=int, default=serve_workers, show_default="POS_WORKERS, else 2 a core, at most 4")
+@click.option("--threads", type=int, default=serve_threads, show_default="POS_THREADS, else 2")
 def serve_command(host: str, port: int, workers: int, threads: int):
     """Serve the app on the shop's LAN with gunicorn (never the Flask dev server)."""
     from gunicorn.app.base import BaseApplication

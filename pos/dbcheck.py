@@ -5,10 +5,11 @@ Each finding is (what, value, ok, advice). Read only: it changes nothing.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from sqlalchemy import text
+
+from .config import serve_threads, serve_workers
 
 #: the tables that grow every day: their statistics must follow them
 BUSY_TABLES = ("product", "voucher", "voucher_line", "payment", "tender", "print_job", "audit_entry", "invoice")
@@ -23,8 +24,8 @@ class Finding:
 
 
 def check(engine, *, workers: int | None = None, threads: int | None = None) -> list[Finding]:
-    workers = workers or int(os.environ.get("POS_WORKERS", "2"))
-    threads = threads or 4  # pos serve's default
+    workers = workers or serve_workers()
+    threads = threads or serve_threads()  # pos serve's defaults
     found = _pool(engine, workers, threads)
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
