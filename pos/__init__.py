@@ -309,8 +309,14 @@ def _idle_logout():
     view = current_app.view_functions.get(request.endpoint)
     if last is not None and getattr(view, "pos_background", False):
         return None  # polling is not activity: it must not defeat the idle logout
-    session["last_seen"] = now
+    if last is None or now - float(last) >= LAST_SEEN_EVERY:
+        # not at every tap: a changed session is signed and sent again as a cookie with every answer
+        session["last_seen"] = now
     return None
+
+
+#: seconds between updates of the session's "last seen" (the idle logout counts in minutes)
+LAST_SEEN_EVERY = 20
 
 
 def _register_blueprints(app: Flask) -> None:
