@@ -105,7 +105,7 @@ def run_rounds(shop: Shop, rounds: int, tablets: int, seed: int = 1) -> dict:
         th.join(60)
     time.sleep(3)  # the spooler's last receipts
     shop.stop()
-    resent = sum(1 for kind, _ms, status, _n, _note in log if kind == "pay" and status == 599)
+    resent = sum(1 for kind, _ms, status, *_rest in log if kind == "pay" and status == 599)
     return {
         "sales": len(done),
         "rounds": rounds,
