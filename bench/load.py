@@ -575,10 +575,16 @@ class Shop:
         }
 
     def memory(self) -> list[dict]:
-        return [
-            dict(zip(("rss", "pss"), (round(v, 1) for v in memory(p)), strict=True)) | {"pid": p}
-            for p in self.workers()
-        ]
+        """RSS/PSS of each worker, and of the PDF renderer (printing/pdf_service.py) marked as such."""
+        out = []
+        for p in self.workers():
+            try:
+                renderer = b"pdf_service" in Path(f"/proc/{p}/cmdline").read_bytes()
+            except OSError:
+                continue
+            entry = dict(zip(("rss", "pss"), (round(v, 1) for v in memory(p)), strict=True)) | {"pid": p}
+            out.append(entry | {"pdf_renderer": True} if renderer else entry)
+        return out
 
     def stop(self) -> None:
         for proc in (self.spooler, self.server):

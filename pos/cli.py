@@ -144,7 +144,29 @@ def serve_command(host: str, port: int, workers: int, threads: int):
         click.echo(f"  open on a tablet: http://{addr}:{port}/")
     click.echo(f"  on this machine:  http://127.0.0.1:{port}/")
     with running(app.instance_path):  # `pos restore` refuses while this is held
-        Server().run()
+        renderer = _start_pdf_renderer(app)
+        try:
+            Server().run()
+        finally:
+            if renderer is not None:
+                renderer.stop()
+
+
+def _start_pdf_renderer(app):
+    """PDFs are made by a process of their own (printing/pdf_service.py), which the workers find through
+    ``POS_PDF_SOCKET`` (inherited when gunicorn forks them): WeasyPrint and the fonts (≈ 45 MB) are loaded
+    there once instead of in every worker. ``POS_PDF_RENDERER=0`` keeps PDFs in the workers."""
+    if os.environ.get("POS_PDF_RENDERER", "1") == "0":
+        return None
+    from printing.pdf_service import SOCKET_ENV, Supervisor
+
+    path = str(Path(app.instance_path) / "pdf.sock")
+    if len(path.encode()) > 100:  # a UNIX socket's path has a length limit: render in the workers
+        return None
+    renderer = Supervisor(path)
+    renderer.start()
+    os.environ[SOCKET_ENV] = path
+    return renderer
 
 
 def warm_before_fork(app) -> None:

@@ -16,6 +16,7 @@ kept, RSS stays flat.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import subprocess
 import threading
@@ -25,6 +26,20 @@ PRINT_FONT = "Noto Sans CJK SC Print"  # printing/print_fonts.FAMILY; the templa
 
 
 def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
+    """The PDF of ``html``: made by ``pos serve``'s PDF renderer when there is one (``POS_PDF_SOCKET``,
+    printing/pdf_service.py: the web workers then never load WeasyPrint), else here."""
+    path = os.environ.get("POS_PDF_SOCKET")
+    if path:
+        from .pdf_service import render_remote
+
+        pdf = render_remote(path, html, base_url)
+        if pdf is not None:
+            return pdf
+    return html_to_pdf_here(html, base_url)
+
+
+def html_to_pdf_here(html: str, base_url: str | None = None) -> bytes:
+    """The PDF of ``html``, made in this process."""
     from weasyprint import HTML
 
     font_config, stylesheets = _renderer()
