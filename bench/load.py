@@ -934,7 +934,7 @@ def run_on(label: str, url: str | None, args) -> dict:
         )
         shop.start()
         result["memory_start"] = shop.memory()
-        warm = drive(shop, 2, 5)  # imports, caches, first templates
+        warm = drive(shop, 8, 15)  # every worker and thread: imports, compiled statements, first renders, PIN checks
         result["warm_errors"] = warm["errors"]
         result["saturation"] = []
         for k in ks:
