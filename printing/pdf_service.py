@@ -161,6 +161,7 @@ class Supervisor:
         self.path = path
         self.proc: subprocess.Popen | None = None
         self.stopping = threading.Event()
+        self.owner = os.getpid()
 
     def start(self) -> None:
         self._spawn()
@@ -183,6 +184,10 @@ class Supervisor:
             self._spawn()
 
     def stop(self) -> None:
+        if os.getpid() != self.owner:
+            # a gunicorn worker leaving unwinds the stack it was forked from, this call included:
+            # only the server that started the renderer stops it
+            return
         self.stopping.set()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

@@ -66,6 +66,12 @@ def test_the_supervisor_starts_the_renderer_again_when_it_ends(tmp_path):
             time.sleep(0.2)
         assert answer is not None and answer.startswith(b"%PDF")
         assert supervisor.proc is not first and supervisor.proc.poll() is None
+        # a gunicorn worker forked from the server unwinds the same stack when it leaves: its stop()
+        # (another process) must leave the renderer alone
+        owner, supervisor.owner = supervisor.owner, -1
+        supervisor.stop()
+        assert supervisor.proc.poll() is None and not supervisor.stopping.is_set()
+        supervisor.owner = owner
     finally:
         supervisor.stop()
     assert supervisor.proc.poll() is not None and not os.path.exists(supervisor.path)
