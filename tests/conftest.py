@@ -274,3 +274,14 @@ def open_shift(session, station):
         return shift
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pin_memory():
+    """Each test starts with no PIN remembered as checked (pos.staff.services._VERIFIED is per
+    process; the tests' staff share their PIN hashes, so one test's login would spare the next its
+    hash — and the tests that watch the hash being computed would not see it)."""
+    from pos.staff import services as staff_services
+
+    staff_services._VERIFIED.clear()
+    yield
