@@ -77,12 +77,12 @@ lint:
 	$(BIN)/ruff check .
 
 pytest:
-	$(BIN)/pytest -m "not pg" -q
+	$(BIN)/pytest -m "not pg" -q --durations=15
 
 # The PostgreSQL part: concurrency, locks, migrations and backups on a real server.
 pytest-pg:
 	@if $(BIN)/python -m pos.testing.pgcheck; then \
-	  $(BIN)/pytest -m pg -q; \
+	  $(BIN)/pytest -m pg -q --durations=5; \
 	else \
 	  echo "PostgreSQL at $$POS_TEST_DATABASE_URL is not reachable: the PostgreSQL tests were NOT run."; \
 	  if [ -n "$$CI" ]; then exit 1; fi; \
