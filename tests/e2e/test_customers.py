@@ -116,6 +116,7 @@ def test_lead_to_quotation_to_voucher_paid_and_the_timeline(page, live_server, t
     pdf = page.request.get(server.url + page.get_by_test_id("q-pdf").get_attribute("href"))
     assert pdf.ok and pdf.body()[:4] == b"%PDF"
     (tmp_path / "q.pdf").write_bytes(pdf.body())
+    ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "q.pdf"),
                     str(ARTIFACTS / "quotation_a4")], check=True)
     text = subprocess.run(["pdftotext", str(tmp_path / "q.pdf"), "-"], capture_output=True, text=True).stdout
