@@ -110,10 +110,13 @@ def test_every_get_route_writes_nothing(app, session, shop_day, role):
         for endpoint, url in get_routes(app, shop_day, role):
             resp = client.get(url)
             answered[endpoint] = resp.status_code
-            after = fingerprint(session)
-            changed = sorted(t for t in before[1] if before[1][t] != after[1][t])
-            assert after == before, f"GET {url} as {role or 'anonymous'} ({resp.status_code}) changed {changed}"
+            # the row counts after every GET (cheap); every row of every table after each round (below)
+            assert row_counts(session) == before[0], f"GET {url} as {role or 'anonymous'} added or removed rows"
             assert resp.status_code < 500, f"GET {url} as {role or 'anonymous'}: {resp.status_code}"
+        after = fingerprint(session)
+        changed = sorted(t for t in before[1] if before[1][t] != after[1][t])
+        assert after == before, (f"a GET as {role or 'anonymous'} changed rows of {changed}: "
+                                 f"{_culprit(client, app, session, shop_day, role)}")
     assert len(answered) >= 60
     assert not any(status >= 500 for status in answered.values())
     if role == "manager":  # the ids are real: the manager's screens open (not just 404s)
@@ -123,3 +126,15 @@ def test_every_get_route_writes_nothing(app, session, shop_day, role):
                          "staff.staff_detail", "sales.counter", "cashier.refund_open", "invoicing.invoice_new"):
             assert endpoint in opened, (endpoint, answered[endpoint])
 
+
+
+def _culprit(client, app, session, day, role) -> str:
+    """Which GET changes a row: the routes again, a fingerprint before and after each (only on failure)."""
+    state = fingerprint(session)[1]
+    for _endpoint, url in get_routes(app, day, role):
+        client.get(url)
+        now = fingerprint(session)[1]
+        if now != state:
+            return f"GET {url}"
+        state = now
+    return "(not seen again: the GET changed something the first time only)"
