@@ -98,13 +98,13 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(b"\x01")
             _send(sock, f"{type(e).__name__}: {e}".encode())
             return
+        self.server.rendered += 1  # counted before it is sent: the asker may look as soon as it has it
         try:
             sock.sendall(b"\x00")
             _send(sock, pdf)
         except OSError:
             pass
         finally:
-            self.server.rendered += 1
             release_memory()
 
 

@@ -28,8 +28,11 @@ def test_stepper_and_remove_answer_only_the_line(page, live_server):
         expect(page.get_by_test_id("line")).to_have_count(i)
     page.get_by_label("顾客电话").fill("13800138001")  # typed, not saved: survives the changes below
     first = page.get_by_test_id("line").first
+    amount_before = first.get_by_test_id("amount").inner_text()
     first.get_by_role("button", name="加一").click()
     expect(page.get_by_test_id("line").first.locator("input[name=quantity]")).to_have_value("2")
+    # the stepper shows 2 at once; the line's amount comes with the server's answer
+    expect(page.get_by_test_id("line").first.get_by_test_id("amount")).not_to_have_text(amount_before)
     fen = _total_fen(page)
     expect(page.get_by_test_id("total").locator("strong")).to_have_text(f"￥{fen // 100:,}.{fen % 100:02d}")
     expect(page.get_by_label("顾客电话")).to_have_value("13800138001")
