@@ -148,14 +148,19 @@ def accessories(session: Session, product_ids, *, limit: int = 6) -> list[Produc
     return list(session.scalars(stmt))
 
 
-def alternatives(session: Session, product: Product, *, limit: int = 6) -> list[Product]:
-    """In-stock products to offer instead: the ones the manager linked, then the same
-    category at a similar price (±30 %)."""
-    linked = list(session.scalars(
+def linked_alternatives(session: Session, product: Product, *, limit: int = 6) -> list[Product]:
+    """The in-stock products the manager linked as alternatives to ``product``."""
+    return list(session.scalars(
         select(Product).join(ProductRelation, ProductRelation.related_id == Product.id)
         .where(ProductRelation.product_id == product.id, ProductRelation.kind == "alternative",
                Product.active.is_(True), Product.stock_on_hand > 0).limit(limit)
     ))
+
+
+def alternatives(session: Session, product: Product, *, limit: int = 6) -> list[Product]:
+    """In-stock products to offer instead: the ones the manager linked, then the same
+    category at a similar price (±30 %)."""
+    linked = linked_alternatives(session, product, limit=limit)
     if len(linked) >= limit:
         return linked
     price, wanted = product.list_price, limit - len(linked)

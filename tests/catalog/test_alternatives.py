@@ -16,11 +16,7 @@ from pos.catalog.models import Brand, Category, Product, ProductRelation
 
 def alternatives_by_sorting(session, product, *, limit=6):
     """The query alternatives() was before: the whole range ordered by the distance of the price."""
-    linked = list(session.scalars(
-        select(Product).join(ProductRelation, ProductRelation.related_id == Product.id)
-        .where(ProductRelation.product_id == product.id, ProductRelation.kind == "alternative",
-               Product.active.is_(True), Product.stock_on_hand > 0).limit(limit)
-    ))
+    linked = services.linked_alternatives(session, product, limit=limit)
     if len(linked) >= limit:
         return linked
     low = (product.list_price * Decimal("0.7")).quantize(Decimal("0.01"))

@@ -144,6 +144,22 @@ def login_with_keypad(page, base_url: str, name: str, pin: str):
     keypad.get_by_role("button", name="登录").click()
 
 
+def clerk_with_two_lines(page, base_url: str):
+    """张伟 at the counter with two lines added from the quick results (a water purifier, a TV);
+    returns the search box."""
+    login_with_keypad(page, base_url, "张伟", "1002")
+    expect(page.get_by_test_id("voucher-panel")).to_be_visible()
+    page.wait_for_load_state()  # htmx is loaded (deferred) before anything is typed
+    search = page.get_by_placeholder("搜索，或扫条码直接加入")
+    quick = page.get_by_test_id("quick-results")
+    for i, q in enumerate(["净水器", "电视"], start=1):
+        search.fill(q)
+        expect(quick.locator("li").first).to_contain_text(q[:2])
+        quick.locator("li").first.get_by_role("button").click()
+        expect(page.get_by_test_id("line")).to_have_count(i)
+    return search
+
+
 def landed(page):
     """After logging in: wait until the person's landing screen is shown (a cashier lands on the cash
     desk, a clerk on the counter, a driver on their queue, a manager on the manager's home)."""

@@ -5,7 +5,7 @@ and what was typed elsewhere in the panel stays; the last line taken off shows t
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login_with_keypad, no_sideways_scroll
+from tests.e2e.conftest import clerk_with_two_lines, no_sideways_scroll
 
 pytestmark = pytest.mark.e2e
 
@@ -16,16 +16,7 @@ def _total_fen(page) -> int:
 
 
 def test_stepper_and_remove_answer_only_the_line(page, live_server):
-    login_with_keypad(page, live_server.url, "张伟", "1002")
-    expect(page.get_by_test_id("voucher-panel")).to_be_visible()
-    page.wait_for_load_state()
-    search = page.get_by_placeholder("搜索，或扫条码直接加入")
-    quick = page.get_by_test_id("quick-results")
-    for i, q in enumerate(["净水器", "电视"], start=1):
-        search.fill(q)
-        expect(quick.locator("li").first).to_contain_text(q[:2])
-        quick.locator("li").first.get_by_role("button").click()
-        expect(page.get_by_test_id("line")).to_have_count(i)
+    clerk_with_two_lines(page, live_server.url)
     page.get_by_label("顾客电话").fill("13800138001")  # typed, not saved: survives the changes below
     first = page.get_by_test_id("line").first
     amount_before = first.get_by_test_id("amount").inner_text()
