@@ -95,6 +95,19 @@ def now(session: Session, fn: Callable[[Session], T]) -> T:
         own.close()
 
 
+def memo(session: Session, name: str) -> dict:
+    """A dict kept for the session's current transaction only (gone with its commit or rollback):
+    what a request looks up several times and cannot change under it while its transaction lasts."""
+    from sqlalchemy.orm import scoped_session
+
+    real = session() if isinstance(session, scoped_session) else session
+    transaction = real.get_transaction()
+    known = real.info.get(name)
+    if known is None or known[0] is not transaction:
+        known = real.info[name] = (transaction, {})
+    return known[1]
+
+
 def keep_after_rollback(session: Session, fn: Callable[[Session], None]) -> None:
     """Run ``fn(session)`` in a fresh transaction if the current one is rolled back."""
     session.info.setdefault(_KEY, []).append(fn)

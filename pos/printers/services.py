@@ -24,6 +24,7 @@ from printing.connectors import MaybeSent, NotSent, make_connector
 from printing.documents import QR, Cut, Document, KeyValue, Separator, Text, Title
 from printing.escpos import PrinterProfile, render
 
+from .. import tx
 from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import DomainError, Forbidden, get_or_404
@@ -75,17 +76,15 @@ def printer_for(session: Session, station_id: int | None) -> Printer:
     """The station's printer, else the default printer, else the on-screen preview (made if missing).
     Looked up once per transaction and station: a payment queues its receipt, a print button its
     three copies, each with the printer found first."""
-    real = session() if isinstance(session, scoped_session) else session
-    transaction = real.get_transaction()
-    cached = real.info.get(_PRINTER_FOR)
-    if cached is not None and cached[0] is transaction and cached[1] == station_id:
-        return cached[2]
+    found = tx.memo(session, _PRINTER_FOR)
+    if station_id in found:
+        return found[station_id]
     printer = find_printer_for(session, station_id)
     if printer is None:  # no printer at all yet, not even the preview: make it
         printer = Printer(name=PREVIEW_NAME, connector="preview", paper_mm=80)
         session.add(printer)
         session.flush()
-    real.info[_PRINTER_FOR] = (transaction, station_id, printer)
+    found[station_id] = printer
     return printer
 
 

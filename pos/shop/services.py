@@ -10,6 +10,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import tx
 from ..clock import format_local, shop_zone, to_local
 from ..dbtypes import utcnow
 from ..errors import DomainError
@@ -51,24 +52,11 @@ DEFAULTS = {
 ANNOUNCE_LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
-def _this_transaction(session: Session, name: str) -> dict:
-    """A memo kept for the session's current transaction only (gone with its commit or rollback)."""
-    from sqlalchemy.orm import scoped_session
-
-    if isinstance(session, scoped_session):
-        session = session()
-    transaction = session.get_transaction()
-    known = session.info.get(name)
-    if known is None or known[0] is not transaction:
-        known = session.info[name] = (transaction, {})
-    return known[1]
-
-
 def _absent_settings(session: Session) -> dict:
     """The settings this transaction found not stored (their default applies). ``session.get`` answers a
     stored row from the identity map, but asks the database again every time for a row that is not
     there: a request reading the day boundary five times sent five SELECTs. Kept per transaction."""
-    return _this_transaction(session, "pos_absent_settings")
+    return tx.memo(session, "pos_absent_settings")
 
 
 def get_setting(session: Session, key: str) -> str:
@@ -232,7 +220,7 @@ def hold_day(session: Session, day: date, *, exclusive: bool = False) -> None:
 def day_signed_off(session: Session, day: date) -> bool:
     """Has the manager signed this business day off (日结)? Then it is frozen. (Holds the day: see
     :func:`hold_day`.)"""
-    known = _this_transaction(session, "pos_days_signed_off")  # a page asks two or three times
+    known = tx.memo(session, "pos_days_signed_off")  # a page asks two or three times
     if day not in known:
         hold_day(session, day)
         known[day] = session.scalar(select(DaySignOff.id).where(DaySignOff.day == day))
@@ -241,7 +229,7 @@ def day_signed_off(session: Session, day: date) -> bool:
 
 def forget_sign_offs(session: Session) -> None:
     """After writing a sign-off: this transaction's memo of open days no longer holds."""
-    _this_transaction(session, "pos_days_signed_off").clear()
+    tx.memo(session, "pos_days_signed_off").clear()
 
 
 class FrozenDay:
@@ -268,11 +256,11 @@ class FrozenDay:
 def frozen_today(session: Session) -> FrozenDay | None:
     """Today's business day if the manager has signed it off, else None."""
     today = business_today(session)
-    if _this_transaction(session, "pos_days_signed_off").get(today, 0) is None:
+    if tx.memo(session, "pos_days_signed_off").get(today, 0) is None:
         return None  # this transaction already found it open (and holds it: see hold_day)
     hold_day(session, today)
     row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
-    _this_transaction(session, "pos_days_signed_off")[today] = row.id if row is not None else None
+    tx.memo(session, "pos_days_signed_off")[today] = row.id if row is not None else None
     return FrozenDay(session, row) if row is not None else None
 
 
