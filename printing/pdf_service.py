@@ -8,9 +8,9 @@ many PDFs it serves. The renderer answers several workers at once (a thread each
 font configuration: printing/pdf.py). If it is not there (not started, restarting after a crash), the
 worker renders the PDF itself, as before: a PDF is never refused for it.
 
-The wire: the request is a 4-byte big-endian length and a JSON header (``base_url``), then a 4-byte
-length and the HTML (UTF-8); the answer is one byte (``0`` the PDF follows, ``1`` an error message
-follows), a 4-byte length and the bytes.
+The wire is ``multiprocessing.connection``'s messages (a length, then the bytes): the request is a
+JSON header (``base_url``) and the HTML (UTF-8); the answer is one message, its first byte ``0``
+(the PDF follows) or ``1`` (an error message follows).
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import socketserver
-import struct
 import subprocess
 import sys
 import threading
 import time
+from multiprocessing.connection import Client, Connection
 from pathlib import Path
 
 SOCKET_ENV = "POS_PDF_SOCKET"
@@ -35,77 +34,54 @@ class RenderFailed(RuntimeError):
     """The renderer could not make this PDF (the document's fault, as it would be in-process)."""
 
 
-def _send(sock: socket.socket, data: bytes) -> None:
-    sock.sendall(struct.pack(">I", len(data)) + data)
-
-
-def _receive(sock: socket.socket, limit: int = 256 * 1024 * 1024) -> bytes:
-    size = struct.unpack(">I", _exactly(sock, 4))[0]
-    if size > limit:
-        raise ConnectionError("answer too large")
-    return _exactly(sock, size)
-
-
-def _exactly(sock: socket.socket, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = sock.recv(min(n - got, 1 << 20))
-        if not chunk:
-            raise ConnectionError("the renderer closed the connection")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
 def render_remote(path: str, html: str, base_url: str | None, *, timeout: float = 120) -> bytes | None:
     """The PDF from the renderer at ``path``; None when no renderer answers there (render it here)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
     try:
-        try:
-            sock.connect(path)
-        except OSError:
-            return None
-        try:
-            _send(sock, json.dumps({"base_url": base_url}).encode())
-            _send(sock, html.encode("utf-8"))
-            status = _exactly(sock, 1)
-            payload = _receive(sock)
-        except (OSError, ConnectionError) as e:  # it died mid-way: nothing half-made is used
-            log.warning("PDF renderer lost (%s): rendering in this worker", e)
-            return None
+        conn = Client(path, family="AF_UNIX")
+    except OSError:
+        return None
+    try:
+        conn.send_bytes(json.dumps({"base_url": base_url}).encode())
+        conn.send_bytes(html.encode("utf-8"))
+        if not conn.poll(timeout):
+            raise TimeoutError(f"no answer in {timeout:.0f} s")
+        answer = conn.recv_bytes()
+    except (OSError, EOFError) as e:  # it died mid-way: nothing half-made is used
+        log.warning("PDF renderer lost (%s): rendering in this worker", e)
+        return None
     finally:
-        sock.close()
-    if status == b"\x00":
-        return payload
-    raise RenderFailed(payload.decode("utf-8", "replace"))
+        conn.close()
+    if answer[:1] == b"\x00":
+        return answer[1:]
+    raise RenderFailed(answer[1:].decode("utf-8", "replace"))
 
 
 class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         from .pdf import html_to_pdf_here, release_memory
 
-        sock = self.request
+        conn = Connection(os.dup(self.request.fileno()))  # its own descriptor: socketserver closes the socket
         try:
-            header = json.loads(_receive(sock, 1024 * 1024))
-            html = _receive(sock).decode("utf-8")
-        except (OSError, ConnectionError, ValueError):
-            return
-        try:
-            pdf = html_to_pdf_here(html, base_url=header.get("base_url"))
-        except Exception as e:  # the document's fault: say so, keep serving
-            log.exception("PDF failed")
-            sock.sendall(b"\x01")
-            _send(sock, f"{type(e).__name__}: {e}".encode())
-            return
-        self.server.rendered += 1  # counted before it is sent: the asker may look as soon as it has it
-        try:
-            sock.sendall(b"\x00")
-            _send(sock, pdf)
-        except OSError:
-            pass
+            try:
+                header = json.loads(conn.recv_bytes(1024 * 1024))
+                html = conn.recv_bytes().decode("utf-8")
+            except (OSError, EOFError, ValueError):
+                return
+            try:
+                pdf = html_to_pdf_here(html, base_url=header.get("base_url"))
+            except Exception as e:  # the document's fault: say so, keep serving
+                log.exception("PDF failed")
+                conn.send_bytes(b"\x01" + f"{type(e).__name__}: {e}".encode())
+                return
+            self.server.rendered += 1  # counted before it is sent: the asker may look as soon as it has it
+            try:
+                conn.send_bytes(b"\x00" + pdf)
+            except OSError:
+                pass
+            finally:
+                release_memory()
         finally:
-            release_memory()
+            conn.close()
 
 
 class Server(socketserver.UnixStreamServer):
