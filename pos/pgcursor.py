@@ -1,0 +1,65 @@
+"""A psycopg cursor whose ``description`` is built only when something reads it.
+
+psycopg builds ``cursor.description`` afresh at every access: one ``Column`` object per column
+(its name decoded, its type looked up). SQLAlchemy asks for it after every statement but, for a
+statement it has compiled before, only to see that there *is* a result — the columns it already
+knows. On the counter's sale that was ≈ 3,000 ``Column`` objects a sale, 5–8 % of the app's CPU
+on PostgreSQL (bench/README.md). This cursor answers with a sequence of the right length that
+makes psycopg's own ``Column`` objects the first time an item is read, from the result as it was
+when the statement ran (a later statement on the same cursor does not change it).
+
+Used through ``connect_args={"cursor_factory": LazyDescriptionCursor}`` (pos/config.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+from psycopg import pq
+
+_WITH_ROWS = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
+
+
+class _Ran:
+    """What psycopg's ``Column`` reads of a cursor, kept as it was when the statement ran."""
+
+    __slots__ = ("pgresult", "_encoding", "adapters")
+
+    def __init__(self, pgresult, encoding: str, adapters) -> None:
+        self.pgresult, self._encoding, self.adapters = pgresult, encoding, adapters
+
+
+class LazyDescription(Sequence):
+    """``cursor.description``: its length at once, its ``psycopg.Column`` items when first read."""
+
+    __slots__ = ("_ran", "_n", "_columns")
+
+    def __init__(self, ran: _Ran, n: int) -> None:
+        self._ran, self._n, self._columns = ran, n, None
+
+    def _made(self) -> list:
+        if self._columns is None:
+            self._columns = [psycopg.Column(self._ran, i) for i in range(self._n)]
+        return self._columns
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index):
+        return self._made()[index]
+
+    def __iter__(self):
+        return iter(self._made())
+
+    def __repr__(self) -> str:
+        return repr(self._made())
+
+
+class LazyDescriptionCursor(psycopg.Cursor):
+    @property
+    def description(self):
+        res = self.pgresult
+        if res and (res.nfields or res.status in _WITH_ROWS):
+            return LazyDescription(_Ran(res, self._encoding, self.adapters), res.nfields)
+        return None
