@@ -52,33 +52,36 @@ DEFAULTS = {
 ANNOUNCE_LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
-def _absent_settings(session: Session) -> dict:
-    """The settings this transaction found not stored (their default applies). ``session.get`` answers a
-    stored row from the identity map, but asks the database again every time for a row that is not
-    there: a request reading the day boundary five times sent five SELECTs. Kept per transaction."""
-    return tx.memo(session, "pos_absent_settings")
+def _settings(session: Session) -> dict:
+    """The shop's settings as this transaction sees them (key → stored value; a key not stored takes
+    its default): every one read with the first, in one statement, and kept for the transaction — a
+    payment read four of them, each in a statement of its own. ``set_setting`` makes the next read
+    read them again (the new value flushed first)."""
+    known = tx.memo(session, "pos_settings")
+    if not known:
+        # the whole table (a few dozen rows): binding every key of DEFAULTS costs more than the rows
+        known.update((k, v) for k, v in session.execute(select(Setting.key, Setting.value)) if k in DEFAULTS)
+        known[_READ] = True
+    return known
+
+
+_READ = object()  # marks the memo as read (a shop with no stored setting has an empty one)
 
 
 def get_setting(session: Session, key: str) -> str:
-    absent = _absent_settings(session)
-    if key in absent:
-        return DEFAULTS[key]
-    row = session.get(Setting, key)
-    if row is None:
-        absent[key] = True
-        return DEFAULTS[key]
-    return row.value
+    value = _settings(session).get(key)
+    return DEFAULTS[key] if value is None else value
 
 
 def set_setting(session: Session, key: str, value: str) -> None:
     if key not in DEFAULTS:
         raise DomainError(_("Unknown setting: %(key)s", key=key))
-    _absent_settings(session).pop(key, None)
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
+    _settings(session).clear()
 
 
 def announce_language(session: Session) -> str:
@@ -230,6 +233,7 @@ def day_signed_off(session: Session, day: date) -> bool:
 def forget_sign_offs(session: Session) -> None:
     """After writing a sign-off: this transaction's memo of open days no longer holds."""
     tx.memo(session, "pos_days_signed_off").clear()
+    tx.memo(session, "pos_days_seen").clear()
 
 
 class FrozenDay:
@@ -253,11 +257,18 @@ class FrozenDay:
                  next=format_local(self.next_starts, "%m-%d %H:%M"))
 
 
-def frozen_today(session: Session) -> FrozenDay | None:
-    """Today's business day if the manager has signed it off, else None."""
+def frozen_today(session: Session, *, hold: bool = True) -> FrozenDay | None:
+    """Today's business day if the manager has signed it off, else None. ``hold=False``: only to show
+    it (a page's banner) — the day is not held (:func:`hold_day`); work into it checks again, holding it."""
     today = business_today(session)
     if tx.memo(session, "pos_days_signed_off").get(today, 0) is None:
         return None  # this transaction already found it open (and holds it: see hold_day)
+    if not hold:
+        seen = tx.memo(session, "pos_days_seen")
+        if today not in seen:
+            row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
+            seen[today] = FrozenDay(session, row) if row is not None else None
+        return seen[today]
     hold_day(session, today)
     row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
     tx.memo(session, "pos_days_signed_off")[today] = row.id if row is not None else None
