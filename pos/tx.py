@@ -14,7 +14,7 @@ function to :func:`keep_after_rollback`; if the owner rolls back, it calls
 and commits it. If the owner commits, the functions are dropped (what they
 would write was committed with the rest).
 
-The owner opens the request with :func:`begin`: a savepoint under which the view works. A
+The owner opens the request with :func:`begin`: on SQLite a savepoint under which the view works. A
 refusal rolls back to it and writes the kept facts in the same transaction before committing,
 so on SQLite (where a request that writes holds the database's write lock from its first
 statement) no other request can run between the rollback and the facts — it would see a count
@@ -72,9 +72,14 @@ def batched_writes(view):
 
 
 def begin(session: Session) -> None:
-    """The owner starts the request's work: under a savepoint, so a refusal can undo the work and
-    still write what must be kept without letting go of the transaction (see :func:`rollback`)."""
-    session.info[_SAVEPOINT] = session.begin_nested()
+    """The owner starts the request's work. SQLite: under a savepoint, so a refusal can undo the work
+    and still write what must be kept without letting go of the transaction and its write lock (see
+    :func:`rollback`). PostgreSQL keeps nothing for after a rollback (:func:`now` commits such facts
+    on a connection of its own): no savepoint — it was two statements of every request that writes."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.info[_SAVEPOINT] = session.begin_nested()
+    else:
+        session.info.pop(_SAVEPOINT, None)
 
 
 def now(session: Session, fn: Callable[[Session], T]) -> T:
