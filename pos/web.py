@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from flask import redirect, render_template
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
@@ -15,6 +17,29 @@ def go(url: str, *, status: int = 303):
     if htmx:
         return htmx_response("", redirect=url)
     return redirect(url, code=status)
+
+
+class ReadWhenShown(Sequence):
+    """A list a template may show: read (``load()``) the first time the template looks at it, so an
+    answer that does not show it sends no statement for it (the managers of the on-the-spot approval:
+    every counter answer could show the box, few do)."""
+
+    def __init__(self, load: Callable[[], list]) -> None:
+        self._load, self._items = load, None
+
+    def _read(self) -> list:
+        if self._items is None:
+            self._items = list(self._load())
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __getitem__(self, index):
+        return self._read()[index]
+
+    def __iter__(self):
+        return iter(self._read())
 
 
 def form_errors(form) -> list[str]:

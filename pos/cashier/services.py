@@ -434,6 +434,13 @@ def live_payment(session: Session, voucher: Voucher) -> Payment | None:
     return session.scalar(select(Payment).where(Payment.voucher_id == voucher.id, Payment.reversed_at.is_(None)))
 
 
+def live_payment_cashier(session: Session, voucher: Voucher) -> str:
+    """The name of the cashier who took the voucher's payment ("" if none): one column, where the
+    payment with its tenders, counts and notes is six statements."""
+    return session.scalar(select(Staff.full_name).join(Payment, Payment.cashier_id == Staff.id)
+                          .where(Payment.voucher_id == voucher.id, Payment.reversed_at.is_(None))) or ""
+
+
 # ------------------------------------------------------------------ cheques
 def pending_cheques(session: Session) -> list[Tender]:
     """Cheques taken and not yet marked cleared or bounced (no clearance record)."""

@@ -13,14 +13,16 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, column, func, literal_column, or_, select, table
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record
 from ..errors import DomainError, get_or_404
 from ..money import format_money, parse_money, plain_number
 from ..text import parse_decimal, plain
 from . import search_index
-from .models import Brand, Category, Product, ProductRelation
+from .models import Brand, Category, Product, ProductPicture, ProductRelation
 
 MAX_QUERY = 60
 BARCODE_RE = re.compile(r"^[0-9A-Za-z-]{4,40}$")
@@ -146,6 +148,19 @@ def accessories(session: Session, product_ids, *, limit: int = 6) -> list[Produc
         .distinct().limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def load_pictures(session: Session, products) -> None:
+    """The pictures of these products (not yet read) in one statement, as if each had read its own."""
+    waiting = {p.id: p for p in products if "pictures" in sa_inspect(p).unloaded}
+    if not waiting:
+        return
+    found: dict[int, list[ProductPicture]] = {pid: [] for pid in waiting}
+    for picture in session.scalars(select(ProductPicture).where(ProductPicture.product_id.in_(list(waiting)))
+                                   .order_by(ProductPicture.product_id, ProductPicture.position)):
+        found[picture.product_id].append(picture)
+    for pid, pictures in found.items():
+        set_committed_value(waiting[pid], "pictures", pictures)
 
 
 def linked_alternatives(session: Session, product: Product, *, limit: int = 6) -> list[Product]:

@@ -151,7 +151,7 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
             v.customer = customer
     sale_day = max(v.business_day for v in vouchers if v.business_day)
     vat = vat_enabled(session)
-    payment = cashier_services.live_payment(session, vouchers[0])
+    cashier_name = cashier_services.live_payment_cashier(session, vouchers[0])
     series = series_for(session, today)
     seq = shop.next_number(session, f"invoice:{series}")
     invoice = Invoice(
@@ -160,7 +160,7 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
         # 补开: issued on a later business day than the sale
         remark="补开" if today > sale_day else "", vat=vat, total=Decimal("0.00"),
         preparer=preparer,
-        cashier_name=payment.cashier.full_name if payment else "", replaces=replaces,
+        cashier_name=cashier_name, replaces=replaces,
     )
     position = 0
     total = tax_total = Decimal("0.00")

@@ -677,6 +677,11 @@ class Suggestions:
     def __bool__(self) -> bool:
         return bool(self.accessories or self.alternatives or self.history)
 
+    def with_pictures(self, session: Session) -> Suggestions:
+        """Every card's pictures read in one statement (each product read its own when its card was drawn)."""
+        catalog.load_pictures(session, [*self.accessories, *self.alternatives, *self.history])
+        return self
+
 
 def customer_history(session: Session, customer: Customer | None, *, exclude=(), limit: int = 6) -> list[Product]:
     """What this customer bought or looked at before, latest first."""
@@ -709,7 +714,7 @@ def suggestions_for_product(session: Session, product: Product, customer: Custom
         accessories=catalog.accessories(session, [product.id]),
         alternatives=alternatives,
         history=customer_history(session, customer, exclude={product.id}),
-    )
+    ).with_pictures(session)
 
 
 def suggestions_for_voucher(session: Session, voucher: Voucher) -> Suggestions:
@@ -725,4 +730,4 @@ def suggestions_for_voucher(session: Session, voucher: Voucher) -> Suggestions:
         accessories=catalog.accessories(session, ids),
         alternatives=alternatives[:6],
         history=customer_history(session, voucher.customer, exclude=set(ids)),
-    )
+    ).with_pictures(session)

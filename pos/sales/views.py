@@ -20,7 +20,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import go, pdf_response, refuse_with, transaction
+from ..web import ReadWhenShown, go, pdf_response, refuse_with, transaction
 from . import services
 from .models import PaymentState, Voucher, VoucherLine, VoucherStatus
 
@@ -82,8 +82,9 @@ def shown_voucher() -> Voucher:
             or Voucher(clerk=me(), status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0")))
 
 
-def managers() -> list[Staff]:
-    return staff_services.managers(db.session)
+def managers() -> ReadWhenShown:
+    """The managers who may approve a price on the spot, read only if the approval box is shown."""
+    return ReadWhenShown(lambda: staff_services.managers(db.session))
 
 
 def counter_voucher() -> Voucher | None:

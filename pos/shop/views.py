@@ -30,7 +30,7 @@ def day_state():
 
     # a label's colon in the reader's language: full-width in Chinese (顾客：), ": " in English
     colon = "：" if getattr(get_locale(), "language", "zh") == "zh" else ": "
-    return {"frozen_today": lambda: services.frozen_today(db.session), "colon": colon}
+    return {"frozen_today": lambda: services.frozen_today(db.session, hold=False), "colon": colon}
 
 
 def _limits():
