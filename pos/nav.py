@@ -52,16 +52,25 @@ def all_items() -> list[NavItem]:
     return sorted(_ITEMS, key=lambda i: (i.order, i.endpoint))
 
 
-def header_items(roles, may) -> list[NavItem]:
+def header_items(roles, may) -> tuple[NavItem, ...]:
     """The header's screens for a person holding ``roles``: each endpoint once, those ``may`` allows,
-    in order. The header shows the first :data:`HEADER_SLOTS`; the rest are tiles on their home."""
-    seen: set[str] = set()
-    out: list[NavItem] = []
-    for item in all_items():
-        if item.in_header and item.role in roles and item.endpoint not in seen and may(item.endpoint):
-            seen.add(item.endpoint)
-            out.append(item)
-    return out
+    in order. The header shows the first :data:`HEADER_SLOTS`; the rest are tiles on their home.
+    ``may`` answers from the roles alone (the endpoints' declared roles are fixed once the app is
+    made): worked out once per set of roles, not at every page (every item, every request)."""
+    key = (frozenset(roles), may, len(_ITEMS))
+    found = _HEADERS.get(key)
+    if found is None:
+        seen: set[str] = set()
+        out: list[NavItem] = []
+        for item in all_items():
+            if item.in_header and item.role in roles and item.endpoint not in seen and may(item.endpoint):
+                seen.add(item.endpoint)
+                out.append(item)
+        found = _HEADERS[key] = tuple(out)
+    return found
+
+
+_HEADERS: dict = {}
 
 
 #: how many screens the header holds and still keeps one row on a 1024×768 tablet
