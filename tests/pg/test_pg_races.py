@@ -505,3 +505,63 @@ def test_one_staff_number_or_one_new_phone_registered_at_once(pg_app):
         assert kinds(outcomes[:2]) == ["ok", "refused"], outcomes
         assert [o[1] for o in outcomes[:2] if o[0] == "refused"] == [422], outcomes
         assert [o[0] for o in outcomes[2:]] == ["ok", "ok"] and outcomes[2][1] == outcomes[3][1], outcomes
+
+
+# ------------------------------------------------------------------ line changes racing each other and the write-up
+def _on_voucher(voucher_id, change):
+    """A call for :func:`race`: ``change(session, voucher, clerk)`` on the voucher read in its own session."""
+    def call(s):
+        return change(s, s.get(Voucher, voucher_id), by_no(s, "C001"))
+    return call
+
+
+def test_line_changes_and_the_write_up_at_once_keep_the_voucher_whole(pg_app):
+    """A double tap on the stepper, ✕ on another line, "+" twice and 开单, all at once on one voucher
+    (two tablets of one clerk): the total moves by differences under the voucher's row lock, so it
+    must stay the sum of its lines, the positions 1…n without a gap, and a voucher written up must be
+    frozen as it is (its checksum holds: no change landed after its number)."""
+    session = db.session
+    clerk = by_no(session, "C001")
+    a, b, c, d = session.scalars(select(Product).where(Product.whole_units_only.is_(True), Product.active.is_(True))
+                                 .order_by(Product.id).limit(4))
+    written = 0
+    for round_ in range(ROUNDS):
+        v = Voucher(clerk=clerk, status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0"))
+        session.add(v)
+        session.flush()
+        line_a = sales.add_line(session, v, a.id, "1", actor=clerk)
+        line_b = sales.add_line(session, v, b.id, "2", actor=clerk)
+        sales.add_line(session, v, c.id, "1", actor=clerk)
+        session.commit()
+        vid, a_id, b_id = v.id, line_a.id, line_b.id
+
+        calls = [
+            _on_voucher(vid, lambda s, v, me, line=a_id: sales.update_line(s, v, line, "3", str(a.list_price),
+                                                                         actor=me)),
+            _on_voucher(vid, lambda s, v, me, line=a_id: sales.update_line(s, v, line, "5", str(a.list_price),
+                                                                         actor=me)),
+            _on_voucher(vid, lambda s, v, me, line=b_id: sales.remove_line(s, v, line, actor=me)),
+            _on_voucher(vid, lambda s, v, me: sales.add_line(s, v, d.id, "1", actor=me)),
+            _on_voucher(vid, lambda s, v, me: sales.add_line(s, v, a.id, "1", actor=me)),
+        ]
+        if round_ % 2:
+            calls.append(_on_voucher(vid, lambda s, v, me: sales.write_up(s, v, actor=me)))
+        outcomes = race(pg_app, calls, connect_first=True)
+        assert not [o for o in outcomes if o[0] == "error"], outcomes
+        session.expire_all()
+        v = session.get(Voucher, vid)
+        assert sales.verify(v) == [], (round_, outcomes, sales.verify(v))
+        assert [line.position for line in v.lines] == list(range(1, len(v.lines) + 1)), outcomes
+        removed = outcomes[2][0] == "ok"
+        assert (b_id in {line.id for line in v.lines}) is not removed, outcomes
+        if v.status == VoucherStatus.WRITTEN_UP:
+            written += 1
+            assert v.checksum == sales.compute_checksum(v)
+            # what came after the write-up was refused, naming the voucher
+            assert all(o[0] == "ok" or (o[0] == "refused" and v.no in o[2]) for o in outcomes), outcomes
+        else:
+            assert kinds(outcomes) == ["ok"] * len(calls), outcomes
+            # the stepper sets a quantity (3 or 5), "+" adds one: in whichever order they came
+            assert sum(line.quantity for line in v.lines if line.product_id == a.id) in (3, 4, 5, 6), outcomes
+            assert {line.product_id for line in v.lines} == {a.id, c.id, d.id}, outcomes
+    assert written == ROUNDS // 2
