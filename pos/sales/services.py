@@ -18,6 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session, lazyload
 
+from .. import tx
 from ..audit.services import record
 from ..catalog import services as catalog
 from ..catalog.models import Product, ProductRelation
@@ -67,6 +68,8 @@ def lock(session: Session, voucher: Voucher) -> Voucher:
         session.flush()
         return voucher
     session.flush()  # what this transaction changed is kept; the rest is read again
+    if voucher.id in _held(session):  # read under its lock by this transaction already (find_draft), or made by it
+        return voucher
     try:  # its own columns now; its lines and customer when next used (not read and thrown away here)
         session.refresh(voucher, _VOUCHER_COLUMNS, with_for_update={"of": Voucher})
     except InvalidRequestError:  # a draft thrown away on another tablet
@@ -76,6 +79,14 @@ def lock(session: Session, voucher: Voucher) -> Voucher:
 
 
 _VOUCHER_COLUMNS = [attr.key for attr in sa_inspect(Voucher).column_attrs]
+
+
+def _held(session: Session) -> dict:
+    """The vouchers this transaction holds without asking again: read under their row lock at the start
+    of a change (:func:`find_draft` with ``lock=True``: one statement where reading and then locking
+    were two), or made by it (no one else can see them). Only the request's own reads put them here —
+    never a savepoint that could be rolled back and let the lock go."""
+    return tx.memo(session, "pos_vouchers_held")
 
 
 def normalise_no(text: str) -> str:
@@ -116,14 +127,21 @@ def drafts_of(session: Session, clerk: Staff) -> list[Voucher]:
 
 
 def find_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None,
-               lines: bool = True) -> Voucher | None:
+               lines: bool = True, lock: bool = False) -> Voucher | None:
     """The clerk's open voucher, read only: the one asked for if it is still their draft,
     else their latest counter draft, else None. ``lines=False``: its lines are read only if used
-    (adding a product reads just the lines it needs)."""
+    (adding a product reads just the lines it needs). ``lock=True`` (a change follows): the one asked
+    for is read under its row lock; the rules still check it after :func:`lock`."""
     options = [] if lines else [lazyload(Voucher.lines)]
     if voucher_id:
-        voucher = session.get(Voucher, voucher_id, options=options)
+        if lock:  # a change: read it under its row lock at once (lock() then reads it no more)
+            voucher = session.get(Voucher, voucher_id, options=options, with_for_update={"of": Voucher},
+                                  populate_existing=True)
+        else:
+            voucher = session.get(Voucher, voucher_id, options=options)
         if voucher is not None and voucher.clerk_id == clerk.id and voucher.status == VoucherStatus.DRAFT:
+            if lock:
+                _held(session)[voucher.id] = True
             return voucher
     return session.scalar(
         select(Voucher).options(*options)
@@ -132,13 +150,15 @@ def find_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None,
     )
 
 
-def open_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None, lines: bool = True) -> Voucher:
+def open_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None, lines: bool = True,
+               lock: bool = False) -> Voucher:
     """The clerk's open voucher on the tablet (:func:`find_draft`), else a new one."""
-    voucher = find_draft(session, clerk, voucher_id=voucher_id, lines=lines)
+    voucher = find_draft(session, clerk, voucher_id=voucher_id, lines=lines, lock=lock)
     if voucher is None:
         voucher = Voucher(clerk=clerk, status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0"))
         session.add(voucher)
         session.flush()
+        _held(session)[voucher.id] = "new"
     return voucher
 
 
@@ -256,6 +276,8 @@ def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", 
     session.add(line)
     voucher.total = ((voucher.total or Decimal("0")) + line.amount).quantize(FEN)
     session.flush()
+    if _held(session).get(voucher.id) == "new":
+        _held(session)[voucher.id] = True  # held still, but no longer without lines (line_ids)
     return line
 
 
@@ -331,7 +353,7 @@ def has_lines(session: Session, voucher: Voucher) -> bool:
 
 def line_ids(session: Session, voucher: Voucher) -> tuple[int, set[int], set[int]]:
     """How many lines the voucher has, their ids and their products' ids (two columns, not the lines)."""
-    if voucher.id is None:
+    if voucher.id is None or _held(session).get(voucher.id) == "new":  # made by this request: no lines yet
         return 0, set(), set()
     rows = session.execute(select(VoucherLine.id, VoucherLine.product_id)
                            .where(VoucherLine.voucher_id == voucher.id)).all()

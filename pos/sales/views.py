@@ -68,9 +68,10 @@ def me() -> Staff:
 
 
 def current_voucher(*, lines: bool = True) -> Voucher:
-    """The clerk's open voucher, to change (a POST): made on the first change. ``lines=False``: its
-    lines are not read unless used (adding a product)."""
-    voucher = services.open_draft(db.session, me(), voucher_id=session.get(SESSION_KEY), lines=lines)
+    """The clerk's open voucher, to change (a POST): made on the first change, else read under its row
+    lock (the change's rule checks it again). ``lines=False``: its lines are not read unless used
+    (adding a product)."""
+    voucher = services.open_draft(db.session, me(), voucher_id=session.get(SESSION_KEY), lines=lines, lock=True)
     session[SESSION_KEY] = voucher.id
     return voucher
 

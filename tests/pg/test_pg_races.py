@@ -565,3 +565,43 @@ def test_line_changes_and_the_write_up_at_once_keep_the_voucher_whole(pg_app):
             assert sum(line.quantity for line in v.lines if line.product_id == a.id) in (3, 4, 5, 6), outcomes
             assert {line.product_id for line in v.lines} == {a.id, c.id, d.id}, outcomes
     assert written == ROUNDS // 2
+
+
+def test_line_taps_at_once_through_the_app(pg_app):
+    """The request path of "+" and the stepper (the voucher read under its row lock as the change
+    starts): taps from two tablets of one clerk at once, on the voucher their sessions hold open."""
+    session = db.session
+    clerk = by_no(session, "C001")
+    a, b = session.scalars(select(Product).where(Product.whole_units_only.is_(True), Product.active.is_(True))
+                           .order_by(Product.id).limit(2))
+    for _round in range(ROUNDS):
+        v = Voucher(clerk=clerk, status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0"))
+        session.add(v)
+        session.flush()
+        line = sales.add_line(session, v, a.id, "1", actor=clerk)
+        session.commit()
+        clients = []
+        for _ in range(4):
+            c = pg_app.test_client()
+            with c.session_transaction() as sess:
+                sess["_user_id"] = clerk.get_id()
+                sess["_fresh"] = True
+                sess["voucher_id"] = v.id
+            clients.append(c)
+        posts = [("/counter/lines", {"product_id": a.id, "quantity": "1"}),
+                 ("/counter/lines", {"product_id": b.id, "quantity": "2"}),
+                 ("/counter/lines", {"product_id": b.id, "quantity": "1"}),
+                 (f"/counter/lines/{line.id}", {"quantity": "4", "unit_price": str(a.list_price)})]
+
+        def tap(s, c, url, form):
+            return c.post(url, data=form, headers={"HX-Request": "true"}).status_code
+
+        outcomes = race(pg_app, [lambda s, c=c, p=p: tap(s, c, *p) for c, p in zip(clients, posts, strict=True)])
+        assert [o[:2] for o in outcomes] == [("ok", 200)] * 4, outcomes
+        session.expire_all()
+        v = session.get(Voucher, v.id)
+        assert sales.verify(v) == [], sales.verify(v)
+        assert [x.position for x in v.lines] == list(range(1, len(v.lines) + 1))
+        by_product = {p: sum(x.quantity for x in v.lines if x.product_id == p) for p in (a.id, b.id)}
+        assert by_product[b.id] == 3  # both "+" of b counted, on one line
+        assert by_product[a.id] in (4, 5), by_product  # the stepper's 4 before or after the "+"
