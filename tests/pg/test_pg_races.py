@@ -201,6 +201,17 @@ def test_a_double_tap_on_write_up_numbers_once_and_without_gaps(pg_app):
     assert len(numbers) == ROUNDS
 
 
+def _tablet(app, clerk, *, voucher_id=None):
+    """A test client logged in as ``clerk`` (with ``voucher_id`` as the open voucher of its session)."""
+    c = app.test_client()
+    with c.session_transaction() as sess:
+        sess["_user_id"] = clerk.get_id()
+        sess["_fresh"] = True
+        if voucher_id is not None:
+            sess["voucher_id"] = voucher_id
+    return c
+
+
 def test_a_double_tap_on_write_up_through_the_app(pg_app):
     """The request path: two posts of the same session's write-up at once, as a double tap sends them."""
     session = db.session
@@ -208,13 +219,7 @@ def test_a_double_tap_on_write_up_through_the_app(pg_app):
     returned = []
     for _round in range(ROUNDS):
         _draft(session)
-        clients = []
-        for _ in range(2):
-            c = pg_app.test_client()
-            with c.session_transaction() as sess:
-                sess["_user_id"] = clerk.get_id()
-                sess["_fresh"] = True
-            clients.append(c)
+        clients = [_tablet(pg_app, clerk) for _ in range(2)]
 
         def tap(s, c):
             r = c.post("/counter/write-up")
@@ -580,14 +585,7 @@ def test_line_taps_at_once_through_the_app(pg_app):
         session.flush()
         line = sales.add_line(session, v, a.id, "1", actor=clerk)
         session.commit()
-        clients = []
-        for _ in range(4):
-            c = pg_app.test_client()
-            with c.session_transaction() as sess:
-                sess["_user_id"] = clerk.get_id()
-                sess["_fresh"] = True
-                sess["voucher_id"] = v.id
-            clients.append(c)
+        clients = [_tablet(pg_app, clerk, voucher_id=v.id) for _ in range(4)]
         posts = [("/counter/lines", {"product_id": a.id, "quantity": "1"}),
                  ("/counter/lines", {"product_id": b.id, "quantity": "2"}),
                  ("/counter/lines", {"product_id": b.id, "quantity": "1"}),
