@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, func, select
 
 from pos.extensions import db
 
@@ -15,6 +18,23 @@ def text(resp) -> str:
 def count(session, model) -> int:
     """How many rows of ``model`` there are (for "nothing was saved")."""
     return session.scalar(select(func.count()).select_from(model))
+
+
+@contextmanager
+def statements(engine=None) -> Iterator[list[tuple[str, object]]]:
+    """The SQL sent to ``engine`` (the app's by default) while the block runs: (statement, parameters)
+    in order, as the database driver got them."""
+    sent: list[tuple[str, object]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    engine = engine if engine is not None else db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def row_counts(session) -> dict[str, int]:

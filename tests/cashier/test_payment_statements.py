@@ -4,11 +4,11 @@ preview had to be made), and sends no more statements than it did when this was 
 that fails when a change makes the payment creep up again."""
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from pos.extensions import db
 from pos.printers.models import Printer, PrintJob
 from tests.conftest import CASHIER, login_as
+from tests.helpers import statements
 
 #: statements of one cash payment (POST /cashier/pay/<no>) with the printer found in one statement:
 #: 26–27 (before: 31 with no printer yet, 29 with only the preview, 27 with a default printer)
@@ -25,19 +25,11 @@ def cashier(client, session, station):
 
 def pay(client, no, key):
     """The payment's statements (what was sent to the database), and the answer."""
-    sent: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        sent.append(" ".join(statement.split()))
-
     client.get(f"/cashier/pay?no={no}")
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements() as sent:
         resp = client.post(f"/cashier/pay/{no}", data={"once_key": key, "cash_amount": "200"})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
-    return sent
+    return [" ".join(statement.split()) for statement, _ in sent]
 
 
 def printer_lookups(sent):

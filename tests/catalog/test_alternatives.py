@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 
 from pos.catalog import services
 from pos.catalog.models import Brand, Category, Product, ProductRelation
+from tests.helpers import statements
 
 
 def alternatives_by_sorting(session, product, *, limit=6):
@@ -99,20 +100,9 @@ def test_ties_at_the_cut_are_taken_by_id(session):
 
 def _range_reads(session, product):
     """The two range statements alternatives() sends for ``product``, with their parameters."""
-    from sqlalchemy import event
-
-    statements = []
-
-    def grab(conn, cursor, statement, params, context, executemany):
-        statements.append((statement, params))
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", grab)
-    try:
+    with statements(session.get_bind()) as sent:
         services.alternatives(session, product)
-    finally:
-        event.remove(engine, "before_cursor_execute", grab)
-    ranged = [(s, p) for s, p in statements if "list_price >=" in s or "list_price <" in s]
+    ranged = [(s, p) for s, p in sent if "list_price >=" in s or "list_price <" in s]
     assert len(ranged) == 2
     return ranged
 

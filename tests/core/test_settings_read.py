@@ -1,25 +1,7 @@
 """The shop's settings are read in one statement a transaction, and a new value is read back at once."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
-from pos.extensions import db
 from pos.shop import services as shop
-
-
-@contextmanager
-def statements():
-    sent: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+from tests.helpers import statements
 
 
 def test_one_statement_a_transaction(session):
@@ -32,11 +14,11 @@ def test_one_statement_a_transaction(session):
         assert shop.max_cash_tendered(session) == 1000000
         assert shop.announce_language(session) == "zh_CN"
         assert shop.get_setting(session, "day.boundary") == "04:00"
-    assert len([s for s in sent if "setting" in s]) == 1, sent
+    assert len([s for s, _ in sent if "setting" in s]) == 1, sent
     session.commit()
     with statements() as sent:  # a new transaction reads them again: another process may have changed one
         assert shop.get_setting(session, "discount_limit.clerk") == "12"
-    assert len([s for s in sent if "setting" in s]) == 1, sent
+    assert len([s for s, _ in sent if "setting" in s]) == 1, sent
 
 
 def test_a_new_value_is_read_back(session):

@@ -213,31 +213,24 @@ def test_a_transaction_asks_once_whether_today_is_signed_off_and_learns_of_its_o
     """A page asks two or three times whether today is frozen: one SELECT a transaction. The sign-off
     written in that same transaction is seen at once (the memo is forgotten), and a new transaction
     asks the database again."""
-    from sqlalchemy import event
-
     from pos.shop import services as shop
+    from tests.helpers import statements
 
     manager, shift = staff_by_no("M001"), day_of_sales["shift"]
     cashier.close_shift(session, shift, {10000: 2, 1000: 5}, actor=staff_by_no("S001"), note="x")
     signoff.review_shift(session, shift, "ok", manager=manager)
     session.commit()
-    asked = []
-    engine = session.get_bind()
 
-    def count(conn, cursor, statement, *_):
-        if "day_sign_off" in statement:
-            asked.append(statement)
+    def asked():
+        return [s for s, _ in sent if "day_sign_off" in s]
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(session.get_bind()) as sent:
         today = business_today(session)
         assert shop.frozen_today(session) is None and shop.frozen_today(session) is None
         assert not shop.day_signed_off(session, today)
-        assert len(asked) == 1
+        assert len(asked()) == 1
         signoff.sign_off(session, today, manager=manager)
         assert shop.day_signed_off(session, today) and shop.frozen_today(session) is not None
         session.commit()
-        asked.clear()
-        assert shop.frozen_today(session) is not None and len(asked) == 1
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        sent.clear()
+        assert shop.frozen_today(session) is not None and len(asked()) == 1
