@@ -47,12 +47,6 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
-def _lazy_description_cursor():
-    from .pgcursor import LazyDescriptionCursor
-
-    return LazyDescriptionCursor
-
-
 def load_settings(instance_path: Path, overrides: dict | None = None) -> dict:
     """All settings as a dict for ``app.config``; ``overrides`` (tests) win."""
     overrides = dict(overrides or {})
@@ -85,8 +79,10 @@ def load_settings(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from .pgcursor import LazyDescriptionCursor  # psycopg: only where PostgreSQL is used
+
         # cursor.description made only when read (pos/pgcursor.py: 5–8 % of the app's CPU)
-        settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"cursor_factory": _lazy_description_cursor()}
+        settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"cursor_factory": LazyDescriptionCursor}
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(instance_path)

@@ -261,18 +261,19 @@ def frozen_today(session: Session, *, hold: bool = True) -> FrozenDay | None:
     """Today's business day if the manager has signed it off, else None. ``hold=False``: only to show
     it (a page's banner) — the day is not held (:func:`hold_day`); work into it checks again, holding it."""
     today = business_today(session)
-    if tx.memo(session, "pos_days_signed_off").get(today, 0) is None:
+    held = tx.memo(session, "pos_days_signed_off")
+    if held.get(today, 0) is None:
         return None  # this transaction already found it open (and holds it: see hold_day)
-    if not hold:
-        seen = tx.memo(session, "pos_days_seen")
-        if today not in seen:
-            row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
-            seen[today] = FrozenDay(session, row) if row is not None else None
+    seen = tx.memo(session, "pos_days_seen")
+    if hold:
+        hold_day(session, today)
+    elif today in seen:
         return seen[today]
-    hold_day(session, today)
     row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
-    tx.memo(session, "pos_days_signed_off")[today] = row.id if row is not None else None
-    return FrozenDay(session, row) if row is not None else None
+    if hold:
+        held[today] = row.id if row is not None else None
+    seen[today] = FrozenDay(session, row) if row is not None else None
+    return seen[today]
 
 
 def check_day_open(session: Session) -> None:
