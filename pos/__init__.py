@@ -140,6 +140,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     _import_models()
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from sqlalchemy import event
+
+        from .pgcursor import tune_connection
+
+        with app.app_context():
+            event.listen(db.engine, "connect", tune_connection)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["POS_TIMEZONE"])
@@ -156,6 +163,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(enforce)
     csrf.init_app(app)
 
+    app.teardown_request(_end_read)
     app.after_request(_security_headers)
     _register_blueprints(app)
     _register_errors(app)
@@ -195,6 +203,22 @@ def _start_request():
 
         precheck_secrets(request)
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    elif (request.method in ("GET", "HEAD") and request.endpoint not in (None, "static")
+            and db.engine.dialect.name == "postgresql" and not db.session().in_transaction()):
+        # PostgreSQL: a GET's transaction is BEGIN READ ONLY (the server refuses a write; GETs never
+        # write: tests/core/test_get_writes_nothing.py) and ends with COMMIT (_end_read), not the
+        # pool's ROLLBACK: psycopg forgets the statements it prepared on the server at every ROLLBACK,
+        # and a statement is prepared (parsed and planned once) only after its fifth run.
+        db.session.connection(execution_options={"postgresql_readonly": True})
+        g.pos_read_only = True
+
+
+def _end_read(exc):
+    """The end of a GET's read-only transaction on PostgreSQL (see ``_start_request``): COMMIT."""
+    if exc is None and g.pop("pos_read_only", False):
+        session = db.session()
+        if session.in_transaction():
+            session.commit()
 
 
 #: only the app's own scripts, styles, images and fonts; no inline script or style, no eval, no framing.

@@ -8,7 +8,8 @@ on PostgreSQL (bench/README.md). This cursor answers with a sequence of the righ
 makes psycopg's own ``Column`` objects the first time an item is read, from the result as it was
 when the statement ran (a later statement on the same cursor does not change it).
 
-Used through ``connect_args={"cursor_factory": LazyDescriptionCursor}`` (pos/config.py).
+Used through ``connect_args={"cursor_factory": LazyDescriptionCursor}`` (pos/config.py). The same
+cursor keeps a statement marked ``PLAN_EACH_TIME`` from being prepared.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 
 import psycopg
 from psycopg import pq
+
+from .sqlhints import PLAN_EACH_TIME
 
 _WITH_ROWS = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
 
@@ -56,7 +59,21 @@ class LazyDescription(Sequence):
         return repr(self._made())
 
 
+#: statements kept prepared on a connection (psycopg's default 100; a sale alone runs ≈ 90 kinds)
+PREPARED_MAX = 200
+
+
+def tune_connection(dbapi_connection, _record) -> None:
+    """A new connection to PostgreSQL (the engine's ``connect`` event)."""
+    dbapi_connection.prepared_max = PREPARED_MAX
+
+
 class LazyDescriptionCursor(psycopg.Cursor):
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        if prepare is None and isinstance(query, str) and PLAN_EACH_TIME in query:
+            prepare = False
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
     @property
     def description(self):
         res = self.pgresult

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..audit.services import record
 from ..errors import DomainError, get_or_404
 from ..money import format_money, parse_money, plain_number
+from ..sqlhints import PLAN_EACH_TIME
 from ..text import parse_decimal, plain
 from . import search_index
 from .models import Brand, Category, Product, ProductPicture, ProductRelation
@@ -100,6 +101,7 @@ def search_products(
         if bigrams:  # narrowed by the GIN index over the bigrams; LIKE then decides
             conditions.append(literal_column(search_index.PG_TSVECTOR).op("@@")(
                 func.plainto_tsquery("simple", " ".join(bigrams))))
+            stmt = stmt.prefix_with(PLAN_EACH_TIME)  # the words decide between the index and the id order
     if not include_inactive:
         conditions.append(Product.active.is_(True))
     if category_id:

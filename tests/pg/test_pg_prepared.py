@@ -1,0 +1,56 @@
+"""PostgreSQL keeps the app's statements prepared (parsed and planned once a connection), except those
+whose plan depends on their values; a GET's transaction is read-only and ends with COMMIT, because
+psycopg forgets every prepared statement at a ROLLBACK (pos/__init__.py ``_start_request``,
+pos/pgcursor.py, pos/sqlhints.py)."""
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from pos import _start_request
+from pos.catalog import services as catalog
+from pos.extensions import db
+from pos.pgcursor import PREPARED_MAX
+from pos.staff.models import Staff
+from tests.conftest import login_as
+
+pytestmark = pytest.mark.pg
+
+
+def _prepared(like: str) -> int:
+    return db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :s"),
+                             {"s": like})
+
+
+def test_gets_keep_the_statements_prepared_and_writes_go_on(pg_app):
+    client = pg_app.test_client()
+    login_as(client, "C001")
+    db.session.commit()
+    for _ in range(7):  # prepared after its fifth run on the connection
+        assert client.get("/counter").status_code == 200
+        assert not db.session().in_transaction()  # the GET's transaction was ended (by COMMIT)
+    assert _prepared("SELECT staff.id%") >= 1  # the person behind the cookie, read by every request
+    conn = db.session.connection().connection.dbapi_connection
+    assert conn.prepared_max == PREPARED_MAX
+    assert conn.read_only is False  # the read-only GETs left the connection as it was: it writes
+    db.session.execute(text("UPDATE staff SET full_name = full_name || '' WHERE staff_no = 'C001'"))
+    db.session.commit()
+
+
+def test_a_get_may_not_write(pg_app):
+    db.session.commit()
+    with pg_app.test_request_context("/counter", method="GET"):
+        _start_request()
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            db.session.execute(text("UPDATE staff SET full_name = full_name || '' WHERE staff_no = 'C001'"))
+        db.session.rollback()
+
+
+def test_the_catalog_search_is_planned_for_its_words_each_time(pg_app):
+    session = db.session
+    for _ in range(8):
+        found = catalog.search_products(session, "海尔 冰箱").products
+        assert found and all("海尔" in p.name and "冰箱" in p.name for p in found)
+        session.scalars(select(Staff).where(Staff.staff_no == "C001")).one()
+    assert _prepared("%plainto_tsquery%") == 0  # the search, never prepared
+    assert _prepared("SELECT staff.id%staff.staff_no = $1%") == 1
