@@ -115,3 +115,28 @@ def test_the_server_compiles_every_template_before_forking_its_workers(tmp_path)
     cached = {key[1] for key in app.jinja_env.cache.keys()}
     assert set(names) <= cached
     assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 0
+
+
+def test_what_lives_as_long_as_the_process_is_kept_from_the_garbage_collector(tmp_path, monkeypatch):
+    """Before the fork and after a worker's first requests, the heap is frozen (``gc.freeze``): the
+    collector no longer walks the modules, templates and compiled statements at every full collection."""
+    import gc
+    import itertools
+
+    from pos import cli
+
+    app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"})
+    try:
+        gc.unfreeze()
+        cli.warm_before_fork(app)
+        assert gc.get_freeze_count() > 50_000
+        gc.unfreeze()
+        monkeypatch.setattr(cli, "_served", itertools.count(1))
+        for _ in range(cli.WARM_REQUESTS - 1):
+            cli._freeze_when_warm(None, None, {}, None)
+        assert gc.get_freeze_count() == 0
+        cli._freeze_when_warm(None, None, {}, None)  # the worker's 300th request
+        assert gc.get_freeze_count() > 50_000
+        cli._freeze_when_warm(None, None, {}, None)
+    finally:
+        gc.unfreeze()
