@@ -112,6 +112,10 @@ def test_agreement_deposit_contract_down_payment_filing(page, live_server, tmp_p
     assert unit_status(server) == "contracted"
     assert no_sideways_scroll(page)
     page.screenshot(path=str(tmp_path / "contract.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # the agent's phone: the wide tables scroll in their box
+    assert no_sideways_scroll(page)
+    page.screenshot(path=str(tmp_path / "contract_phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1024, "height": 768})
     contract_url = page.url
     board_shows(page, server, "contracted", "第 1 天")
     page.screenshot(path=str(tmp_path / "board_panel.png"), full_page=True)
