@@ -218,7 +218,12 @@ def _end_read(exc):
     if exc is None and g.pop("pos_read_only", False):
         session = db.session()
         if session.in_transaction():
-            session.commit()
+            from sqlalchemy.exc import SQLAlchemyError
+
+            try:
+                session.commit()
+            except SQLAlchemyError:  # a read that failed and was answered (the database went away): nothing to keep
+                session.rollback()
 
 
 #: only the app's own scripts, styles, images and fonts; no inline script or style, no eval, no framing.

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from pos import _start_request
+from pos import _end_read, _start_request
 from pos.catalog import services as catalog
 from pos.extensions import db
 from pos.pgcursor import PREPARED_MAX
@@ -44,6 +44,20 @@ def test_a_get_may_not_write(pg_app):
         with pytest.raises(DBAPIError, match="read-only transaction"):
             db.session.execute(text("UPDATE staff SET full_name = full_name || '' WHERE staff_no = 'C001'"))
         db.session.rollback()
+
+
+@pytest.mark.parametrize("failure", ["SELECT 1 / 0", "SELECT pg_terminate_backend(pg_backend_pid())"])
+def test_a_get_whose_read_failed_ends_without_an_error_of_its_own(pg_app, failure):
+    """A statement of a GET failed (a wrong read; the connection cut by a database restart) and the page
+    said so: the end of the request raises nothing of its own, and the next request starts clean."""
+    db.session.commit()
+    with pg_app.test_request_context("/counter", method="GET"):
+        _start_request()
+        with pytest.raises(DBAPIError):
+            db.session.execute(text(failure))
+        _end_read(None)
+        assert not db.session().in_transaction()
+    assert db.session.scalar(text("SELECT 1")) == 1
 
 
 def test_the_catalog_search_is_planned_for_its_words_each_time(pg_app):
