@@ -92,7 +92,7 @@ class TicketEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("aftersales_ticket.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # opened | state | assigned | photo | slip | refund
+    kind: Mapped[str] = mapped_column(String(20))  # opened | state | assigned | photo | slip | visit | refund
     from_state: Mapped[str] = mapped_column(String(20), default="")
     to_state: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(Text, default="")

@@ -90,6 +90,7 @@ KIND_LABELS.update({
     "aftersales.ticket_assigned": _l("After-sales ticket assigned"),
     "aftersales.ticket_photo": _l("After-sales ticket photo added"),
     "aftersales.ticket_slip": _l("After-sales ticket sent to the delivery staff"),
+    "aftersales.ticket_visit": _l("After-sales visit made by the delivery staff"),
     "aftersales.ticket_refund": _l("After-sales ticket refund recorded"),
     "aftersales.deadlines": _l("After-sales deadlines changed"),
 })
@@ -581,6 +582,35 @@ def make_slip(session: Session, ticket_id, *, actor: Staff, address: str = "", p
     record(session, "aftersales.ticket_slip", actor=actor, record=ticket, summary=f"{ticket.no} → {slip.no}",
            data={"ticket": ticket.no, "slip": slip.no})
     return ticket
+
+
+def _visit_made(session: Session, slip, *, actor: Staff) -> None:
+    """The delivery staff marked a ticket's repair or installation slip done (pos.delivery.services
+    ``AFTER_VISIT``): the ticket's history says so, with who signed for it, and a ticket in progress
+    now waits for the customer to say whether it is fixed — its person in charge then resolves it (the
+    resolution is theirs to write). Under the ticket's row lock; a closed ticket only gets the line."""
+    ticket = session.scalar(select(Ticket).where(Ticket.dispatch_slip_id == slip.id).with_for_update())
+    if ticket is None:
+        return
+    before = ticket.state
+    if ticket.state == IN_PROGRESS:
+        ticket.state = WAITING
+    ticket.events.append(TicketEvent(kind="visit", from_state=before, to_state=ticket.state,
+                                     note=f"{slip.no} · {slip.received_by}", by_id=actor.id, at=utcnow()))
+    session.flush()
+    record(session, "aftersales.ticket_visit", actor=actor, record=ticket,
+           summary=f"{ticket.no}: {slip.no} done, signed by {slip.received_by}",
+           data={"ticket": ticket.no, "slip": slip.no, "from": before, "to": ticket.state})
+
+
+def _listen_to_visits() -> None:
+    from ..delivery import services as delivery
+
+    if _visit_made not in delivery.AFTER_VISIT:
+        delivery.AFTER_VISIT.append(_visit_made)
+
+
+_listen_to_visits()
 
 
 # ------------------------------------------------------------------ a refund (return / exchange)

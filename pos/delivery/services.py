@@ -169,6 +169,12 @@ def mark_out(session: Session, slip: DispatchSlip, *, driver: Staff) -> None:
     _event(session, slip, "out", driver)
 
 
+#: called when a repair or installation slip is marked done (the visit was made), in the same
+#: transaction: ``fn(session, slip, actor=driver)``. After-sales (above this domain) adds its own: the
+#: ticket the slip was made for records the visit (pos.aftersales.tickets).
+AFTER_VISIT: list = []
+
+
 def mark_delivered(session: Session, slip: DispatchSlip, received_by: str, *, driver: Staff,
                    collected: bool = False) -> None:
     lock(session, slip)
@@ -196,6 +202,9 @@ def mark_delivered(session: Session, slip: DispatchSlip, received_by: str, *, dr
                    + (f", collected {format_money(slip.collect)}" if slip.collect else ""))
     if slip.kind == "delivery":  # the goods reached the customer: the return visit (after-sales)
         after_handover.notify(session, slip.voucher, how="delivered", actor=driver)
+    else:  # a repair or installation visit was made
+        for fn in AFTER_VISIT:
+            fn(session, slip, actor=driver)
 
 
 def mark_failed(session: Session, slip: DispatchSlip, reason: str, *, driver: Staff) -> None:

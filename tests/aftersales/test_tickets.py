@@ -188,6 +188,32 @@ def test_repair_becomes_a_dispatch_slip(session, english, bought, manager):
     session.rollback()
 
 
+def test_the_visit_made_moves_the_ticket_on(session, english, bought, manager, driver):
+    """The delivery staff mark the repair slip done: the ticket's history has the visit with who signed
+    for it, and the ticket waits for the customer (its person in charge resolves it after asking)."""
+    from pos.audit.models import AuditEntry
+    from pos.delivery import services as delivery
+    from pos.delivery.models import DispatchSlip
+
+    customer, line = bought
+    t = _open(session, customer, line, manager)
+    tickets.make_slip(session, t.id, actor=manager, address="上海市浦东新区世纪大道100号")
+    slip = session.get(DispatchSlip, t.dispatch_slip_id)
+    delivery.assign(session, slip, driver.id, manager=manager)
+    delivery.mark_out(session, slip, driver=driver)
+    assert t.state == "in_progress"
+    delivery.mark_delivered(session, slip, "周先生", driver=driver)
+    session.commit()
+    assert t.state == "waiting" and t.closed_at is None
+    visit = t.events[-1]
+    assert (visit.kind, visit.from_state, visit.to_state, visit.by_id) == ("visit", "in_progress", "waiting", driver.id)
+    assert visit.note == f"{slip.no} · 周先生"
+    assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.kind == "aftersales.ticket_visit")) == 1
+    tickets.change_state(session, t.id, "resolved", actor=manager, note="上门更换压缩机，顾客确认制冷正常")
+    session.commit()
+    assert t.state == "resolved"
+
+
 def test_a_complaint_goes_out_as_a_repair_visit_a_question_does_not(session, english, bought, manager):
     """A return visit's 不满意 opens a complaint ("the fridge does not cool"): it can go to the delivery
     staff as a repair visit; a question cannot go at all, and nothing is saved."""
