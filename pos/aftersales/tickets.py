@@ -589,7 +589,8 @@ def _visit_made(session: Session, slip, *, actor: Staff) -> None:
     ``AFTER_VISIT``): the ticket's history says so, with who signed for it, and a ticket in progress
     now waits for the customer to say whether it is fixed — its person in charge then resolves it (the
     resolution is theirs to write). Under the ticket's row lock; a closed ticket only gets the line."""
-    ticket = session.scalar(select(Ticket).where(Ticket.dispatch_slip_id == slip.id).with_for_update())
+    ticket = session.scalar(select(Ticket).where(Ticket.dispatch_slip_id == slip.id).with_for_update(of=Ticket)
+                            .execution_options(populate_existing=True))
     if ticket is None:
         return
     before = ticket.state
