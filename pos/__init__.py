@@ -14,6 +14,7 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import LOCALES, load_settings
 from .errors import DomainError
@@ -141,9 +142,7 @@ def create_app(config: dict | None = None) -> Flask:
     _import_models()
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        from sqlalchemy import event
-
-        from .pgcursor import tune_connection
+        from .pgcursor import tune_connection  # psycopg: only where PostgreSQL is used
 
         with app.app_context():
             event.listen(db.engine, "connect", tune_connection)
@@ -218,8 +217,6 @@ def _end_read(exc):
     if exc is None and g.pop("pos_read_only", False):
         session = db.session()
         if session.in_transaction():
-            from sqlalchemy.exc import SQLAlchemyError
-
             try:
                 session.commit()
             except SQLAlchemyError:  # a read that failed and was answered (the database went away): nothing to keep
