@@ -267,8 +267,6 @@ def _select_locale() -> str:
 
 
 def _init_login(app: Flask) -> None:
-    from .staff.models import Staff
-
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "basic"
@@ -281,10 +279,10 @@ def _init_login(app: Flask) -> None:
         staff_id, _sep, generation = str(user_id).partition(":")
         if not staff_id.isdecimal() or not (generation or "0").isdecimal():
             return None
-        from sqlalchemy.orm import joinedload
+        from .staff.services import logged_in
 
-        # the person and their roles in one statement (every request asks both)
-        staff = db.session.get(Staff, int(staff_id), options=[joinedload(Staff.role_rows)])
+        # the person and their roles: kept by this worker until a person or a role changes (pos.stamps)
+        staff = logged_in(db.session, int(staff_id))
         if staff is None or not staff.active or (staff.session_gen or 0) != int(generation or "0"):
             return None
         return staff

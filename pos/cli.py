@@ -378,6 +378,9 @@ def restore_command(backup: Path, yes: bool):
                 click.echo(f"Restored {_safe_db_url()} from {backup}.")
             else:
                 raise click.ClickException(f"restore does not support {url.get_backend_name()}")
+            from . import stamps
+
+            stamps.forget_all()  # people and settings are the backup's now: nothing kept is kept
     except ServerRunning:
         raise click.ClickException("The server or the print spooler is running: stop them first "
                                    "(pos restore stops nothing itself). Nothing was changed.") from None

@@ -107,6 +107,9 @@ def memo(session: Session, name: str) -> dict:
 
     real = session() if isinstance(session, scoped_session) else session
     transaction = real.get_transaction()
+    if transaction is None:  # nothing asked of the database yet (what it asks may be kept: pos.stamps)
+        real.connection()  # the transaction begins here, not at the next statement: the memo is its own
+        transaction = real.get_transaction()
     known = real.info.get(name)
     if known is None or known[0] is not transaction:
         known = real.info[name] = (transaction, {})

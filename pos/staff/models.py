@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import stamps
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 
@@ -103,3 +104,9 @@ class StaffRole(db.Model):
     role: Mapped[str] = mapped_column(String(20))
 
     staff: Mapped[Staff] = relationship(back_populates="role_rows")
+
+
+# a worker keeps the logged-in person between requests (pos.staff.services.logged_in): a change to a
+# person or their roles, committed by any worker, makes every worker read them again
+stamps.watch(Staff, "staff")
+stamps.watch(StaffRole, "staff")

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import tx
+from .. import stamps, tx
 from ..audit.services import record
 from ..dbtypes import utcnow
 from ..errors import DomainError, Forbidden, get_or_404
@@ -94,6 +94,34 @@ def check_roles(roles) -> list[str]:
 
 def get(session: Session, staff_id: int) -> Staff:
     return get_or_404(session, Staff, staff_id, _("No such member of staff."))
+
+
+def logged_in(session: Session, staff_id: int) -> Staff | None:
+    """The person a session cookie names, with their roles, for every request they make. This worker
+    keeps a detached copy read from the database (pos.stamps, kind "staff") and puts it into the
+    request's session without a statement; a change to any person or role, committed by any worker,
+    makes the next request read them again (deactivated, logged out everywhere, roles changed)."""
+    from sqlalchemy.orm import joinedload, make_transient_to_detached
+    from sqlalchemy.orm.util import identity_key
+
+    present = session.identity_map.get(identity_key(Staff, staff_id))
+    if present is not None:
+        return present
+    if not stamps.changed_here(session, "staff"):
+        copy = stamps.kept("staff", staff_id)
+        if copy is not None:
+            return session.merge(copy, load=False)
+    stamp = stamps.read("staff")
+    staff = session.get(Staff, staff_id, options=[joinedload(Staff.role_rows)])  # one statement
+    if staff is not None and not stamps.changed_here(session, "staff"):
+        copy = Staff(**{a.key: getattr(staff, a.key) for a in Staff.__mapper__.column_attrs})
+        copy.role_rows = [StaffRole(**{a.key: getattr(r, a.key) for a in StaffRole.__mapper__.column_attrs})
+                          for r in staff.role_rows]
+        for row in copy.role_rows:
+            make_transient_to_detached(row)
+        make_transient_to_detached(copy)
+        stamps.keep("staff", staff_id, copy, stamp)
+    return staff
 
 
 def by_number(session: Session, staff_no: str) -> Staff | None:

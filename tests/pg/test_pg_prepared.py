@@ -29,7 +29,7 @@ def test_gets_keep_the_statements_prepared_and_writes_go_on(pg_app):
     for _ in range(7):  # prepared after its fifth run on the connection
         assert client.get("/counter").status_code == 200
         assert not db.session().in_transaction()  # the GET's transaction was ended (by COMMIT)
-    assert _prepared("SELECT staff.id%") >= 1  # the person behind the cookie, read by every request
+    assert _prepared("SELECT voucher.id%") >= 1  # the clerk's open voucher, read by every counter page
     conn = db.session.connection().connection.dbapi_connection
     assert conn.prepared_max == PREPARED_MAX
     assert conn.read_only is False  # the read-only GETs left the connection as it was: it writes

@@ -1,0 +1,144 @@
+"""What a worker keeps between requests, and how every worker learns that it changed.
+
+Every request used to read the logged-in person (and their roles) and the shop's settings again: a
+statement each, ≈ 28 of a sale's ≈ 150, for rows that change a few times a month. A worker now
+keeps them (:func:`kept` / :func:`keep`) under a **stamp**: a small file in the instance folder
+(``<name>.stamp``) holding a random token. A commit that changed what is kept writes a new token
+(:func:`bump`, after the commit), and every worker of the server — they share the instance folder —
+sees at its next request that the token it kept the value under is no longer the file's, and reads
+the database again. What changes a kept kind is found by the session itself (:func:`watch`: a flush
+of such a row, or an ORM UPDATE/DELETE of its table), so no service has to remember to say so.
+
+Order makes it safe: a worker reads the stamp *before* the rows, and a writer writes the stamp
+*after* its commit; a value read before a commit is therefore always kept under a token that the
+commit replaces. A kept value is also dropped after :data:`TTL` seconds, so a change made behind the
+app's back (SQL typed by hand) or a writer that died between its commit and its stamp is seen within
+half a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+#: seconds a worker keeps a value at most, stamp or not
+TTL = 30.0
+
+_CHANGED = "pos_stamps_changed"
+_WATCHED: dict[type, tuple[str, Callable[[object], bool] | None]] = {}
+_lock = threading.Lock()
+
+
+def watch(cls: type, name: str, which: Callable[[object], bool] | None = None) -> None:
+    """A flush that adds, changes or deletes a ``cls`` row (one ``which`` accepts, if given), and an
+    ORM UPDATE or DELETE of ``cls``'s table, changes the kept kind ``name``."""
+    _WATCHED[cls] = (name, which)
+    _install()
+
+
+def changed(session: Session, name: str) -> None:
+    """This transaction changes ``name``: its commit writes a new stamp, and until then this session
+    does not use what the worker keeps (it would not see its own change)."""
+    session.info.setdefault(_CHANGED, set()).add(name)
+
+
+def changed_here(session: Session, name: str) -> bool:
+    return name in session.info.get(_CHANGED, ())
+
+
+def _path(name: str) -> Path:
+    return Path(current_app.instance_path) / f"{name}.stamp"
+
+
+def read(name: str) -> str:
+    """The stamp's token now ('' before the first change)."""
+    try:
+        return _path(name).read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def bump(name: str) -> None:
+    """A new token: every value kept under the old one is read again (written whole, then renamed)."""
+    path = _path(name)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fresh.write_text(secrets.token_hex(8))
+    os.replace(fresh, path)
+
+
+def _store() -> dict:
+    return current_app.extensions.setdefault("pos_kept", {})
+
+
+def kept(name: str, key, *, stamp: str | None = None):
+    """The value this worker keeps for (``name``, ``key``), or None when it has none, it was kept under
+    another stamp or more than :data:`TTL` seconds ago."""
+    found = _store().get((name, key))
+    if found is None:
+        return None
+    token, at, value = found
+    if time.monotonic() - at > TTL or token != (read(name) if stamp is None else stamp):
+        return None
+    return value
+
+
+def keep(name: str, key, value, stamp: str) -> None:
+    """Keep ``value``, read from the database after the stamp ``stamp`` was read (:func:`read`)."""
+    _store()[(name, key)] = (stamp, time.monotonic(), value)
+
+
+def forget_all() -> None:
+    """Every kind changed at once (a database restored under the app)."""
+    for name in {n for n, _w in _WATCHED.values()} | {n for n, _k in _store()}:
+        bump(name)
+    _store().clear()
+
+
+def _flushing(session: Session, _context, _instances) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        found = _WATCHED.get(type(obj))
+        if found is None or (found[1] is not None and not found[1](obj)):
+            continue
+        if obj in session.dirty and not session.is_modified(obj):
+            continue  # an attribute set to the value it had
+        changed(session, found[0])
+
+
+def _executing(state) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        mapper = state.bind_mapper
+        found = _WATCHED.get(mapper.class_) if mapper is not None else None
+        if found is not None:
+            changed(state.session, found[0])
+
+
+def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the stamp is written after the transaction's own commit
+    names = session.info.pop(_CHANGED, None)
+    if names and has_app_context():
+        for name in names:
+            bump(name)
+
+
+def _rolled_back(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint undone: what the rest of the transaction changed may still be committed
+    session.info.pop(_CHANGED, None)
+
+
+def _install() -> None:
+    with _lock:
+        if not event.contains(Session, "before_flush", _flushing):
+            event.listen(Session, "before_flush", _flushing)
+            event.listen(Session, "do_orm_execute", _executing)
+            event.listen(Session, "after_commit", _committed)
+            event.listen(Session, "after_rollback", _rolled_back)
