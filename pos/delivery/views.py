@@ -141,7 +141,7 @@ def slip_pdf(slip_id: int):
     s = services.get_slip(db.session, slip_id)
     services.check_may_see(s, me())
     return pdf_response("print/slip_a5.html", f"slip-{s.no}.pdf", s=s, qr=qr_svg(s.no), page_size="A5",
-                        shop_name=getattr(shop.showroom(db.session), "name", ""),
+                        shop_name=shop.shop_name(db.session),
                         serials=serials.serials_by_line(db.session, s.voucher_id, pickup_id=s.pickup_id))
 
 
@@ -154,7 +154,7 @@ def slip_print(slip_id: int):
 
     s = services.get_slip(db.session, slip_id)
     services.check_may_see(s, me())
-    document = slip_document(s, getattr(shop.showroom(db.session), "name", ""))
+    document = slip_document(s, shop.shop_name(db.session))
     printers.queue_from_screen(db.session, [(document, f"送货单 {s.no}")], kind="slip", ref=s.no, requested_by=me())
     return go(url_for("delivery.slip", slip_id=s.id))
 

@@ -35,7 +35,7 @@ def shift_invoice_helper():
 
 
 def _shop_name() -> str:
-    return getattr(shop.showroom(db.session), "name", "")
+    return shop.shop_name(db.session)
 
 
 @bp.get("/invoices")

@@ -499,7 +499,7 @@ def receipt_document(payment: EscrowPayment, shop_name: str):
 def _print_receipt(session: Session, payment: EscrowPayment, shift: Shift) -> None:
     from ..printers import services as printers
 
-    shop_name = getattr(shop.showroom(session), "name", "")
+    shop_name = shop.shop_name(session)
     printers.enqueue(session, receipt_document(payment, shop_name), kind="receipt",
                      title=f"收据 {payment.receipt_no}", ref=payment.receipt_no, station_id=shift.station_id,
                      requested_by=payment.cashier)

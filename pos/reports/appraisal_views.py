@@ -98,7 +98,7 @@ def person_pdf(month: str, staff_id: int):
     the_month, a, sheet = _person(month, staff_id)
     return pdf_response("print/appraisal_a4.html", f"appraisal-{the_month}-{sheet.staff.staff_no}.pdf", a=a,
                         month=the_month, s=sheet, marks=sheet.marks(a.rules), page_size="A4",
-                        shop_name=getattr(shop.showroom(db.session), "name", ""))
+                        shop_name=shop.shop_name(db.session))
 
 
 @bp.post("/<month>/<int:staff_id>/adjust")

@@ -86,7 +86,7 @@ def z_print(no: int):
     from .documents import z_document
 
     z = signoff.get_z(db.session, no)
-    document = z_document(signoff.day_summary(db.session, z.day), z, getattr(shop.showroom(db.session), "name", ""))
+    document = z_document(signoff.day_summary(db.session, z.day), z, shop.shop_name(db.session))
     job = printers.queue_from_screen(db.session, [(document, f"Z 报表 Z{z.no:04d}")], kind="z", ref=str(z.no),
                                      requested_by=current_user._get_current_object())
     return go(url_for("printers.preview", job_id=job.id))
@@ -97,7 +97,7 @@ def z_print(no: int):
 def z_pdf(no: int):
     z = signoff.get_z(db.session, no)
     return pdf_response("print/z_a4.html", f"z-{z.no:04d}.pdf", z=z, s=signoff.day_summary(db.session, z.day),
-                        shop_name=getattr(shop.showroom(db.session), "name", ""), page_size="A4")
+                        shop_name=shop.shop_name(db.session), page_size="A4")
 
 
 # ------------------------------------------------------------------ dashboard

@@ -89,7 +89,7 @@ def pickup_print(no: str, pickup_id: int):
             raise errors.NotFound(_("No such handover."))
 
     p = errors.get_or_404(db.session, Pickup, pickup_id, _("No such handover."), check=on_this_voucher)
-    document = pickup.handover_document(db.session, p, getattr(shop.showroom(db.session), "name", ""))
+    document = pickup.handover_document(db.session, p, shop.shop_name(db.session))
     printers.queue_from_screen(db.session, [(document, f"交货单 {voucher.no}")], kind="voucher", ref=voucher.no,
                                requested_by=me())
     return go(url_for("sales.pickup_find", no=voucher.no))

@@ -148,7 +148,7 @@ def pdf(quotation_id: int):
     from ..shop import services as shop
 
     return pdf_response("print/quotation_a4.html", f"quotation-{q.no}.pdf", q=q, qr=qr_svg(q.no), page_size="A4",
-                        expired=quotes.is_expired(q), shop_name=getattr(shop.showroom(db.session), "name", ""))
+                        expired=quotes.is_expired(q), shop_name=shop.shop_name(db.session))
 
 
 @bp.post("/<int:quotation_id>/print")

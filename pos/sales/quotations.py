@@ -342,6 +342,6 @@ def print_receipt(session: Session, quotation_id, *, actor: Staff, station_id: i
     q = get(session, quotation_id, actor)
     if q.status not in (S.APPROVED, S.ACCEPTED, S.CONVERTED):
         raise Conflict(_("Only an approved quotation is printed for the customer."))
-    shop_name = getattr(shop.showroom(session), "name", "")
+    shop_name = shop.shop_name(session)
     return printers.queue_from_screen(session, [(quotation_document(q, shop_name), f"报价单 {q.no}")],
                                       kind="quotation", ref=q.no, requested_by=actor, station_id=station_id)

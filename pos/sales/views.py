@@ -430,7 +430,7 @@ def voucher_pdf(no: str):
     if which not in (None, "finance", "stub", "customer"):
         abort(404)
     return pdf_response("print/voucher_a5.html", f"voucher-{v.no}.pdf", v=v, which=which, qr=qr_svg(v.no),
-                        shop_name=getattr(shop.showroom(db.session), "name", ""), page_size="A5 landscape")
+                        shop_name=shop.shop_name(db.session), page_size="A5 landscape")
 
 
 @bp.post("/vouchers/<no>/print")
@@ -443,7 +443,7 @@ def voucher_print(no: str):
     from .documents import voucher_document
 
     v = services.get_by_no(db.session, no)
-    document = voucher_document(v, getattr(shop.showroom(db.session), "name", ""), copy_label="客户联")
+    document = voucher_document(v, shop.shop_name(db.session), copy_label="客户联")
     printers.queue_from_screen(db.session, [(document, f"销售凭证 {v.no}")], kind="voucher", ref=v.no,
                                requested_by=me())
     return go(url_for("sales.voucher", no=v.no))

@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import tx
+from .. import stamps, tx
 from ..clock import format_local, shop_zone, to_local
 from ..dbtypes import utcnow
 from ..errors import DomainError
@@ -59,13 +59,22 @@ def _settings(session: Session) -> dict:
     read them again (the new value flushed first)."""
     known = tx.memo(session, "pos_settings")
     if not known:
-        # the whole table (a few dozen rows): binding every key of DEFAULTS costs more than the rows
-        known.update((k, v) for k, v in session.execute(select(Setting.key, Setting.value)) if k in DEFAULTS)
+        # kept by this worker between requests until a setting changes (pos.stamps, kind "settings")
+        mine = stamps.changed_here(session, "settings")  # this transaction changed one: read its own
+        stored = None if mine else stamps.kept("settings", None)
+        if stored is None:
+            stamp = stamps.read("settings")
+            # the whole table (a few dozen rows): binding every key of DEFAULTS costs more than the rows
+            stored = {k: v for k, v in session.execute(select(Setting.key, Setting.value)) if k in DEFAULTS}
+            if not mine:
+                stamps.keep("settings", None, stored, stamp)
+        known.update(stored)
         known[_READ] = True
     return known
 
 
 _READ = object()  # marks the memo as read (a shop with no stored setting has an empty one)
+stamps.watch(Setting, "settings", lambda row: row.key in DEFAULTS)  # not the spooler's heartbeat
 
 
 def get_setting(session: Session, key: str) -> str:
@@ -81,6 +90,7 @@ def set_setting(session: Session, key: str, value: str) -> None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
+    stamps.changed(session, "settings")
     _settings(session).clear()
 
 
@@ -265,15 +275,25 @@ def frozen_today(session: Session, *, hold: bool = True) -> FrozenDay | None:
     if held.get(today, 0) is None:
         return None  # this transaction already found it open (and holds it: see hold_day)
     seen = tx.memo(session, "pos_days_seen")
+    mine = stamps.changed_here(session, "days")  # this transaction signs a day off: it reads its own
     if hold:
         hold_day(session, today)
     elif today in seen:
         return seen[today]
+    elif not mine and (kept := stamps.kept("days", today)) is not None:
+        seen[today] = kept[0]  # only to show: kept by this worker until a day is signed off (pos.stamps)
+        return kept[0]
+    stamp = stamps.read("days")
     row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
     if hold:
         held[today] = row.id if row is not None else None
     seen[today] = FrozenDay(session, row) if row is not None else None
+    if not mine:
+        stamps.keep("days", today, (seen[today],), stamp)
     return seen[today]
+
+
+stamps.watch(DaySignOff, "days")
 
 
 def check_day_open(session: Session) -> None:
@@ -290,6 +310,21 @@ def stations(session: Session) -> list[Station]:
 
 def showroom(session: Session) -> Showroom | None:
     return session.scalar(select(Showroom).order_by(Showroom.id))
+
+
+def shop_name(session: Session) -> str:
+    """The first showroom's name, as receipts and stamped copies print it ('' before there is one): kept
+    by this worker until a showroom changes (pos.stamps, kind "showroom")."""
+    name = None if stamps.changed_here(session, "showroom") else stamps.kept("showroom", "name")
+    if name is None:
+        stamp = stamps.read("showroom")
+        name = getattr(showroom(session), "name", "")
+        if not stamps.changed_here(session, "showroom"):
+            stamps.keep("showroom", "name", name, stamp)
+    return name
+
+
+stamps.watch(Showroom, "showroom")
 
 
 def showrooms(session: Session) -> list[Showroom]:
