@@ -365,30 +365,31 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
                             given=format_money(result.received), due=format_money(voucher.total),
                             short=format_money(result.short)))
     has_cheque = any(t.kind == "cheque" for t in others or [])
+    # its lists made empty here, not left unread: the receipt asks for the rejected notes, and a list
+    # never set is read from the database (a statement for a payment that has just been made)
+    payment = Payment(
+        once_key=once_key, purpose="sale", voucher=voucher, shift=shift, cashier=cashier,
+        amount_due=voucher.total, received=result.received, change_given=result.change,
+        awaiting_clearance=has_cheque, tenders=[], cash_counts=[], rejected_notes=[],
+    )
+    session.add(payment)
+    if result.cash_counted > 0:
+        payment.tenders.append(Tender(kind="cash", amount=result.cash_accepted))
+        for denomination, count in (counts or {}).items():
+            payment.cash_counts.append(PaymentCashCount(denomination=denomination, count=count))
+    for t, amount in _check_others(others or []):
+        payment.tenders.append(Tender(kind=t.kind, amount=amount, reference=(t.reference or "").strip(),
+                                      cheque_bank=(t.bank or "").strip(),
+                                      cheque_drawer=(t.drawer or "").strip()))
+    for note in rejected or []:
+        payment.rejected_notes.append(RejectedNote(shift_id=shift.id, denomination=note.denomination,
+                                                   reason=note.reason, serial=(note.serial or "").strip()[:20]))
+    voucher.payment_state = PaymentState.AWAITING_CLEARANCE if has_cheque else PaymentState.PAID
     try:
-        with session.begin_nested():  # the unique indexes are the last word: undo only this if they say no
-            payment = Payment(
-                once_key=once_key, purpose="sale", voucher=voucher, shift=shift, cashier=cashier,
-                amount_due=voucher.total, received=result.received, change_given=result.change,
-                awaiting_clearance=has_cheque,
-            )
-            session.add(payment)
-            if result.cash_counted > 0:
-                payment.tenders.append(Tender(kind="cash", amount=result.cash_accepted))
-                for denomination, count in (counts or {}).items():
-                    payment.cash_counts.append(PaymentCashCount(denomination=denomination, count=count))
-            for t, amount in _check_others(others or []):
-                payment.tenders.append(Tender(kind=t.kind, amount=amount, reference=(t.reference or "").strip(),
-                                              cheque_bank=(t.bank or "").strip(),
-                                              cheque_drawer=(t.drawer or "").strip()))
-            for note in rejected or []:
-                payment.rejected_notes.append(RejectedNote(shift_id=shift.id, denomination=note.denomination,
-                                                           reason=note.reason,
-                                                           serial=(note.serial or "").strip()[:20]))
-            voucher.payment_state = PaymentState.AWAITING_CLEARANCE if has_cheque else PaymentState.PAID
-            session.flush()
+        session.flush()  # the unique indexes are the last word
     except IntegrityError:
-        # under the locks above this does not happen; if it does, say so rather than crash
+        # under the locks above this does not happen; if it does, say so rather than crash (the request's
+        # owner rolls the whole of it back before the refusal is shown: no savepoint is needed)
         raise Conflict(_("Voucher %(no)s was paid at another till just now.", no=sales.normalise_no(no))) from None
     cash = result.cash_accepted > 0 or result.change > 0
     if cash:
@@ -399,9 +400,8 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
     from ..printers import services as printers
     from .documents import receipt_document
 
-    shop_name = getattr(shop.showroom(session), "name", "")
-    printers.enqueue(session, receipt_document(payment, shop_name), kind="receipt", title=f"收款收据 {voucher.no}",
-                     ref=voucher.no, station_id=shift.station_id, requested_by=cashier)
+    printers.enqueue(session, receipt_document(payment, shop.shop_name(session)), kind="receipt",
+                     title=f"收款收据 {voucher.no}", ref=voucher.no, station_id=shift.station_id, requested_by=cashier)
     record(session, "cashier.payment_taken", actor=cashier, record=payment,
            summary=f"{voucher.no} {format_money(voucher.total)}: "
                    + ", ".join(f"{t.kind} {format_money(t.amount)}" for t in payment.tenders)
@@ -614,7 +614,7 @@ def refund(session: Session, no: str, quantities: dict[int, str], *, method: str
     from ..printers import services as printers
     from .documents import refund_document
 
-    printers.enqueue(session, refund_document(row, getattr(shop.showroom(session), "name", "")), kind="refund",
+    printers.enqueue(session, refund_document(row, shop.shop_name(session)), kind="refund",
                      title=f"退款单 {voucher.no}", ref=voucher.no, station_id=shift.station_id, requested_by=cashier)
     record(session, "cashier.refund", actor=cashier, record=row, reason=reason,
            summary=f"{voucher.no} {format_money(total)} ({method}), approved by {approver.full_name}",
