@@ -76,13 +76,15 @@ def cashier_helpers():
 @bp.get("/cashier")
 @roles_required("cashier")
 def station():
+    from ..printers import services as printers
+
     shift = services.current_shift(db.session, me())
     if shift is None:
         return render_template("cashier/open_shift.html", stations=shop.stations(db.session),
                                chosen=request.cookies.get(STATION_COOKIE, type=parse_id), counts={},
                                then_no=request.args.get("no", "")[:40])
     return render_template("cashier/station.html", shift=shift, summary=services.summarise(db.session, shift),
-                           no=request.args.get("no", ""))
+                           no=request.args.get("no", ""), badge=printers.badge(db.session, shift.station_id))
 
 
 def _typed_counts() -> dict[int, str]:
@@ -223,7 +225,7 @@ def payment_copy(payment_id: int, which: str):
 
 # ------------------------------------------------------------------ printing
 def _shop_name() -> str:
-    return getattr(shop.showroom(db.session), "name", "")
+    return shop.shop_name(db.session)
 
 
 @bp.post("/cashier/payments/<int:payment_id>/print/<what>")

@@ -342,6 +342,16 @@ def spooler_silent_for(session: Session) -> int | None:
     return silent if silent > SPOOLER_STALE_AFTER else None
 
 
+def badge(session: Session, station_id: int | None) -> dict:
+    """What the printer badge of a station's cash desk says (templates/printers/_badge.html): its
+    printer, the jobs that need attention, whether the spooler is silent and what waits for it. The
+    cash desk shows it in its own page; the badge then asks again every 10 s (printers.status)."""
+    printer = find_printer_for(session, station_id)
+    silent = spooler_silent_for(session)
+    return {"printer": printer, "preview_name": PREVIEW_NAME, "problems": problems(session, printer),
+            "spooler_silent": silent, "waiting": waiting(session) if silent is not None else 0}
+
+
 def waiting(session: Session) -> int:
     """Jobs queued for a printer (not yet printed)."""
     return session.scalar(select(func.count(PrintJob.id)).where(PrintJob.status.in_(("queued", "printing")))) or 0

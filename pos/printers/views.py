@@ -62,11 +62,9 @@ def _station_printer():
 @background
 def status():
     """The printer badge on the cash desk (polled by htmx); it says when the spooler is silent."""
-    printer = _station_printer()
-    silent = services.spooler_silent_for(db.session)
-    return render_template("printers/_badge.html", printer=printer, preview_name=services.PREVIEW_NAME,
-                           problems=services.problems(db.session, printer),
-                           spooler_silent=silent, waiting=services.waiting(db.session) if silent is not None else 0)
+    station_of = current_app.extensions.get(STATION_OF, lambda session, person: None)
+    return render_template("printers/_badge.html",
+                           **services.badge(db.session, station_of(db.session, current_user._get_current_object())))
 
 
 @bp.get("/printers/jobs")

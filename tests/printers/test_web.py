@@ -57,6 +57,19 @@ def test_payment_prints_a_receipt_on_the_station_printer(cashier, session, stati
     assert "正常" in text(cashier.get("/printers/status"))
 
 
+def test_the_cash_desk_shows_the_printer_badge_itself(cashier, session, station):
+    """The cash desk's page carries the badge as /printers/status answers it (no request after the
+    page to fill it in); the badge then asks again every 10 s."""
+    session.add(Printer(name="一号机", connector="network", address="127.0.0.1:9", paper_mm=58, station_id=station.id))
+    session.commit()
+    page = text(cashier.get("/cashier"))
+    badge = re.search(r'<a id="printer-badge".*?</a>', page, re.S).group(0)
+    polled = re.search(r'<a id="printer-badge".*?</a>', text(cashier.get("/printers/status")), re.S).group(0)
+    assert "一号机：" in badge and 'hx-trigger="every 10s"' in badge
+    assert " ".join(badge.split()) == " ".join(polled.split())
+    assert 'hx-trigger="load"' not in page
+
+
 def test_without_a_printer_the_receipt_is_shown_on_screen(cashier, session, write_up):
     v = write_up("168.00")
     cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k1", "count_10000": "2"})
