@@ -140,3 +140,22 @@ def test_what_lives_as_long_as_the_process_is_kept_from_the_garbage_collector(tm
         cli._freeze_when_warm(None, None, {}, None)
     finally:
         gc.unfreeze()
+
+
+def test_the_access_log_is_written_only_when_asked(monkeypatch):
+    """A line a request cost ≈ 0.2 ms of CPU (≈ 3.5 ms a sale): off unless POS_ACCESS_LOG=1; every
+    setting is one gunicorn knows."""
+    from gunicorn.config import Config
+
+    from pos.cli import server_settings
+
+    monkeypatch.delenv("POS_ACCESS_LOG", raising=False)
+    quiet = server_settings("127.0.0.1", 8000, 2, 2)
+    assert "accesslog" not in quiet and quiet["worker_class"] == "gthread"
+    monkeypatch.setenv("POS_ACCESS_LOG", "1")
+    logged = server_settings("127.0.0.1", 8000, 2, 2)
+    assert logged["accesslog"] == "-"
+    cfg = Config()
+    for name, value in logged.items():
+        cfg.set(name, value)  # an unknown name raises
+    assert cfg.accesslog == "-" and cfg.workers == 2
