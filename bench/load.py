@@ -23,8 +23,8 @@ created and dropped, at POS_BENCH_PG_URL, default the local server) it:
 A sale, as the browser sends it (templates of today): keypad page, PIN, counter, 3 searches as you
 type (quick results), 3 × "+", 开单 (write-up with the line boxes), the voucher page it goes to,
 pay page (查), the tallies the page posts while counting (only if the page still posts them),
-确认收款 (plain form, one-time key), the announcement, invoice form, issue, invoice page, cash desk,
-printer badge.
+确认收款 (plain form, one-time key), the announcement, invoice form, issue, invoice page, cash desk
+(and its printer badge, only if the page asks for it after loading, as it did before round 4).
 """
 
 from __future__ import annotations
