@@ -18,6 +18,7 @@ half a minute.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -58,20 +59,34 @@ def _path(name: str) -> Path:
     return Path(current_app.instance_path) / f"{name}.stamp"
 
 
-def read(name: str) -> str:
-    """The stamp's token now ('' before the first change)."""
+def read(name: str) -> str | None:
+    """The stamp's token now ('' before the first change; None when it cannot be read: then nothing is
+    kept, every request reads the database as before)."""
     try:
         return _path(name).read_text()
     except FileNotFoundError:
         return ""
+    except OSError:
+        return None
 
 
 def bump(name: str) -> None:
-    """A new token: every value kept under the old one is read again (written whole, then renamed)."""
+    """A new token: every value kept under the old one is read again (written whole, then renamed). When
+    the file cannot be written (a full disk, a command run as another user) the change is committed
+    all the same and the stamp is removed if it can be: kept values then go within :data:`TTL`."""
     path = _path(name)
     fresh = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    fresh.write_text(secrets.token_hex(8))
-    os.replace(fresh, path)
+    try:
+        fresh.write_text(secrets.token_hex(8))
+        os.replace(fresh, path)
+    except OSError:
+        logging.getLogger(__name__).warning("cannot write %s: workers keep what they read for up to %d s",
+                                            path, TTL)
+        for leftover in (fresh, path):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def _store() -> dict:
@@ -85,14 +100,16 @@ def kept(name: str, key, *, stamp: str | None = None):
     if found is None:
         return None
     token, at, value = found
-    if time.monotonic() - at > TTL or token != (read(name) if stamp is None else stamp):
+    now = read(name) if stamp is None else stamp
+    if time.monotonic() - at > TTL or now is None or token != now:
         return None
     return value
 
 
-def keep(name: str, key, value, stamp: str) -> None:
+def keep(name: str, key, value, stamp: str | None) -> None:
     """Keep ``value``, read from the database after the stamp ``stamp`` was read (:func:`read`)."""
-    _store()[(name, key)] = (stamp, time.monotonic(), value)
+    if stamp is not None:
+        _store()[(name, key)] = (stamp, time.monotonic(), value)
 
 
 def forget_all() -> None:

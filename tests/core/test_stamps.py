@@ -185,3 +185,19 @@ def test_the_shop_name_on_receipts_follows_a_renamed_showroom(workers):
         db.session.commit()
     with first.app_context():
         assert shop.shop_name(db.session) == "新名字展厅"
+
+
+def test_a_stamp_that_cannot_be_read_or_written_keeps_nothing_and_refuses_nothing(workers, caplog):
+    """A stamp the server cannot read or write (here a folder in its place): every request reads the
+    person again, as before stamps, and a change is committed all the same."""
+    from pathlib import Path
+
+    first, second = workers
+    (Path(first.instance_path) / "staff.stamp").mkdir()
+    client = _tablet(first, CLERK)
+    for _ in range(2):
+        status, reads = _staff_reads(first, client)
+        assert status == 200 and len(reads) == 1  # nothing kept
+    _as_manager(second, lambda s, m: staff_services.deactivate(s, staff_by_no(CLERK), actor=m, reason="left"))
+    assert "cannot write" in caplog.text
+    assert _staff_reads(first, client)[0] == 302
