@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, folder: Path, template_db: Path, media_dir: Path):
+    def __init__(self, folder: Path, template_db: Path, media_dir: Path, *, workers: int = 1):
         self.folder = folder
         shutil.copyfile(template_db, folder / "pos.sqlite3")
         self.port = free_port()
@@ -53,7 +53,7 @@ class LiveServer:
         self.log = open(folder / "server.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pos.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", "1", "--threads", "4"],
+             "--workers", str(workers), "--threads", "4" if workers == 1 else "2"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
