@@ -485,21 +485,13 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _shop_name() -> str:
-    """The first showroom's name, read once per process: every page shows it, and a showroom's name
-    is set when it is added and never changed (pos.shop.services). Until one exists, read each time."""
-    from flask import current_app
+    """The first showroom's name, as every page's header shows it: kept by the worker until a showroom
+    changes (pos.shop.services.shop_name). Before `pos init` the table may not exist yet."""
+    from .shop.services import shop_name
 
-    from .shop.models import Showroom
-
-    known = current_app.extensions.get("pos_shop_name")
-    if known:
-        return known
     try:
-        showroom = db.session.query(Showroom).order_by(Showroom.id).first()
-    except Exception:  # before `pos init` the table may not exist yet
+        name = shop_name(db.session)
+    except Exception:
         db.session.rollback()
         return _("Showroom counter")
-    if showroom is None:
-        return _("Showroom counter")
-    current_app.extensions["pos_shop_name"] = showroom.name
-    return showroom.name
+    return name or _("Showroom counter")

@@ -11,7 +11,11 @@ of such a row, or an ORM UPDATE/DELETE of its table), so no service has to remem
 
 Order makes it safe: a worker reads the stamp *before* the rows, and a writer writes the stamp
 *after* its commit; a value read before a commit is therefore always kept under a token that the
-commit replaces. A kept value is also dropped after :data:`TTL` seconds, so a change made behind the
+commit replaces. "Before the rows" means before the transaction's view of the database: on SQLite a
+transaction sees the database as it was at its first read, so the tokens a transaction uses are read
+when it begins (:func:`token`), not when a value is looked up halfway through it.
+
+A kept value is also dropped after :data:`TTL` seconds, so a change made behind the
 app's back (SQL typed by hand) or a writer that died between its commit and its stamp is seen within
 half a minute.
 """
@@ -28,21 +32,26 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 #: seconds a worker keeps a value at most, stamp or not
 TTL = 30.0
 
 _CHANGED = "pos_stamps_changed"
-_WATCHED: dict[type, tuple[str, Callable[[object], bool] | None]] = {}
+_BEGUN = "pos_stamps_begun"
+_WATCHED: dict[type, list[tuple[str, Callable[[object], bool] | None]]] = {}
 _lock = threading.Lock()
 
 
 def watch(cls: type, name: str, which: Callable[[object], bool] | None = None) -> None:
     """A flush that adds, changes or deletes a ``cls`` row (one ``which`` accepts, if given), and an
     ORM UPDATE or DELETE of ``cls``'s table, changes the kept kind ``name``."""
-    _WATCHED[cls] = (name, which)
+    _WATCHED.setdefault(cls, []).append((name, which))
     _install()
+
+
+def _kinds() -> set[str]:
+    return {name for watched in _WATCHED.values() for name, _which in watched}
 
 
 def changed(session: Session, name: str) -> None:
@@ -89,52 +98,69 @@ def bump(name: str) -> None:
                 pass
 
 
+def token(session: Session, name: str) -> str | None:
+    """The token this transaction reads ``name`` under: read when the transaction began (before it saw
+    any row), or now if it has not begun (it will see rows newer than now)."""
+    real = session() if isinstance(session, scoped_session) else session
+    begun = real.info.get(_BEGUN)
+    if begun is not None and begun[0] is real.get_transaction() and name in begun[1]:
+        return begun[1][name]
+    return read(name)
+
+
 def _store() -> dict:
     return current_app.extensions.setdefault("pos_kept", {})
 
 
-def kept(name: str, key, *, stamp: str | None = None):
-    """The value this worker keeps for (``name``, ``key``), or None when it has none, it was kept under
-    another stamp or more than :data:`TTL` seconds ago."""
+def kept(session: Session, name: str, key):
+    """The value this worker keeps for (``name``, ``key``) if this transaction may use it: None when
+    the worker has none, the transaction changed ``name`` itself, or the value was kept under another
+    token than this transaction's or more than :data:`TTL` seconds ago."""
     found = _store().get((name, key))
-    if found is None:
+    if found is None or changed_here(session, name):
         return None
-    token, at, value = found
-    now = read(name) if stamp is None else stamp
-    if time.monotonic() - at > TTL or now is None or token != now:
+    kept_under, at, value = found
+    now = token(session, name)
+    if time.monotonic() - at > TTL or now is None or kept_under != now:
         return None
     return value
 
 
-def keep(name: str, key, value, stamp: str | None) -> None:
-    """Keep ``value``, read from the database after the stamp ``stamp`` was read (:func:`read`)."""
-    if stamp is not None:
-        _store()[(name, key)] = (stamp, time.monotonic(), value)
+def keep(session: Session, name: str, key, value, under: str | None) -> None:
+    """Keep ``value``, read by this transaction, under ``under`` — :func:`token` asked *before* the read
+    (the read may begin the transaction). Nothing is kept from a transaction that changed ``name``."""
+    if under is not None and not changed_here(session, name):
+        _store()[(name, key)] = (under, time.monotonic(), value)
 
 
 def forget_all() -> None:
     """Every kind changed at once (a database restored under the app)."""
-    for name in {n for n, _w in _WATCHED.values()} | {n for n, _k in _store()}:
+    for name in _kinds() | {n for n, _k in _store()}:
         bump(name)
     _store().clear()
 
 
+def _begun(session: Session, transaction, _connection) -> None:
+    if transaction.nested or not has_app_context():
+        return
+    session.info[_BEGUN] = (session.get_transaction(), {name: read(name) for name in _kinds()})
+
+
 def _flushing(session: Session, _context, _instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        found = _WATCHED.get(type(obj))
-        if found is None or (found[1] is not None and not found[1](obj)):
-            continue
-        if obj in session.dirty and not session.is_modified(obj):
-            continue  # an attribute set to the value it had
-        changed(session, found[0])
+        watched = _WATCHED.get(type(obj))
+        if not watched or (obj in session.dirty and not session.is_modified(obj)):
+            continue  # not watched, or an attribute set to the value it had
+        for name, which in watched:
+            if which is None or which(obj):
+                changed(session, name)
 
 
 def _executing(state) -> None:
     if state.is_update or state.is_delete or state.is_insert:
         mapper = state.bind_mapper
-        found = _WATCHED.get(mapper.class_) if mapper is not None else None
-        if found is not None:
-            changed(state.session, found[0])
+        for name, _which in _WATCHED.get(mapper.class_, ()) if mapper is not None else ():
+            changed(state.session, name)
 
 
 def _committed(session: Session) -> None:
@@ -156,6 +182,7 @@ def _install() -> None:
     with _lock:
         if not event.contains(Session, "before_flush", _flushing):
             event.listen(Session, "before_flush", _flushing)
+            event.listen(Session, "after_begin", _begun)
             event.listen(Session, "do_orm_execute", _executing)
             event.listen(Session, "after_commit", _committed)
             event.listen(Session, "after_rollback", _rolled_back)

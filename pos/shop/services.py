@@ -14,6 +14,7 @@ from .. import stamps, tx
 from ..clock import format_local, shop_zone, to_local
 from ..dbtypes import utcnow
 from ..errors import DomainError
+from ..staff.models import Staff
 from ..text import parse_id
 from .models import Counter, DaySignOff, Setting, Showroom, Station
 
@@ -59,15 +60,14 @@ def _settings(session: Session) -> dict:
     read them again (the new value flushed first)."""
     known = tx.memo(session, "pos_settings")
     if not known:
-        # kept by this worker between requests until a setting changes (pos.stamps, kind "settings")
-        mine = stamps.changed_here(session, "settings")  # this transaction changed one: read its own
-        stored = None if mine else stamps.kept("settings", None)
+        # kept by this worker between requests until a setting changes (pos.stamps, kind "settings");
+        # a transaction that changed one reads its own
+        stored = stamps.kept(session, "settings", None)
         if stored is None:
-            stamp = stamps.read("settings")
+            under = stamps.token(session, "settings")
             # the whole table (a few dozen rows): binding every key of DEFAULTS costs more than the rows
             stored = {k: v for k, v in session.execute(select(Setting.key, Setting.value)) if k in DEFAULTS}
-            if not mine:
-                stamps.keep("settings", None, stored, stamp)
+            stamps.keep(session, "settings", None, stored, under)
         known.update(stored)
         known[_READ] = True
     return known
@@ -251,8 +251,6 @@ class FrozenDay:
     what the counter and the cash desk say up front, and the message of every refusal into it."""
 
     def __init__(self, session: Session, sign_off: DaySignOff):
-        from ..staff.models import Staff
-
         self.day = sign_off.day
         self.signed_at = sign_off.signed_at
         signer = session.get(Staff, sign_off.signed_by_id)
@@ -275,25 +273,26 @@ def frozen_today(session: Session, *, hold: bool = True) -> FrozenDay | None:
     if held.get(today, 0) is None:
         return None  # this transaction already found it open (and holds it: see hold_day)
     seen = tx.memo(session, "pos_days_seen")
-    mine = stamps.changed_here(session, "days")  # this transaction signs a day off: it reads its own
     if hold:
         hold_day(session, today)
     elif today in seen:
         return seen[today]
-    elif not mine and (kept := stamps.kept("days", today)) is not None:
+    elif (kept := stamps.kept(session, "days", today)) is not None:
         seen[today] = kept[0]  # only to show: kept by this worker until a day is signed off (pos.stamps)
         return kept[0]
-    stamp = stamps.read("days")
+    under = stamps.token(session, "days")
     row = session.scalar(select(DaySignOff).where(DaySignOff.day == today))
     if hold:
         held[today] = row.id if row is not None else None
     seen[today] = FrozenDay(session, row) if row is not None else None
-    if not mine:
-        stamps.keep("days", today, (seen[today],), stamp)
+    stamps.keep(session, "days", today, (seen[today],), under)
     return seen[today]
 
 
+# what the banner says of a signed-off day: the sign-off, who signed it, when the next day starts
 stamps.watch(DaySignOff, "days")
+stamps.watch(Setting, "days", lambda row: row.key == "day.boundary")
+stamps.watch(Staff, "days")
 
 
 def check_day_open(session: Session) -> None:
@@ -315,12 +314,11 @@ def showroom(session: Session) -> Showroom | None:
 def shop_name(session: Session) -> str:
     """The first showroom's name, as receipts and stamped copies print it ('' before there is one): kept
     by this worker until a showroom changes (pos.stamps, kind "showroom")."""
-    name = None if stamps.changed_here(session, "showroom") else stamps.kept("showroom", "name")
+    name = stamps.kept(session, "showroom", "name")
     if name is None:
-        stamp = stamps.read("showroom")
+        under = stamps.token(session, "showroom")
         name = getattr(showroom(session), "name", "")
-        if not stamps.changed_here(session, "showroom"):
-            stamps.keep("showroom", "name", name, stamp)
+        stamps.keep(session, "showroom", "name", name, under)
     return name
 
 

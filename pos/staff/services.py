@@ -107,11 +107,10 @@ def logged_in(session: Session, staff_id: int) -> Staff | None:
     present = session.identity_map.get(identity_key(Staff, staff_id))
     if present is not None:
         return present
-    if not stamps.changed_here(session, "staff"):
-        copy = stamps.kept("staff", staff_id)
-        if copy is not None:
-            return session.merge(copy, load=False)
-    stamp = stamps.read("staff")
+    copy = stamps.kept(session, "staff", staff_id)
+    if copy is not None:
+        return session.merge(copy, load=False)
+    under = stamps.token(session, "staff")
     staff = session.get(Staff, staff_id, options=[joinedload(Staff.role_rows)])  # one statement
     if staff is not None and not stamps.changed_here(session, "staff"):
         copy = Staff(**{a.key: getattr(staff, a.key) for a in Staff.__mapper__.column_attrs})
@@ -120,7 +119,7 @@ def logged_in(session: Session, staff_id: int) -> Staff | None:
         for row in copy.role_rows:
             make_transient_to_detached(row)
         make_transient_to_detached(copy)
-        stamps.keep("staff", staff_id, copy, stamp)
+        stamps.keep(session, "staff", staff_id, copy, under)
     return staff
 
 

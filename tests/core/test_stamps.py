@@ -172,19 +172,21 @@ def test_a_day_signed_off_by_another_worker_shows_at_the_next_page(workers):
         assert frozen is not None and frozen.signed_by == staff_by_no(MANAGER).full_name
 
 
-def test_the_shop_name_on_receipts_follows_a_renamed_showroom(workers):
+def test_the_shop_name_on_receipts_and_pages_follows_a_renamed_showroom(workers):
     from pos.shop.models import Showroom
 
     first, second = workers
+    client = _tablet(first, CLERK)
     with first.app_context():
         before = shop.shop_name(db.session)
-        assert before
+        assert before and before in client.get("/counter").get_data(as_text=True)  # the page's header
         db.session.commit()
     with second.app_context():
         db.session.scalar(db.select(Showroom).order_by(Showroom.id)).name = "新名字展厅"
         db.session.commit()
     with first.app_context():
         assert shop.shop_name(db.session) == "新名字展厅"
+        assert "新名字展厅" in client.get("/counter").get_data(as_text=True)  # receipts and header alike
 
 
 def test_a_stamp_that_cannot_be_read_or_written_keeps_nothing_and_refuses_nothing(workers, caplog):
@@ -201,3 +203,38 @@ def test_a_stamp_that_cannot_be_read_or_written_keeps_nothing_and_refuses_nothin
     _as_manager(second, lambda s, m: staff_services.deactivate(s, staff_by_no(CLERK), actor=m, reason="left"))
     assert "cannot write" in caplog.text
     assert _staff_reads(first, client)[0] == 302
+
+
+def test_a_value_read_from_an_older_snapshot_is_not_kept_under_a_newer_token(workers):
+    """SQLite: a transaction sees the database as it was at its first read. A setting changed by another
+    worker after that read, but before this transaction asks for the settings, is read old — and must
+    be kept under the token this transaction began with, so the next transaction reads it again."""
+    from pos.sales.models import Voucher
+
+    first, second = workers
+    with first.app_context():
+        db.session.execute(db.select(Voucher.id).limit(1)).all()  # the snapshot is taken here
+        with second.app_context():
+            shop.set_setting(db.session, "discount_limit.clerk", "15")
+            db.session.commit()
+        assert shop.get_setting(db.session, "discount_limit.clerk") == "10"  # this snapshot's value
+        db.session.commit()
+        assert shop.get_setting(db.session, "discount_limit.clerk") == "15"  # not kept as "10"
+
+
+def test_the_signed_off_banner_is_read_again_when_the_day_boundary_changes(workers):
+    from pos.shop.models import DaySignOff
+
+    first, second = workers
+    with second.app_context():
+        db.session.add(DaySignOff(day=shop.business_today(db.session), signed_by_id=staff_by_no(MANAGER).id))
+        db.session.commit()
+    with first.app_context():
+        before = shop.frozen_today(db.session, hold=False).next_starts
+        db.session.commit()
+    with second.app_context():
+        shop.set_setting(db.session, "day.boundary", "06:00")
+        db.session.commit()
+    with first.app_context():
+        after = shop.frozen_today(db.session, hold=False).next_starts
+        assert (after - before).total_seconds() == 2 * 3600
