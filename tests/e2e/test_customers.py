@@ -178,6 +178,8 @@ def test_lead_to_quotation_to_voucher_paid_and_the_timeline(page, live_server, t
     page.get_by_label("顾客电话").fill(phone)
     page.get_by_label("送货地址（需送货时填写）").fill("上海市长宁区天山路1号")
     page.get_by_role("button", name="下一步：选商品").click()
+    page.wait_for_url(re.compile(r"/counter$"))
+    page.wait_for_load_state()  # htmx is loaded (deferred) before anything is typed
     page.get_by_placeholder("搜索，或扫条码直接加入").fill("净水器")
     expect(page.get_by_test_id("quick-results").locator("li").first).to_contain_text("净水器")
     page.get_by_test_id("quick-results").locator("li").first.get_by_role("button").click()
