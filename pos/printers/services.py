@@ -327,12 +327,16 @@ def spooler_last_seen(session: Session):
         return None
 
 
-def spooler_silent_for(session: Session) -> int | None:
+def spooler_silent_for(session: Session, *, shown: Printer | None = None) -> int | None:
     """Seconds since the spooler was last seen, when that matters: a real printer is configured
     (the on-screen preview needs no spooler) and it has been quiet longer than
-    ``SPOOLER_STALE_AFTER`` seconds (-1: never seen). None when all is well."""
-    needed = session.scalar(select(Printer.id).where(Printer.connector != "preview", Printer.active.is_(True))
-                            .limit(1))
+    ``SPOOLER_STALE_AFTER`` seconds (-1: never seen). None when all is well. ``shown``: a printer the
+    caller already read; when it is a real one there is no need to ask whether one exists."""
+    if shown is not None and shown.active and shown.connector != "preview":
+        needed = shown.id
+    else:
+        needed = session.scalar(select(Printer.id).where(Printer.connector != "preview", Printer.active.is_(True))
+                                .limit(1))
     if needed is None:
         return None
     seen = spooler_last_seen(session)
@@ -347,7 +351,7 @@ def badge(session: Session, station_id: int | None) -> dict:
     printer, the jobs that need attention, whether the spooler is silent and what waits for it. The
     cash desk shows it in its own page; the badge then asks again every 10 s (printers.status)."""
     printer = find_printer_for(session, station_id)
-    silent = spooler_silent_for(session)
+    silent = spooler_silent_for(session, shown=printer)
     return {"printer": printer, "preview_name": PREVIEW_NAME, "problems": problems(session, printer),
             "spooler_silent": silent, "waiting": waiting(session) if silent is not None else 0}
 

@@ -194,6 +194,26 @@ def test_the_badge_says_when_the_spooler_is_silent(client, session, station, lan
     assert services.spooler_silent_for(session) is None
 
 
+def test_the_badge_of_a_station_with_a_real_printer_does_not_ask_whether_one_exists(session, station):
+    """The badge read its station's printer already: a real one answers "is a spooler needed?". A
+    station showing the on-screen preview still asks (another station's printer needs the spooler)."""
+    from tests.helpers import statements
+
+    elsewhere = Printer(name="二号机", connector="network", address="127.0.0.1:9")
+    session.add(elsewhere)
+    session.commit()
+    with statements() as sent:
+        shown = services.badge(session, station.id)
+    assert shown["printer"] is None and shown["spooler_silent"] == -1  # the preview; 二号机 needs a spooler
+    assert [q for q, _ in sent if "connector !=" in q]
+    session.add(Printer(name="一号机", connector="network", address="127.0.0.1:9", station_id=station.id))
+    session.commit()
+    with statements() as sent:
+        shown = services.badge(session, station.id)
+    assert shown["printer"].name == "一号机" and shown["spooler_silent"] == -1
+    assert not [q for q, _ in sent if "connector !=" in q]
+
+
 def test_queueing_from_a_screen_leaves_the_commit_to_the_requests_transaction(app, session):
     """A print button's service queues in the caller's transaction: a request refused after it
     (rolled back by web.transaction) leaves no job behind, and nothing else is committed early."""
