@@ -215,7 +215,8 @@ def check_voucher(session: Session, no: str, *, lock: bool = False) -> Voucher:
         raise Conflict(_("Voucher %(no)s is already paid by cheque (waiting for the funds).", no=voucher.no))
     if voucher.payment_state != PaymentState.UNPAID:
         raise Conflict(_("Voucher %(no)s cannot be paid (%(state)s).", no=voucher.no, state=voucher.payment_state))
-    if voucher.business_day and shop.day_signed_off(session, voucher.business_day):
+    # the pay page and its tally only show (hold=False); the payment asks again under the day's lock
+    if voucher.business_day and shop.day_signed_off(session, voucher.business_day, hold=lock):
         raise DomainError(_("Voucher %(no)s belongs to %(day)s, a day already signed off. Write a new voucher.",
                             no=voucher.no, day=voucher.business_day.isoformat()))
     problems = sales.verify(voucher)

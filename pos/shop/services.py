@@ -230,9 +230,15 @@ def hold_day(session: Session, day: date, *, exclusive: bool = False) -> None:
     session.execute(text(f"SELECT {fn}(:ns, :day)"), {"ns": _DAY_LOCK, "day": day.toordinal()})
 
 
-def day_signed_off(session: Session, day: date) -> bool:
+def day_signed_off(session: Session, day: date, *, hold: bool = True) -> bool:
     """Has the manager signed this business day off (日结)? Then it is frozen. (Holds the day: see
-    :func:`hold_day`.)"""
+    :func:`hold_day`.) ``hold=False``: only to show or refuse early on a page that writes nothing —
+    today's answer as the banner has it (kept by the worker), another day's read without the lock;
+    work into the day asks again, holding it."""
+    if not hold:
+        if day == business_today(session):
+            return frozen_today(session, hold=False) is not None
+        return session.scalar(select(DaySignOff.id).where(DaySignOff.day == day)) is not None
     known = tx.memo(session, "pos_days_signed_off")  # a page asks two or three times
     if day not in known:
         hold_day(session, day)

@@ -199,6 +199,32 @@ def test_voucher_of_a_signed_off_day(session, write_up, open_shift):
         services.take_payment(session, v.no, cashier=staff_by_no("S001"), once_key="k1", counts={10000: 2})
 
 
+def test_the_pay_page_refuses_a_signed_off_days_voucher_without_holding_the_day(session, write_up, open_shift,
+                                                                              monkeypatch):
+    """Opening a voucher to show it (the pay page, its tally) says a signed-off day's voucher cannot be
+    paid, from a plain read (no day held: on PostgreSQL an advisory lock a GET has no use for); the
+    payment itself asks again holding the day (tests/pg/test_pg_races.py)."""
+    from pos.shop import services as shop
+
+    held = []
+    real_hold = shop.hold_day
+    monkeypatch.setattr(shop, "hold_day", lambda s, day, **kw: (held.append(day), real_hold(s, day, **kw)))
+    open_shift()
+    v, today = write_up(), write_up()
+    v.business_day = shop.business_today(session) - timedelta(days=1)
+    session.add(DaySignOff(day=v.business_day, signed_by_id=staff_by_no("M001").id))
+    session.commit()
+    held.clear()
+    with pytest.raises(DomainError, match="already signed off"):
+        services.check_voucher(session, v.no)
+    session.rollback()
+    assert services.check_voucher(session, today.no) is today  # today is open
+    assert held == []
+    with pytest.raises(DomainError, match="already signed off"):
+        services.take_payment(session, v.no, cashier=staff_by_no("S001"), once_key="k1", counts={10000: 2})
+    assert v.business_day in held  # the payment held the voucher's day
+
+
 def test_refund_by_line_with_manager_approval(session, write_up, open_shift):
     v = write_up("100.00", qty="3")
     open_shift()
