@@ -133,6 +133,17 @@ def keep(session: Session, name: str, key, value, under: str | None) -> None:
         _store()[(name, key)] = (under, time.monotonic(), value)
 
 
+def remembered(session: Session, name: str, key, read_rows: Callable[[], object]):
+    """What this worker keeps for (``name``, ``key``), else ``read_rows()`` — kept from now on under
+    the token asked before the read. ``read_rows`` never returns None."""
+    value = kept(session, name, key)
+    if value is None:
+        under = token(session, name)
+        value = read_rows()
+        keep(session, name, key, value, under)
+    return value
+
+
 def forget_all() -> None:
     """Every kind changed at once (a database restored under the app)."""
     for name in _kinds() | {n for n, _k in _store()}:

@@ -48,12 +48,16 @@ def receipt_cells(text: str):
     return Markup("".join(out))
 
 
+def _station_id() -> int | None:
+    """This cashier's station (the cashier domain tells, pos.printers.STATION_OF), or None."""
+    station_of = current_app.extensions.get(STATION_OF, lambda session, person: None)
+    return station_of(db.session, current_user._get_current_object())
+
+
 def _station_printer():
     """The printer of this cashier's station as configured, or None before any printer exists
     (read only: the on-screen preview printer is made by the first print, not by a screen)."""
-    station_of = current_app.extensions.get(STATION_OF, lambda session, person: None)
-    station_id = station_of(db.session, current_user._get_current_object())
-    return services.find_printer_for(db.session, station_id)
+    return services.find_printer_for(db.session, _station_id())
 
 
 # ------------------------------------------------------------------ cashier: jobs and status
@@ -62,9 +66,7 @@ def _station_printer():
 @background
 def status():
     """The printer badge on the cash desk (polled by htmx); it says when the spooler is silent."""
-    station_of = current_app.extensions.get(STATION_OF, lambda session, person: None)
-    return render_template("printers/_badge.html",
-                           **services.badge(db.session, station_of(db.session, current_user._get_current_object())))
+    return render_template("printers/_badge.html", **services.badge(db.session, _station_id()))
 
 
 @bp.get("/printers/jobs")

@@ -60,15 +60,11 @@ def _settings(session: Session) -> dict:
     read them again (the new value flushed first)."""
     known = tx.memo(session, "pos_settings")
     if not known:
-        # kept by this worker between requests until a setting changes (pos.stamps, kind "settings");
-        # a transaction that changed one reads its own
-        stored = stamps.kept(session, "settings", None)
-        if stored is None:
-            under = stamps.token(session, "settings")
-            # the whole table (a few dozen rows): binding every key of DEFAULTS costs more than the rows
-            stored = {k: v for k, v in session.execute(select(Setting.key, Setting.value)) if k in DEFAULTS}
-            stamps.keep(session, "settings", None, stored, under)
-        known.update(stored)
+        # kept by this worker between requests until a setting changes (pos.stamps, kind "settings"); a
+        # transaction that changed one reads its own. The whole table (a few dozen rows): binding every
+        # key of DEFAULTS costs more than the rows
+        known.update(stamps.remembered(session, "settings", None, lambda: {
+            k: v for k, v in session.execute(select(Setting.key, Setting.value)) if k in DEFAULTS}))
         known[_READ] = True
     return known
 
@@ -320,12 +316,7 @@ def showroom(session: Session) -> Showroom | None:
 def shop_name(session: Session) -> str:
     """The first showroom's name, as receipts and stamped copies print it ('' before there is one): kept
     by this worker until a showroom changes (pos.stamps, kind "showroom")."""
-    name = stamps.kept(session, "showroom", "name")
-    if name is None:
-        under = stamps.token(session, "showroom")
-        name = getattr(showroom(session), "name", "")
-        stamps.keep(session, "showroom", "name", name, under)
-    return name
+    return stamps.remembered(session, "showroom", "name", lambda: getattr(showroom(session), "name", ""))
 
 
 stamps.watch(Showroom, "showroom")
