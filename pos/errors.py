@@ -38,10 +38,11 @@ class Conflict(DomainError):
     status = 409
 
 
-def get_or_404(session, model, ident, missing, *, check=None, for_update: bool = False):
+def get_or_404(session, model, ident, missing, *, check=None, for_update: bool = False, options=None):
     """Load one row by its id, or refuse with ``NotFound(missing)``; then ``check(row)`` (which may
     raise ``Forbidden``) — loading and authorising in one place, like the Flask tutorial's
-    ``get_post(id, check_author=True)``. An id that is not a number is not found either."""
+    ``get_post(id, check_author=True)``. An id that is not a number is not found either. ``options``:
+    loader options (what to read with the row, what only when asked)."""
     try:
         ident = int(ident)
     except (TypeError, ValueError):
@@ -49,7 +50,8 @@ def get_or_404(session, model, ident, missing, *, check=None, for_update: bool =
     # under the lock the row is read again (populate_existing), so what is checked is what is locked;
     # FOR UPDATE OF its own table, so eager joins of the model do not widen the lock
     lock = {"of": model} if for_update else None
-    row = session.get(model, ident, with_for_update=lock, populate_existing=for_update) if 0 < ident < 2**63 else None
+    row = session.get(model, ident, with_for_update=lock, populate_existing=for_update, options=options) \
+        if 0 < ident < 2**63 else None
     if row is None:
         raise NotFound(missing)
     if check is not None:

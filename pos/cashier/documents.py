@@ -51,8 +51,10 @@ def register_receipt_extra(fn: Callable[[Payment], list]) -> Callable[[Payment],
     return fn
 
 
-def receipt_document(payment: Payment, shop_name: str) -> Document:
-    """The payment receipt; a cash payment opens the drawer first."""
+def receipt_document(payment: Payment, shop_name: str, *, just_paid: bool = False) -> Document:
+    """The payment receipt; a cash payment opens the drawer first. ``just_paid``: printed as the
+    payment is taken, when no piece can have been handed over yet unless the voucher is paid on
+    delivery (goods leave only once paid, pos.sales.pickup): the serials are not looked for."""
     v = payment.voucher
     blocks: list = []
     if any(t.kind == "cash" for t in payment.tenders):
@@ -66,7 +68,8 @@ def receipt_document(payment: Payment, shop_name: str) -> Document:
         blocks.append(Text(f"拒收钞票 {len(payment.rejected_notes)} 张（已退回）"))
     if payment.awaiting_clearance:
         blocks.append(Text(CHEQUE_NOTE, bold=True))
-    blocks += serial_blocks(v)  # serial numbers handed over (a receipt reprinted after the pickup)
+    if not just_paid or v.pay_on_delivery:
+        blocks += serial_blocks(v)  # serial numbers handed over (a receipt reprinted after the pickup)
     blocks += [QR(v.no), Stamp(stamp_lines(payment))]
     for extra in list(_receipt_extras.values()):
         blocks += extra(payment)

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from ..audit.services import record
 from ..dbtypes import utcnow
@@ -197,12 +197,16 @@ def open_shift(session: Session, *, cashier: Staff, station_id, counts: dict[int
 
 
 # ------------------------------------------------------------------ 查 check
-def check_voucher(session: Session, no: str, *, lock: bool = False) -> Voucher:
-    """Open a voucher at the cash desk: recompute it and refuse what cannot be paid."""
-    stmt = select(Voucher).where(Voucher.no == sales.normalise_no(no))
-    if lock:
-        stmt = stmt.with_for_update(of=Voucher).execution_options(populate_existing=True)
-    voucher = session.scalar(stmt)
+def check_voucher(session: Session, no: str, *, lock: bool = False, locked: Voucher | None = None) -> Voucher:
+    """Open a voucher at the cash desk: recompute it and refuse what cannot be paid. ``locked``: the
+    voucher as the caller has just read it under its row lock (``lock`` is then implied)."""
+    if locked is not None:
+        voucher, lock = locked, True
+    else:
+        stmt = select(Voucher).where(Voucher.no == sales.normalise_no(no))
+        if lock:
+            stmt = stmt.with_for_update(of=Voucher).execution_options(populate_existing=True)
+        voucher = session.scalar(stmt)
     if voucher is None:
         raise NotFound(_("No voucher numbered %(no)s.", no=(no or "").strip()[:30]))
     if voucher.status == VoucherStatus.CANCELLED:
@@ -350,11 +354,11 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
     shift = require_shift(session, cashier, lock=True)
     if shop.day_signed_off(session, shop.business_today(session)):
         raise DomainError(_("Today has been signed off: no more payments can be taken into it."))
-    _lock_by_no(session, no)
+    locked = _lock_by_no(session, no)
     done = _paid_with_key(session, once_key, no)  # the same form sent twice at once: the first one paid
     if done is not None:
         return done
-    voucher = check_voucher(session, no, lock=True)
+    voucher = check_voucher(session, no, lock=True, locked=locked)
     result = tally(voucher.total, counts=counts, plain_cash=plain_cash, rejected=rejected, others=others,
                    max_cash=shop.max_cash_tendered(session))
     if result.problems:
@@ -401,7 +405,7 @@ def take_payment(session: Session, no: str, *, cashier: Staff, once_key: str, co
     from ..printers import services as printers
     from .documents import receipt_document
 
-    printers.enqueue(session, receipt_document(payment, shop.shop_name(session)), kind="receipt",
+    printers.enqueue(session, receipt_document(payment, shop.shop_name(session), just_paid=True), kind="receipt",
                      title=f"收款收据 {voucher.no}", ref=voucher.no, station_id=shift.station_id, requested_by=cashier)
     record(session, "cashier.payment_taken", actor=cashier, record=payment,
            summary=f"{voucher.no} {format_money(voucher.total)}: "
@@ -422,13 +426,20 @@ def _paid_with_key(session: Session, once_key: str, no: str) -> Payment | None:
     return done
 
 
-def _lock_by_no(session: Session, no: str) -> None:
-    """Take the row lock of the voucher numbered ``no`` (nothing when there is none: the check says so)."""
-    session.execute(select(Voucher.id).where(Voucher.no == sales.normalise_no(no)).with_for_update())
+def _lock_by_no(session: Session, no: str) -> Voucher | None:
+    """Take the row lock of the voucher numbered ``no`` and read it as it is under the lock (None when
+    there is none: the check says so)."""
+    return session.scalar(select(Voucher).where(Voucher.no == sales.normalise_no(no))
+                          .with_for_update(of=Voucher).execution_options(populate_existing=True))
 
 
-def get_payment(session: Session, payment_id: int) -> Payment:
-    return get_or_404(session, Payment, payment_id, _("No such payment."))
+def get_payment(session: Session, payment_id: int, *, shown: bool = False) -> Payment:
+    """A payment by id. ``shown``: for the pages that show it (the announcement, the stamped copies),
+    which show its tenders and rejected notes but neither the notes counted nor a cheque's clearance:
+    those two are then read only if something asks for them."""
+    options = [lazyload(Payment.cash_counts), selectinload(Payment.tenders).lazyload(Tender.clearances)] \
+        if shown else None
+    return get_or_404(session, Payment, payment_id, _("No such payment."), options=options)
 
 
 def live_payment(session: Session, voucher: Voucher) -> Payment | None:
@@ -659,26 +670,37 @@ class ShiftSummary:
 
 
 def summarise(session: Session, shift: Shift) -> ShiftSummary:
-    """The shift's figures, summed in the database (a busy shift has hundreds of payments)."""
-    count, change_out = session.execute(
-        select(func.count(Payment.id), func.sum(Payment.change_given)).where(Payment.shift_id == shift.id)).one()
+    """The shift's figures, summed in the database (a busy shift has hundreds of payments): one
+    statement counts and sums; the refunds, rejected notes and cheques waiting are read only when the
+    shift has some (most have none)."""
+    def scalar(column, *where):
+        return select(column).where(*where).scalar_subquery()
+
+    count, change_out, openings, n_refunds, n_rejected = session.execute(select(
+        scalar(func.count(Payment.id), Payment.shift_id == shift.id),
+        scalar(func.sum(Payment.change_given), Payment.shift_id == shift.id),
+        scalar(func.count(DrawerOpening.id), DrawerOpening.shift_id == shift.id),
+        scalar(func.count(Refund.id), Refund.shift_id == shift.id),
+        scalar(func.count(RejectedNote.id), RejectedNote.shift_id == shift.id),
+    )).one()
     change_out = change_out or Decimal("0.00")
     by_tender: dict[str, Decimal] = dict(session.execute(
         select(Tender.kind, func.sum(Tender.amount)).join(Payment, Tender.payment_id == Payment.id)
-        .where(Payment.shift_id == shift.id).group_by(Tender.kind).order_by(Tender.kind)).all())
+        .where(Payment.shift_id == shift.id).group_by(Tender.kind).order_by(Tender.kind)).all()) if count else {}
     cash_in = by_tender.get("cash", Decimal("0.00"))
     cheques = list(session.scalars(
         select(Tender).join(Payment, Tender.payment_id == Payment.id)
         .outerjoin(ChequeClearance, ChequeClearance.tender_id == Tender.id)
         .where(Payment.shift_id == shift.id, Tender.kind == "cheque", ChequeClearance.id.is_(None))
-        .order_by(Payment.at)))
+        .order_by(Payment.at))) if "cheque" in by_tender else []
     if "cash" in by_tender:
         by_tender["cash"] -= change_out  # net cash kept
-    refunds = list(session.scalars(select(Refund).where(Refund.shift_id == shift.id).order_by(Refund.at)))
+    refunds = list(session.scalars(select(Refund).where(Refund.shift_id == shift.id).order_by(Refund.at))) \
+        if n_refunds else []
     cash_refunds = sum((r.amount for r in refunds if r.method == "cash"), Decimal("0.00"))
     other_refunds = sum((r.amount for r in refunds if r.method != "cash"), Decimal("0.00"))
-    rejected = list(session.scalars(select(RejectedNote).where(RejectedNote.shift_id == shift.id)))
-    openings = session.scalar(select(func.count(DrawerOpening.id)).where(DrawerOpening.shift_id == shift.id))
+    rejected = list(session.scalars(select(RejectedNote).where(RejectedNote.shift_id == shift.id))) \
+        if n_rejected else []
     other = [money for source in OTHER_MONEY for money in source(session, shift)]
     other_cash = sum((m.cash for m in other), Decimal("0.00"))
     return ShiftSummary(

@@ -204,7 +204,7 @@ def pay(no: str):
 @roles_required("cashier")
 def payment(payment_id: int):
     """唱收唱找: the announcement, the change in notes and coins, the stamped voucher."""
-    p = services.get_payment(db.session, payment_id)
+    p = services.get_payment(db.session, payment_id, shown=True)
     breakdown, fen_left = services.change_breakdown(p.change_given)
     language = shop.announce_language(db.session)
     text = services.announcement(p.received, p.amount_due, p.change_given, language=language)
@@ -219,7 +219,7 @@ def payment_copy(payment_id: int, which: str):
     """One of the three copies of the stamped voucher: finance, stub or customer."""
     if which not in COPIES:
         abort(404)
-    p = services.get_payment(db.session, payment_id)
+    p = services.get_payment(db.session, payment_id, shown=True)
     return render_template("cashier/copy.html", p=p, v=p.voucher, which=which, qr=qr_svg(p.voucher.no))
 
 

@@ -558,16 +558,15 @@ KIND_LABELS["property.escrow_carried"] = _l("Deposit carried over to the new agr
 
 def _takings(session: Session, *conditions) -> Takings:
     conditions = (*conditions, EscrowPayment.method != CARRY)  # no money moved: not the desk's takings
-    rows = session.execute(select(EscrowPayment.method, func.count(EscrowPayment.id),
-                                  func.sum(EscrowPayment.amount))
-                           .where(EscrowPayment.amount > 0, *conditions).group_by(EscrowPayment.method)).all()
-    back = session.execute(select(EscrowPayment.method, func.sum(EscrowPayment.amount))
-                           .where(EscrowPayment.amount < 0, *conditions).group_by(EscrowPayment.method)).all()
-    by_method = {m: s or ZERO for m, _n, s in rows}
-    for m, s in back:
-        by_method[m] = by_method.get(m, ZERO) + (s or ZERO)
-    return Takings(count=sum(n for _m, n, _s in rows), received=sum((s or ZERO for _m, _n, s in rows), ZERO),
-                   reversed=sum((s or ZERO for _m, s in back), ZERO), by_method=by_method,
+    # one statement: per method, the payments in (count, sum) and the reversals (sum, negative)
+    rows = session.execute(select(EscrowPayment.method,
+                                  func.count(EscrowPayment.id).filter(EscrowPayment.amount > 0),
+                                  func.sum(EscrowPayment.amount).filter(EscrowPayment.amount > 0),
+                                  func.sum(EscrowPayment.amount).filter(EscrowPayment.amount < 0))
+                           .where(*conditions).group_by(EscrowPayment.method)).all()
+    by_method = {m: (s or ZERO) + (b or ZERO) for m, n, s, b in rows if n or b}
+    return Takings(count=sum(n for _m, n, _s, _b in rows), received=sum((s or ZERO for _m, _n, s, _b in rows), ZERO),
+                   reversed=sum((b or ZERO for _m, _n, _s, b in rows), ZERO), by_method=by_method,
                    cash_net=by_method.get(CASH, ZERO))
 
 

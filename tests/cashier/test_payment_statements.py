@@ -11,8 +11,10 @@ from tests.conftest import CASHIER, login_as
 from tests.helpers import statements
 
 #: statements of one cash payment (POST /cashier/pay/<no>) with the printer found in one statement:
-#: 26–27 (before: 31 with no printer yet, 29 with only the preview, 27 with a default printer)
-BOUND = 27
+#: 26–27 (before: 31 with no printer yet, 29 with only the preview, 27 with a default printer); 17 after
+#: issue 19's rounds 2–4; 15 since the voucher is read once, under its lock, and a receipt printed as the
+#: payment is taken no longer looks for serials (goods leave only once paid, unless paid on delivery)
+BOUND = 15
 
 
 @pytest.fixture
@@ -49,6 +51,7 @@ def test_a_payment_looks_its_printer_up_once(cashier, session, station, write_up
     v = write_up("168.00")
     sent = pay(cashier, v.no, f"k-{where}")
     assert len(printer_lookups(sent)) == 1, printer_lookups(sent)
+    print(where, len(sent))
     assert len(sent) <= BOUND + (1 if where == "none yet" else 0), "\n".join(sent)  # + making the preview
     job = session.scalar(select(PrintJob).where(PrintJob.ref == v.no))
     expected = {"none yet": "屏幕预览", "preview": "屏幕预览", "default": "前台", "station": "收银台"}[where]
@@ -63,3 +66,18 @@ def test_an_inactive_station_printer_gives_way_to_the_default(cashier, session, 
     v = write_up("168.00")
     pay(cashier, v.no, "k-inactive")
     assert session.scalar(select(PrintJob).where(PrintJob.ref == v.no)).printer.name == "默认"
+
+
+def test_the_announcement_reads_what_it_shows(cashier, session, write_up):
+    """唱收唱找 shows the tenders, the rejected notes and the voucher's lines: the notes counted and a
+    cheque's clearances are not read for it."""
+    v = write_up("168.00")
+    cashier.get(f"/cashier/pay?no={v.no}")
+    resp = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k-announce", "count_10000": "3",
+                                                      "rej_10000": "1", "rej_reason_10000": "counterfeit"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    with statements() as sent:
+        page = cashier.get(resp.headers["Location"]).get_data(as_text=True)
+    sent = [" ".join(statement.split()) for statement, _ in sent]
+    assert "￥168.00" in page and "找零" in page and "拒收" in page
+    assert not [s for s in sent if "payment_cash_count" in s or "cheque_clearance" in s], sent

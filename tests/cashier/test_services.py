@@ -351,3 +351,39 @@ def test_refund_quantities_go_through_the_one_parser(session, write_up, open_shi
         _refund(session, v, line, qty, "bad")
     session.rollback()
     assert refunded(session, v) == D("0.00")
+
+
+def test_the_shift_summary_counts_everything_and_reads_the_lists_only_when_there_are_some(session, write_up,
+                                                                                          open_shift):
+    from tests.helpers import statements
+
+    shift = open_shift()
+    cashier, manager = staff_by_no("S001"), staff_by_no("M001")
+    plain = write_up("168.00")
+    services.take_payment(session, plain.no, cashier=cashier, once_key="k1", counts={10000: 2})
+    session.flush()
+    with statements() as seen:
+        summary = services.summarise(session, shift)
+    # the counts and sums, the tenders by kind, the escrow money: no list read when there is nothing in it
+    assert len(seen) == 3, seen
+    assert (summary.payments, summary.cash_in, summary.change_out, summary.drawer_openings) == (
+        1, D("200.00"), D("32.00"), 1)
+    assert summary.refunds == [] and summary.rejected == [] and summary.cheques_pending == []
+    assert summary.expected_cash == shift.opening_float + D("168.00")
+
+    cheque = services.OtherTender("cheque", "500", reference="7788", bank="工商银行", drawer="上海某某公司")
+    services.take_payment(session, write_up("500.00").no, cashier=cashier, once_key="k2", others=[cheque])
+    rejected = write_up("100.00")
+    services.take_payment(session, rejected.no, cashier=cashier, once_key="k3", counts={10000: 2},
+                          rejected=[services.Rejected(10000, "counterfeit", "AB12345678")])
+    services.refund(session, plain.no, {plain.lines[0].id: "1"}, method="cash", reason="质量问题", cashier=cashier,
+                    approval=sales.Approval(manager.id, "9001"), once_key="r1")
+    session.flush()
+    summary = services.summarise(session, shift)
+    assert summary.payments == 3 and summary.drawer_openings >= 2
+    assert summary.by_tender == {"cash": D("200.00") + D("100.00") - D("32.00"), "cheque": D("500.00")}
+    assert [t.reference for t in summary.cheques_pending] == ["7788"]
+    assert [(n.denomination, n.serial) for n in summary.rejected] == [(10000, "AB12345678")]
+    assert [r.amount for r in summary.refunds] == [D("168.00")] and summary.cash_refunds == D("168.00")
+    assert summary.expected_cash == shift.opening_float + D("200.00") + D("200.00") - D("32.00") - D("100.00") \
+        - D("168.00")

@@ -305,3 +305,33 @@ def test_refund_screen_asks_which_pieces_come_back(client, session, serial_produ
     assert client.post(f"/cashier/refund/{v.no}", data={**form, f"serials_{line}": "sn-r2"}).status_code == 303
     session.expire_all()
     assert serials.find_sold(session, "SN-R2") is None and serials.find_sold(session, "SN-R1") is not None
+
+
+def test_the_receipt_at_payment_looks_for_serials_only_when_goods_can_have_left_first(session, english,
+                                                                                       serial_product, write_up,
+                                                                                       open_shift):
+    """Goods leave only once paid, unless the voucher is paid on delivery: a payment's receipt asks for
+    the serials handed over only then — and prints them."""
+    from pos.printers import services as printers
+    from pos.printers.models import PrintJob
+    from tests.helpers import statements
+
+    open_shift()
+    plain = write_up("1000.00")
+    with statements() as seen:
+        cashier.take_payment(session, plain.no, cashier=staff_by_no(CASHIER), once_key="k-plain", counts={10000: 10})
+    assert not [sql for sql, _p in seen if "sold_serial" in sql]
+    assert [sql for sql, _p in seen if sql.lstrip().startswith("SELECT voucher.id, voucher.no")].__len__() == 1
+    on_delivery = write_up("1000.00")
+    on_delivery.pay_on_delivery = True
+    session.commit()
+    line = on_delivery.lines[0]
+    delivery.request_delivery(session, on_delivery.no, {line.id: "1"}, clerk=staff_by_no(CLERK), once_key="d-pod",
+                              serials={line.id: "SN-POD-1"}, name="周先生", phone="13800138001",
+                              address="上海市浦东新区张杨路500号3号楼1201室", window_day=None)
+    session.commit()
+    cashier.take_payment(session, on_delivery.no, cashier=staff_by_no(CASHIER), once_key="k-pod", counts={10000: 10})
+    session.commit()
+    job = session.scalar(select(PrintJob).where(PrintJob.ref == on_delivery.no, PrintJob.kind == "receipt"))
+    printed = repr(printers.document_of(job).blocks)
+    assert "SN-POD-1" in printed and "序列号" in printed
