@@ -276,3 +276,43 @@ def test_a_right_pin_is_hashed_once_per_process_a_wrong_one_every_time(session, 
     assert services.attempt_pin_login(session, clerk.id, "2468") is clerk
     assert calls == ["1002", "9999", "9999", "1002", "2468"]
     assert not any(b"1002" in digest or b"2468" in digest for digest in services._VERIFIED)
+
+
+def test_a_remembered_right_pin_still_meets_the_lock_and_clears_the_count(session, monkeypatch):
+    """A PIN this process already found right skips counting the try (nothing to guess, nothing slow
+    to count ahead of) but not the lock: refused while it lasts; otherwise the count starts again, and
+    when there is nothing to clear the throttle is only read."""
+    from tests.helpers import statements
+
+    calls = []
+    real = services.check_password_hash
+    monkeypatch.setattr(services, "check_password_hash", lambda h, s: calls.append(s) or real(h, s))
+    monkeypatch.setattr(services, "_VERIFIED", type(services._VERIFIED)())
+    clerk = staff_by_no("C001")
+    assert services.attempt_pin_login(session, clerk.id, "1001", client="10.0.0.9") is clerk  # remembered now
+    with statements() as seen:
+        services.attempt_pin_login(session, clerk.id, "1001", client="10.0.0.9")
+    throttle = [sql for sql, _p in seen if "pin_throttle" in sql]
+    assert len(throttle) == 1 and throttle[0].lstrip().upper().startswith("SELECT"), throttle
+    for _ in range(2):
+        with pytest.raises(services.WrongPin):
+            services.attempt_pin_login(session, clerk.id, "0000", client="10.0.0.9")
+        tx.rollback(session)
+    assert _failures(session, clerk, "10.0.0.9") == 2
+    services.attempt_pin_login(session, clerk.id, "1001", client="10.0.0.9")
+    session.commit()
+    assert _failures(session, clerk, "10.0.0.9") == 0
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            services.attempt_pin_login(session, clerk.id, "0000", client="10.0.0.9")
+        tx.rollback(session)
+    with pytest.raises(services.Locked, match="more minute"):
+        services.attempt_pin_login(session, clerk.id, "1001", client="10.0.0.9")
+    tx.rollback(session)
+    assert calls.count("1001") == 1  # the right PIN was hashed once, the lock refused it all the same
+    _age_locks(session, clerk, timedelta(minutes=5, seconds=1))
+    assert services.attempt_pin_login(session, clerk.id, "1001", client="10.0.0.9") is clerk
+    session.commit()
+    assert _failures(session, clerk, "10.0.0.9") == 0
+    session.expire(clerk)
+    assert clerk.locked_until is None
