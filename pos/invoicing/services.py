@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from ..audit.services import record
 from ..cashier import services as cashier_services
@@ -194,8 +194,15 @@ def lock(session: Session, invoice: Invoice) -> Invoice:
     return invoice
 
 
-def get(session: Session, no: str) -> Invoice:
-    invoice = session.scalar(select(Invoice).where(Invoice.no == (no or "").strip().upper()))
+def get(session: Session, no: str, *, for_page: bool = False) -> Invoice:
+    """The invoice numbered ``no``. ``for_page``: with what its page shows read in the same statement
+    (its void, its 数电票 link, the invoice that replaced it) and its vouchers without their lines."""
+    stmt = select(Invoice).where(Invoice.no == (no or "").strip().upper())
+    if for_page:
+        stmt = stmt.options(joinedload(Invoice.void), joinedload(Invoice.platform),
+                            joinedload(Invoice.replaced_by).lazyload("*"),
+                            selectinload(Invoice.vouchers).options(lazyload(Voucher.lines)))
+    invoice = session.scalar(stmt)
     if invoice is None:
         raise NotFound(_("No invoice numbered %(no)s.", no=(no or "").strip()[:30]))
     return invoice

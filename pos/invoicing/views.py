@@ -108,14 +108,14 @@ def _invoice_page(invoice, **extra):
 
 def _invoice_refused(error: str, typed: str):
     """A form on the invoice's page refused: the page with the message in that form and its input."""
-    return lambda e: _invoice_page(services.get(db.session, request.view_args["no"]),
+    return lambda e: _invoice_page(services.get(db.session, request.view_args["no"], for_page=True),
                                    **{error: e.message, typed: request.form.get(typed, "")})
 
 
 @bp.get("/invoices/<no>")
 @roles_required("cashier")
 def invoice(no: str):
-    return _invoice_page(services.get(db.session, no))
+    return _invoice_page(services.get(db.session, no, for_page=True))
 
 
 @bp.post("/invoices/<no>/void")

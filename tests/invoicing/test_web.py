@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pos.invoicing.models import Invoice
 from pos.shop.services import business_today
 from tests.conftest import CASHIER, CLERK, login_as
-from tests.helpers import count, text
+from tests.helpers import count, statements, text
 
 
 @pytest.fixture
@@ -30,7 +30,10 @@ def test_issue_from_the_screen(cashier, session, paid):
     resp = cashier.post("/invoices/new", data={"vouchers": v.no, **FORM})
     assert resp.status_code == 303
     inv = session.scalar(select(Invoice))
-    body = text(cashier.get(resp.headers["Location"]))
+    with statements() as seen:
+        body = text(cashier.get(resp.headers["Location"]))
+    read = [sql for sql, _p in seen if "invoice" in sql or "voucher" in sql]
+    assert len(read) == 3, read  # the invoice (with its void, link and reissue, none here), its lines, its vouchers
     assert inv.no in body and "￥1,130.00" in body and "人民币壹仟壹佰叁拾元整" in body and "￥130.00" in body
 
 
@@ -77,8 +80,16 @@ def test_void_reissue_and_the_chain(cashier, session, paid, tmp_path):
     assert second.replaces_id == first.id and second.seq == first.seq + 1
     listing = text(cashier.get("/invoices"))
     assert first.no in listing and second.no in listing and "作废" in listing
-    detail = text(cashier.get(f"/invoices/{first.no}"))
-    assert "作废" in detail and second.no in detail
+    with statements() as seen:
+        detail = text(cashier.get(f"/invoices/{first.no}"))
+    assert "作废" in detail and "地址写错" in detail and second.no in detail
+    # the page's invoice with its void, 数电票 link and the invoice that replaced it in one statement,
+    # then its lines, its vouchers (without the vouchers' lines, which it does not show) and whether the
+    # reissue was replaced in turn
+    read = [sql for sql, _p in seen if "invoice" in sql or "voucher" in sql]
+    assert len(read) == 4, "\n".join(sql[:150].replace("\n", " ") for sql in read)
+    apart = ("SELECT invoice_void", "SELECT invoice_platform_link", "SELECT voucher_line")
+    assert not any(sql.lstrip().startswith(apart) for sql in read), read
     # the void invoice's PDF carries the 作废 watermark, in Chinese glyphs
     pdf = cashier.get(f"/invoices/{first.no}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
