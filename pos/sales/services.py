@@ -127,11 +127,16 @@ def drafts_of(session: Session, clerk: Staff) -> list[Voucher]:
 
 
 def find_draft(session: Session, clerk: Staff, *, voucher_id: int | None = None,
-               lines: bool = True, lock: bool = False) -> Voucher | None:
+               lines: bool = True, lock: bool = False, drafts: list[Voucher] | None = None) -> Voucher | None:
     """The clerk's open voucher, read only: the one asked for if it is still their draft,
     else their latest counter draft, else None. ``lines=False``: its lines are read only if used
     (adding a product reads just the lines it needs). ``lock=True`` (a change follows): the one asked
-    for is read under its row lock; the rules still check it after :func:`lock`."""
+    for is read under its row lock; the rules still check it after :func:`lock`. ``drafts``: the
+    clerk's drafts as :func:`drafts_of` has just read them (the counter shows them too): the one
+    asked for is then found among them, and so is the latest."""
+    if drafts is not None and not lock:
+        asked = next((v for v in drafts if v.id == voucher_id), None) if voucher_id else None
+        return asked or next((v for v in drafts if v.channel == "counter"), None)
     options = [] if lines else [lazyload(Voucher.lines)]
     if voucher_id:
         if lock:  # a change: read it under its row lock at once (lock() then reads it no more)
@@ -248,9 +253,11 @@ def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", 
     approved_by = _check_price(session, actor, product, price, approval)
     # only the line it adds to is read, and the total moves by the difference (the voucher's row is
     # locked): adding to a long voucher costs what adding to a short one does
+    seen = _lines_seen(session).pop(voucher.id, None) if voucher.id is not None else None
     line = session.scalar(select(VoucherLine).where(
         VoucherLine.voucher_id == voucher.id, VoucherLine.product_id == product.id, VoucherLine.unit_price == price,
-    ).order_by(VoucherLine.position).limit(1)) if voucher.id is not None else None
+    ).order_by(VoucherLine.position).limit(1)) if voucher.id is not None and (seen is None or product.id in seen[2]) \
+        else None
     if line is not None:
         new_qty = line.quantity + qty
         if new_qty > MAX_QUANTITY:
@@ -262,8 +269,9 @@ def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", 
         line.approved_by = approved_by or line.approved_by
         voucher.total = (voucher.total + line.amount - before).quantize(FEN)
         return line
-    count, last = session.execute(select(func.count(VoucherLine.id), func.max(VoucherLine.position))
-                                  .where(VoucherLine.voucher_id == voucher.id)).one()
+    count, last = seen[:2] if seen is not None else session.execute(
+        select(func.count(VoucherLine.id), func.max(VoucherLine.position)).where(VoucherLine.voucher_id == voucher.id)
+    ).one()
     if count >= MAX_LINES:
         raise DomainError(_("A voucher has at most %(n)d lines.", n=MAX_LINES))
     line = VoucherLine(
@@ -352,19 +360,33 @@ def has_lines(session: Session, voucher: Voucher) -> bool:
 
 
 def line_ids(session: Session, voucher: Voucher) -> tuple[int, set[int], set[int]]:
-    """How many lines the voucher has, their ids and their products' ids (two columns, not the lines)."""
+    """How many lines the voucher has, their ids and their products' ids (three columns, not the
+    lines). Read under the voucher's row lock (a change), what it found also spares the next
+    :func:`add_line` of this transaction its own questions (:func:`_lines_seen`)."""
     if voucher.id is None or _held(session).get(voucher.id) == "new":  # made by this request: no lines yet
-        return 0, set(), set()
-    rows = session.execute(select(VoucherLine.id, VoucherLine.product_id)
-                           .where(VoucherLine.voucher_id == voucher.id)).all()
-    return len(rows), {row.id for row in rows}, {row.product_id for row in rows}
+        rows = []
+    else:
+        rows = session.execute(select(VoucherLine.id, VoucherLine.product_id, VoucherLine.position)
+                               .where(VoucherLine.voucher_id == voucher.id)).all()
+    products = {row.product_id for row in rows}
+    if voucher.id is not None and _held(session).get(voucher.id):
+        _lines_seen(session)[voucher.id] = (len(rows), max((row.position for row in rows), default=0), products)
+    return len(rows), {row.id for row in rows}, products
 
 
-def lines_of_product(session: Session, voucher: Voucher,
-                     product: Product) -> tuple[list[VoucherLine], dict[int, Decimal]]:
+def _lines_seen(session: Session) -> dict:
+    """What :func:`line_ids` found on a voucher this transaction holds under its row lock — how many
+    lines, the last position, the products on it — for the :func:`add_line` that follows, which
+    takes it (once: its own line changes it) instead of asking again."""
+    return tx.memo(session, "pos_voucher_lines_seen")
+
+
+def lines_of_product(session: Session, voucher: Voucher, product: Product,
+                     only: VoucherLine | None = None) -> tuple[list[VoucherLine], dict[int, Decimal]]:
     """The voucher's lines of one product, and — as :func:`stock_shortages` says for them — how many
-    are missing when they ask for more than is on hand (without reading the other lines)."""
-    lines = list(session.scalars(select(VoucherLine).where(
+    are missing when they ask for more than is on hand (without reading the other lines). ``only``:
+    the caller knows this is the product's one line (it has just added the product, new to the voucher)."""
+    lines = [only] if only is not None else list(session.scalars(select(VoucherLine).where(
         VoucherLine.voucher_id == voucher.id, VoucherLine.product_id == product.id).order_by(VoucherLine.position)))
     missing = sum((line.quantity for line in lines), Decimal("0")) - product.stock_on_hand
     return lines, ({line.id: missing for line in lines} if missing > 0 else {})

@@ -76,10 +76,11 @@ def current_voucher(*, lines: bool = True) -> Voucher:
     return voucher
 
 
-def shown_voucher() -> Voucher:
+def shown_voucher(drafts: list[Voucher] | None = None) -> Voucher:
     """The clerk's open voucher, to show (a GET, a refusal): never saved here. With no draft yet,
-    an empty one that the first change (:func:`current_voucher`) saves."""
-    return (services.find_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
+    an empty one that the first change (:func:`current_voucher`) saves. ``drafts``: the clerk's
+    drafts, already read (the counter lists them): the voucher is one of them."""
+    return (services.find_draft(db.session, me(), voucher_id=session.get(SESSION_KEY), drafts=drafts)
             or Voucher(clerk=me(), status=VoucherStatus.DRAFT, channel="counter", total=Decimal("0")))
 
 
@@ -142,7 +143,9 @@ def _line_added(voucher: Voucher, line: VoucherLine, before: tuple[int, set[int]
     n_lines, line_ids, product_ids = before
     if not n_lines:
         return render_panel(voucher)
-    same, shortages = services.lines_of_product(db.session, voucher, line.product)
+    # a product new to the voucher has this one line (the voucher's row is locked: no other was added)
+    same, shortages = services.lines_of_product(db.session, voucher, line.product,
+                                                only=line if line.product_id not in product_ids else None)
     suggestions = None
     if shortages:  # in-stock alternatives for it
         suggestions = services.suggestions_for_voucher(db.session, voucher)
@@ -163,10 +166,11 @@ def _line_added(voucher: Voucher, line: VoucherLine, before: tuple[int, set[int]
 @bp.get("/counter")
 @roles_required("clerk")
 def counter():
-    voucher = shown_voucher()
+    drafts = services.drafts_of(db.session, me())
+    voucher = shown_voucher(drafts)
     results = catalog.search_products(db.session, request.args.get("q", ""), limit=8)
     return render_template("sales/counter.html", result=results, q=request.args.get("q", ""),
-                           drafts=services.drafts_of(db.session, me()), **panel_context(voucher))
+                           drafts=drafts, **panel_context(voucher))
 
 
 @bp.post("/counter/switch/<int:voucher_id>")

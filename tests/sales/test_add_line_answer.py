@@ -141,3 +141,32 @@ def test_a_scan_answers_only_the_line_too(as_clerk, session):
     add(as_clerk, a.id)
     resp = as_clerk.post("/counter/scan", data={"q": b.barcode}, headers=HX)
     assert resp.status_code == 200 and 'id="voucher-panel"' not in text(resp) and b.name in text(resp)
+
+
+def test_adding_asks_what_it_does_not_already_know_once(as_clerk, session):
+    """Under the voucher's row lock the line ids read for the answer also give the count, the last
+    position and the products on it: a product new to the voucher is added without asking for a line
+    to add to, for the count, or for its other lines; one more of a product on it still finds its line."""
+    from tests.helpers import statements
+
+    a, b, c = in_stock(session, 3)
+    add(as_clerk, a.id)
+    add(as_clerk, b.id)
+    with statements() as sent:
+        resp = add(as_clerk, c.id)
+    assert resp.status_code == 200 and c.name in text(resp)
+    # the ids, products and positions of its lines (three columns); no line read whole, no count
+    assert len([sql for sql, _p in sent if sql.lstrip().startswith("SELECT voucher_line.id, voucher_line.product_id, "
+                                                                 "voucher_line.position")]) == 1
+    assert not [sql for sql, _p in sent if sql.lstrip().startswith("SELECT voucher_line.id, voucher_line.voucher_id")]
+    assert not [sql for sql, _p in sent if "max(voucher_line.position)" in sql]
+    draft = the_draft(session)
+    assert [(x.position, x.product_id) for x in draft.lines] == [(1, a.id), (2, b.id), (3, c.id)]
+    with statements() as sent:
+        add(as_clerk, b.id)  # one more of b: its line is asked for, and so are b's lines for the answer
+    whole = [sql for sql, _p in sent if sql.lstrip().startswith("SELECT voucher_line.id, voucher_line.voucher_id")]
+    assert len(whole) == 2, whole
+    draft = the_draft(session)
+    assert [(x.position, x.product_id, x.quantity) for x in draft.lines] == [
+        (1, a.id, Decimal("1")), (2, b.id, Decimal("2")), (3, c.id, Decimal("1"))]
+    assert draft.total == a.list_price + 2 * b.list_price + c.list_price

@@ -221,3 +221,29 @@ def test_screens_in_english(as_clerk, products):
     assert "Open voucher" in body and "Write up the voucher" in body
     body = text(as_clerk.get(f"/catalog/products/{products[0].id}"))
     assert "Add to voucher" in body and "Selling points" in body
+
+
+def test_the_counter_reads_the_clerks_drafts_once(as_clerk, session, products):
+    """The counter lists the clerk's drafts and shows the open one: that one is found among them (no
+    statement of its own) — the one the tablet was on, else the latest at the counter."""
+    from tests.helpers import statements
+
+    def voucher_reads():
+        with statements() as sent:
+            page = text(as_clerk.get("/counter"))
+        lines = page.split('data-testid="lines"')[1].split("</div>")[0]  # the open voucher's lines
+        return lines, [sql for sql, _p in sent if sql.lstrip().startswith("SELECT voucher.id")]
+
+    lines, reads = voucher_reads()
+    assert len(reads) == 1
+    as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
+    first = draft_of(session, CLERK)
+    as_clerk.post("/counter/new")
+    as_clerk.post("/counter/lines", data={"product_id": products[2].id, "quantity": "1"}, headers=HX)
+    second = draft_of(session, CLERK)
+    assert second.id != first.id
+    lines, reads = voucher_reads()
+    assert len(reads) == 1 and products[2].name in lines and products[0].name not in lines
+    as_clerk.post(f"/counter/switch/{first.id}")
+    lines, reads = voucher_reads()
+    assert len(reads) == 1 and products[0].name in lines and products[2].name not in lines
