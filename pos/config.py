@@ -83,6 +83,8 @@ def load_settings(instance_path: Path, overrides: dict | None = None) -> dict:
 
         # cursor.description made only when read (pos/pgcursor.py: 5–8 % of the app's CPU)
         settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"cursor_factory": LazyDescriptionCursor}
+        # a connection the server cut is found without a round trip at every checkout (pgcursor.ping_when_cut)
+        settings["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] = False
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(instance_path)

@@ -34,3 +34,36 @@ def test_connections_cut_by_the_database_are_replaced_without_a_restart(pg_app):
     admin.dispose()
     assert cut >= 1
     assert client.get("/counter").status_code == 200  # pool_pre_ping: a fresh connection, no error page
+
+
+@pytest.mark.pg
+def test_a_live_connection_is_handed_out_without_a_round_trip_and_a_cut_one_is_replaced(pg_app):
+    """The pool's check (pos.pgcursor.ping_when_cut): a live, idle connection is not pinged; one the
+    server cut is pinged, found cut and refused, so the pool makes a new one."""
+    import time
+
+    from sqlalchemy import exc
+
+    from pos.pgcursor import ping_when_cut
+
+    raw = db.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        pid = conn.info.backend_pid
+        opened = []
+        real_cursor = conn.cursor
+        conn.cursor = lambda *a, **k: opened.append(1) or real_cursor(*a, **k)
+        ping_when_cut(conn, None, None)
+        assert opened == [] and not conn.autocommit  # nothing sent: no round trip
+        url = make_url(pg_app.config["SQLALCHEMY_DATABASE_URI"])
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            assert c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        admin.dispose()
+        time.sleep(0.2)  # the server's goodbye reaches the socket
+        with pytest.raises(exc.DisconnectionError):
+            ping_when_cut(conn, None, None)
+        assert opened == [1]  # pinged once, because something was there to read
+    finally:
+        raw.invalidate()
+    assert db.session.scalar(text("SELECT 1")) == 1
