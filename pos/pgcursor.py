@@ -94,7 +94,9 @@ def ping_when_cut(dbapi_connection, _record, _proxy) -> None:
     from sqlalchemy import exc
 
     try:
-        readable = select.select([dbapi_connection.fileno()], [], [], 0)[0]
+        poller = select.poll()  # not select.select: no limit on the descriptor's number
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        readable = poller.poll(0)
     except (OSError, ValueError, psycopg.Error):  # closed already: no descriptor to look at
         raise exc.DisconnectionError("the connection is closed") from None
     if not readable:
