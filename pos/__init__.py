@@ -144,11 +144,12 @@ def create_app(config: dict | None = None) -> Flask:
     _import_models()
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        from .pgcursor import ping_when_cut, tune_connection  # psycopg: only where PostgreSQL is used
+        from .pgcursor import note_checkin, ping_when_cut, tune_connection  # psycopg: only where PostgreSQL is used
 
         with app.app_context():
             event.listen(db.engine, "connect", tune_connection)
             event.listen(db.engine, "checkout", ping_when_cut)
+            event.listen(db.engine, "checkin", note_checkin)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["POS_TIMEZONE"])

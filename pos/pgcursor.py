@@ -14,6 +14,7 @@ cursor keeps a statement marked ``PLAN_EACH_TIME`` from being prepared.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import psycopg
@@ -82,13 +83,26 @@ class LazyDescriptionCursor(psycopg.Cursor):
         return None
 
 
-def ping_when_cut(dbapi_connection, _record, _proxy) -> None:
+#: seconds a pooled connection may rest before it is pinged whatever its socket says: a database host
+#: that went away without closing its connections (a power cut, a failover, a router that forgot an
+#: idle connection) leaves nothing to read; a busy shop's connections rest milliseconds
+PING_AFTER_IDLE = 5.0
+_CHECKED_IN = "pos_checked_in"
+
+
+def note_checkin(_dbapi_connection, record) -> None:
+    """When the pool took a connection back (the engine's ``checkin`` event), for :func:`ping_when_cut`."""
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def ping_when_cut(dbapi_connection, record, _proxy) -> None:
     """The pool's check of a connection it hands out (the engine's ``checkout`` event), in place of
     ``pool_pre_ping``'s round trip at every checkout (≈ 18 a sale): a connection the server has cut
     (a restart, ``pg_terminate_backend``) has its socket readable — the server's last message, then
     the end of the stream — while a live, idle one has nothing to read (this app's connections do not
-    LISTEN). Only then is it pinged; a failed ping makes the pool replace it, as pre-ping did
-    (SQLAlchemy's documented pessimistic disconnect handling, with a ``DisconnectionError``)."""
+    LISTEN). Only then, or after the connection rested :data:`PING_AFTER_IDLE` seconds (or was never
+    handed out), is it pinged; a failed ping makes the pool replace it, as pre-ping did (SQLAlchemy's
+    documented pessimistic disconnect handling, with a ``DisconnectionError``)."""
     import select
 
     from sqlalchemy import exc
@@ -99,7 +113,8 @@ def ping_when_cut(dbapi_connection, _record, _proxy) -> None:
         readable = poller.poll(0)
     except (OSError, ValueError, psycopg.Error):  # closed already: no descriptor to look at
         raise exc.DisconnectionError("the connection is closed") from None
-    if not readable:
+    idle = time.monotonic() - record.info.get(_CHECKED_IN, 0.0)
+    if not readable and idle < PING_AFTER_IDLE:
         return
     try:
         cursor = dbapi_connection.cursor()

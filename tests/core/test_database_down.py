@@ -38,13 +38,16 @@ def test_connections_cut_by_the_database_are_replaced_without_a_restart(pg_app):
 
 @pytest.mark.pg
 def test_a_live_connection_is_handed_out_without_a_round_trip_and_a_cut_one_is_replaced(pg_app):
-    """The pool's check (pos.pgcursor.ping_when_cut): a live, idle connection is not pinged; one the
-    server cut is pinged, found cut and refused, so the pool makes a new one."""
+    """The pool's check (pos.pgcursor.ping_when_cut): a live connection back in the pool a moment ago is
+    not pinged; one that rested longer than PING_AFTER_IDLE (a database host may have gone away without
+    a word) or was never handed out is; one the server cut is pinged, found cut and refused, so the pool
+    makes a new one."""
     import time
+    from types import SimpleNamespace
 
     from sqlalchemy import exc
 
-    from pos.pgcursor import ping_when_cut
+    from pos.pgcursor import PING_AFTER_IDLE, note_checkin, ping_when_cut
 
     raw = db.engine.raw_connection()
     try:
@@ -53,8 +56,16 @@ def test_a_live_connection_is_handed_out_without_a_round_trip_and_a_cut_one_is_r
         opened = []
         real_cursor = conn.cursor
         conn.cursor = lambda *a, **k: opened.append(1) or real_cursor(*a, **k)
-        ping_when_cut(conn, None, None)
-        assert opened == [] and not conn.autocommit  # nothing sent: no round trip
+        record = SimpleNamespace(info={})
+        ping_when_cut(conn, record, None)  # never handed out before: pinged
+        assert opened == [1] and not conn.autocommit
+        note_checkin(conn, record)
+        ping_when_cut(conn, record, None)  # back a moment ago, nothing to read: no round trip
+        assert opened == [1]
+        record.info["pos_checked_in"] = time.monotonic() - PING_AFTER_IDLE - 1
+        ping_when_cut(conn, record, None)  # rested: pinged, and alive
+        assert opened == [1, 1] and not conn.autocommit
+        note_checkin(conn, record)
         url = make_url(pg_app.config["SQLALCHEMY_DATABASE_URI"])
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
@@ -62,8 +73,8 @@ def test_a_live_connection_is_handed_out_without_a_round_trip_and_a_cut_one_is_r
         admin.dispose()
         time.sleep(0.2)  # the server's goodbye reaches the socket
         with pytest.raises(exc.DisconnectionError):
-            ping_when_cut(conn, None, None)
-        assert opened == [1]  # pinged once, because something was there to read
+            ping_when_cut(conn, record, None)
+        assert opened == [1, 1, 1]  # pinged, because something was there to read
     finally:
         raw.invalidate()
     assert db.session.scalar(text("SELECT 1")) == 1
