@@ -253,7 +253,9 @@ def add_line(session: Session, voucher: Voucher, product_id: int, quantity="1", 
     approved_by = _check_price(session, actor, product, price, approval)
     # only the line it adds to is read, and the total moves by the difference (the voucher's row is
     # locked): adding to a long voucher costs what adding to a short one does
-    seen = _lines_seen(session).pop(voucher.id, None) if voucher.id is not None else None
+    seen = _lines_seen(session).get(voucher.id) if voucher.id is not None else None
+    if seen is not None:
+        _lines_seen(session)[voucher.id] = None  # taken: this line changes what was seen
     line = session.scalar(select(VoucherLine).where(
         VoucherLine.voucher_id == voucher.id, VoucherLine.product_id == product.id, VoucherLine.unit_price == price,
     ).order_by(VoucherLine.position).limit(1)) if voucher.id is not None and (seen is None or product.id in seen[2]) \
@@ -377,8 +379,14 @@ def line_ids(session: Session, voucher: Voucher) -> tuple[int, set[int], set[int
 def _lines_seen(session: Session) -> dict:
     """What :func:`line_ids` found on a voucher this transaction holds under its row lock — how many
     lines, the last position, the products on it — for the :func:`add_line` that follows, which
-    takes it (once: its own line changes it) instead of asking again."""
+    takes it (once: its own line changes it; None is left) instead of asking again."""
     return tx.memo(session, "pos_voucher_lines_seen")
+
+
+def lines_read_under_lock(session: Session, voucher: Voucher) -> bool:
+    """:func:`line_ids` read this voucher's lines under its row lock in this transaction: no line was
+    added since but by this transaction itself."""
+    return voucher.id is not None and voucher.id in _lines_seen(session)
 
 
 def lines_of_product(session: Session, voucher: Voucher, product: Product,

@@ -143,9 +143,10 @@ def _line_added(voucher: Voucher, line: VoucherLine, before: tuple[int, set[int]
     n_lines, line_ids, product_ids = before
     if not n_lines:
         return render_panel(voucher)
-    # a product new to the voucher has this one line (the voucher's row is locked: no other was added)
-    same, shortages = services.lines_of_product(db.session, voucher, line.product,
-                                                only=line if line.product_id not in product_ids else None)
+    # a product new to the voucher has this one line, when the lines were read under the voucher's lock
+    # (no other tablet added one since); else its lines are read
+    alone = line.product_id not in product_ids and services.lines_read_under_lock(db.session, voucher)
+    same, shortages = services.lines_of_product(db.session, voucher, line.product, only=line if alone else None)
     suggestions = None
     if shortages:  # in-stock alternatives for it
         suggestions = services.suggestions_for_voucher(db.session, voucher)

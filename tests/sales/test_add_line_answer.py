@@ -170,3 +170,27 @@ def test_adding_asks_what_it_does_not_already_know_once(as_clerk, session):
     assert [(x.position, x.product_id, x.quantity) for x in draft.lines] == [
         (1, a.id, Decimal("1")), (2, b.id, Decimal("2")), (3, c.id, Decimal("1"))]
     assert draft.total == a.list_price + 2 * b.list_price + c.list_price
+
+
+def test_the_answer_trusts_the_lines_it_read_only_under_the_vouchers_lock(session, app):
+    """A product new to the voucher is answered as its only line when the lines were read under the
+    voucher's row lock; a voucher read without it (the tablet had no draft in its session: the latest
+    is found, unlocked) has its product's lines read again — another tablet may have added one."""
+    from pos.sales import services
+
+    clerk = staff_by_no(CLERK)
+    a, b = in_stock(session, 2)
+    v = services.open_draft(session, clerk)
+    services.add_line(session, v, a.id, "1", actor=clerk)
+    session.commit()
+    found = services.find_draft(session, clerk)  # the latest draft, read without its lock
+    services.line_ids(session, found)
+    assert not services.lines_read_under_lock(session, found)
+    session.rollback()
+    held = services.find_draft(session, clerk, voucher_id=v.id, lock=True)
+    n, _ids, products = services.line_ids(session, held)
+    assert (n, products) == (1, {a.id}) and services.lines_read_under_lock(session, held)
+    services.add_line(session, held, b.id, "1", actor=clerk)
+    assert services.lines_read_under_lock(session, held)  # still this transaction's own reading
+    session.commit()
+    assert [(x.position, x.product_id) for x in the_draft(session).lines] == [(1, a.id), (2, b.id)]
