@@ -143,10 +143,20 @@ def test_the_managers_header_fits_one_row_and_home_counts(page, live_server):
     assert no_sideways_scroll(page)
 
 
-def in_view(page, locator) -> bool:
-    """Is the element wholly inside the 1024×768 viewport as the page is scrolled now?"""
-    box = locator.bounding_box()
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+def in_view(page, locator, timeout: float = 5.0) -> bool:
+    """Is the element wholly inside the 1024×768 viewport as the page is scrolled now? Asked again for
+    up to ``timeout`` seconds while the page settles (on a loaded CI machine the answer of an htmx
+    request or a picture may still be moving what is below it): a page laid out wrong stays wrong."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        box = locator.bounding_box()
+        if box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(100)
 
 
 def test_payment_screen_keeps_confirm_and_total_in_view(page, live_server):
