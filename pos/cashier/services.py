@@ -200,13 +200,13 @@ def open_shift(session: Session, *, cashier: Staff, station_id, counts: dict[int
 def check_voucher(session: Session, no: str, *, lock: bool = False, locked: Voucher | None = None) -> Voucher:
     """Open a voucher at the cash desk: recompute it and refuse what cannot be paid. ``locked``: the
     voucher as the caller has just read it under its row lock (``lock`` is then implied)."""
+    lock = lock or locked is not None
     if locked is not None:
-        voucher, lock = locked, True
+        voucher = locked
+    elif lock:
+        voucher = _lock_by_no(session, no)
     else:
-        stmt = select(Voucher).where(Voucher.no == sales.normalise_no(no))
-        if lock:
-            stmt = stmt.with_for_update(of=Voucher).execution_options(populate_existing=True)
-        voucher = session.scalar(stmt)
+        voucher = session.scalar(select(Voucher).where(Voucher.no == sales.normalise_no(no)))
     if voucher is None:
         raise NotFound(_("No voucher numbered %(no)s.", no=(no or "").strip()[:30]))
     if voucher.status == VoucherStatus.CANCELLED:

@@ -229,17 +229,22 @@ def _delay_seconds(failures: int) -> int:
     return int(min(cap, base * 2 ** min(over, 20)))
 
 
+def _throttle_row(session: Session, staff_id: int, kind: str, client: str) -> PinThrottle | None:
+    """This person's row for this tablet, locked and read as it is under the lock (None: none yet)."""
+    return session.scalar(select(PinThrottle).where(PinThrottle.staff_id == staff_id, PinThrottle.kind == kind,
+                                                    PinThrottle.client == client)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
 def _throttle(session: Session, staff_id: int, kind: str, client: str) -> PinThrottle:
     """This person's row for this tablet, locked (made on the first failure)."""
-    key = (PinThrottle.staff_id == staff_id, PinThrottle.kind == kind, PinThrottle.client == client)
-    row = session.scalar(select(PinThrottle).where(*key).with_for_update().execution_options(populate_existing=True))
+    row = _throttle_row(session, staff_id, kind, client)
     if row is None:
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         session.execute(insert(PinThrottle).values(staff_id=staff_id, kind=kind, client=client, failures=0)
                         .on_conflict_do_nothing())
-        row = session.scalar(select(PinThrottle).where(*key).with_for_update()
-                             .execution_options(populate_existing=True))
+        row = _throttle_row(session, staff_id, kind, client)
     return row
 
 
@@ -323,9 +328,7 @@ def _passed_known(session: Session, staff: Staff, kind: str, client: str) -> Non
     staff_id, client = staff.id, (client or "")[:64]
 
     def check(s: Session) -> datetime | None:
-        row = s.scalar(select(PinThrottle).where(PinThrottle.staff_id == staff_id, PinThrottle.kind == kind,
-                                                 PinThrottle.client == client)
-                       .with_for_update().execution_options(populate_existing=True))
+        row = _throttle_row(s, staff_id, kind, client)
         if row is None:
             return None
         if row.locked_until is not None and row.locked_until > utcnow():
