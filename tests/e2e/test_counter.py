@@ -6,6 +6,8 @@ taken by a clerk and approved in the manager's review."""
 import re
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import clerk_with_two_lines, login_with_keypad, no_sideways_scroll
@@ -66,6 +68,10 @@ def test_clerk_writes_up_a_voucher(page, live_server):
     page.get_by_role("button", name="开单").click()
     expect(page.get_by_test_id("voucher-no")).to_have_text(re.compile(r"^V\d{8}-\d{4}$"))
     expect(page.get_by_test_id("qr").locator("svg")).to_be_visible()
+    no = page.get_by_test_id("voucher-no").inner_text()
+    shot = live_server.folder / "qr.png"
+    page.get_by_test_id("qr").screenshot(path=str(shot))
+    assert [b.text for b in zxingcpp.read_barcodes(Image.open(shot))] == [no]  # a scanner reads the number
     expect(page.get_by_test_id("voucher-total")).to_have_text(re.compile(r"^￥[\d,]+\.\d\d$"))
     expect(page.get_by_test_id("voucher-words")).to_contain_text("人民币")
     expect(page.get_by_test_id("status")).to_have_text("已开单，未付款")

@@ -120,6 +120,27 @@ def test_pdfs_carry_chinese_glyphs(cashier, session, write_up, tmp_path):
     assert cashier.get(f"/vouchers/{v.no}.pdf?copy=bogus").status_code == 404
 
 
+def test_the_qr_codes_on_the_pdfs_scan_as_the_voucher_number(cashier, session, write_up, tmp_path):
+    """The voucher's A5 copy and the PDF receipt carry a QR code a scanner reads as the voucher's number
+    (rendered at 150 dpi, read by zxing-cpp, an independent decoder)."""
+    import zxingcpp
+    from PIL import Image
+
+    v = write_up("168.00")
+    cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k1", "count_10000": "2"})
+    payment = session.scalar(select(Payment))
+    for url in (f"/vouchers/{v.no}.pdf?copy=customer", f"/cashier/payments/{payment.id}/receipt.pdf"):
+        resp = cashier.get(url)
+        assert resp.status_code == 200, url
+        (tmp_path / "doc.pdf").write_bytes(resp.data)
+        subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(tmp_path / "doc.pdf"),
+                        str(tmp_path / "page")], check=True)
+        page = next(tmp_path.glob("page*.png"))
+        found = zxingcpp.read_barcodes(Image.open(page))
+        page.unlink()
+        assert [(b.text, b.format) for b in found] == [(v.no, zxingcpp.BarcodeFormat.QRCode)], url
+
+
 def test_shift_report_prints_and_pdf(cashier, session, write_up, tmp_path):
     from pos.cashier.models import Shift
     shift = session.scalar(select(Shift))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from pos.sales.models import Voucher, VoucherLine, VoucherStatus
 from tests.conftest import CLERK, MANAGER, login_as, staff_by_no
-from tests.helpers import text
+from tests.helpers import statements, text
 
 HX = {"HX-Request": "true"}
 
@@ -143,7 +143,11 @@ def test_write_up_and_the_voucher_document(as_clerk, session, products):
     resp = as_clerk.post("/counter/write-up", headers=HX)  # empty: refused
     assert resp.status_code == 422 and "请先添加至少一件商品" in text(resp)
     no = write_up_one(as_clerk, session, products)
-    body = text(as_clerk.get(f"/vouchers/{no}"))
+    with statements() as seen:
+        body = text(as_clerk.get(f"/vouchers/{no}"))
+    # nothing handed over yet (pickup_state "none"): its pickups are not asked for (they show once there
+    # are some: tests/delivery/test_web.py)
+    assert not [sql for sql, _p in seen if "FROM pickup" in sql], seen
     total = products[0].list_price * 2
     from pos.money import amount_in_words, format_money
     assert no in body and "<svg" in body and format_money(total) in body
