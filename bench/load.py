@@ -18,7 +18,8 @@ created and dropped, at POS_BENCH_PG_URL, default the local server) it:
 * **busy hour**: 20 tablets, 1–4 s between taps: p50/p95/p99 per request type;
 * payment → receipt bytes at the printer (p50/p95), RSS/PSS per worker before and after;
 * A5 invoice PDFs over HTTP (p50/p95) and the workers' RSS after them;
-* the same sale through the services (no HTTP) and as raw SQL, single thread, for the ratios.
+* the same sale through the services (no HTTP) and as raw SQL, single thread, for the ratios;
+* a yardstick of the machine's speed (:func:`machine_speed`), for comparing runs on other machines.
 
 A sale, as the browser sends it (templates of today): keypad page, PIN, counter, 3 searches as you
 type (quick results), 3 × "+", 开单 (write-up with the line boxes), the voucher page it goes to,
@@ -80,6 +81,23 @@ def pct(values: list[float], q: float) -> float:
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def machine_speed(rounds: int = 5) -> float:
+    """This machine's speed, as a yardstick for figures from other machines: the CPU time (ms, the
+    fastest of ``rounds``) of one thread doing a fixed piece of plain Python work — dicts, strings,
+    a sort and integer sums, as a web request does them. The runs of this issue have met machines of
+    the same kind 3–4 times apart; a figure divided by this one travels between them."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.thread_time()
+        rows = [{"id": i, "name": f"商品{i}", "price": i * 37 % 1000} for i in range(20000)]
+        rows.sort(key=lambda r: (r["price"], r["name"]))
+        total = sum(r["price"] for r in rows if r["id"] % 3)
+        text = "".join(r["name"] for r in rows[:5000]).encode("utf-8")
+        assert total > 0 and text
+        best = min(best, time.thread_time() - start)
+    return round(best * 1000, 1)
 
 
 def proc_cpu(pid: int, *, reaped_children: bool = False) -> float:
@@ -926,12 +944,13 @@ def run_on(label: str, url: str | None, args) -> dict:
     ks = [int(k) for k in args.tablets.split(",")]
     shop = Shop(label, url, args.products, max(ks + [20]))
     shop.use_cache = not args.no_cache
-    result: dict = {"database": label, "load_at_start": loadavg()}
+    result: dict = {"database": label, "load_at_start": loadavg(), "machine_speed_ms": machine_speed()}
     try:
         shop.build()
         result.update(products=shop.n_products, build_seconds=round(shop.build_seconds, 1))
         print(
-            f"-- {label}: {shop.n_products} products, built in {shop.build_seconds:.0f} s; load {loadavg()}", flush=True
+            f"-- {label}: {shop.n_products} products, built in {shop.build_seconds:.0f} s; load {loadavg()}; "
+            f"machine yardstick {result['machine_speed_ms']} ms (bench.load.machine_speed)", flush=True
         )
         shop.start()
         result["memory_start"] = shop.memory()
