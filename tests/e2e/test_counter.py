@@ -18,6 +18,8 @@ pytestmark = pytest.mark.e2e
 def test_clerk_writes_up_a_voucher(page, live_server):
     login_with_keypad(page, live_server.url, "李晓梅", "1001")
     page.get_by_role("link", name="商品目录").first.click()
+    page.wait_for_url("**/catalog**")
+    page.wait_for_load_state()  # htmx bound to the search box (a loaded machine typed before it once)
 
     # introduce: search as you type, open the product
     page.get_by_placeholder("名称、品牌、型号、拼音首字母，或扫条码").fill("海尔 对开门")
@@ -79,6 +81,15 @@ def test_clerk_writes_up_a_voucher(page, live_server):
     expect(rows).to_have_count(3)
     expect(rows.nth(0)).to_contain_text("2 台")
     page.screenshot(path=str(live_server.folder / "voucher.png"), full_page=True)
+    # on a phone the lines scroll in their box: the page itself does not, and the amounts stay reachable
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert no_sideways_scroll(page)
+    box = page.get_by_test_id("voucher-lines")
+    assert box.evaluate("el => el.getBoundingClientRect().right") <= 390
+    box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    total = page.get_by_test_id("voucher-total").evaluate("el => el.getBoundingClientRect().toJSON()")
+    assert 0 <= total["left"] and total["right"] <= 390, total
+    page.set_viewport_size({"width": 1024, "height": 768})
 
 
 def test_phone_order_through_manager_review(page, live_server):
