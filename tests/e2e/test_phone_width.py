@@ -1,0 +1,56 @@
+"""Every screen a person's menu leads to fits a phone (390×844): nothing reaches past the screen's edge
+except inside a box that scrolls on its own (a wide table's ``.table-scroll``). The page hides its
+sideways overflow, so a column pushed past the edge would simply be cut off, not scrollable."""
+
+import tempfile
+
+import pytest
+from flask import url_for
+
+from pos import create_app, nav
+from tests.e2e.conftest import landed, login_with_keypad, no_sideways_scroll
+
+pytestmark = pytest.mark.e2e
+
+#: the elements of the page's main part whose right edge is past the screen's, outside a scrolling box
+PAST_THE_EDGE = """() => {
+  const inBox = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  const out = [];
+  document.querySelectorAll('main *').forEach(el => { const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > window.innerWidth + 1 && !inBox(el))
+      out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+               + ' → ' + Math.round(r.right) + 'px'); });
+  return out.slice(0, 5); }"""
+
+
+def menu_paths() -> list[str]:
+    """The address of every screen in the menus (the endpoints that take no argument)."""
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "INSTANCE_PATH": tempfile.mkdtemp()})
+    paths = []
+    with app.test_request_context():
+        for item in nav.all_items():
+            try:
+                paths.append(url_for(item.endpoint))
+            except Exception:  # an endpoint that needs an id is reached from a list, not the menu
+                continue
+    return sorted(set(paths))
+
+
+@pytest.mark.parametrize(("name", "pin"), [("王建国", "9001"), ("赵敏", "2002"), ("刘强", "3001")])
+def test_every_menu_screen_fits_a_phone(page, live_server, name, pin):
+    login_with_keypad(page, live_server.url, name, pin)
+    landed(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    seen, problems = 0, {}
+    for path in menu_paths():
+        resp = page.goto(live_server.url + path)
+        if resp is None or resp.status != 200:  # not this person's screen
+            continue
+        page.wait_for_load_state()
+        seen += 1
+        past = page.evaluate(PAST_THE_EDGE)
+        if past or not no_sideways_scroll(page):
+            problems[path] = past or ["the page scrolls sideways"]
+    assert seen >= 1, seen
+    assert not problems, problems
