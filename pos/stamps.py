@@ -64,8 +64,12 @@ def changed_here(session: Session, name: str) -> bool:
     return name in session.info.get(_CHANGED, ())
 
 
+def _file(name: str) -> str:
+    return os.path.join(current_app.instance_path, name + ".stamp")
+
+
 def _path(name: str) -> Path:
-    return Path(current_app.instance_path) / f"{name}.stamp"
+    return Path(_file(name))
 
 
 def read(name: str) -> str | None:
@@ -73,7 +77,7 @@ def read(name: str) -> str | None:
     kept, every request reads the database as before). Read with plain system calls: every transaction
     reads every kind (≈ 6 µs a file where pathlib's read_text took ≈ 45)."""
     try:
-        fd = os.open(os.path.join(current_app.instance_path, name + ".stamp"), os.O_RDONLY)
+        fd = os.open(_file(name), os.O_RDONLY)
     except FileNotFoundError:
         return ""
     except OSError:

@@ -130,6 +130,10 @@ def hand_over(session: Session, no: str, quantities: dict, *, clerk: Staff, once
 
 
 def pickups_of(session: Session, voucher: Voucher) -> list[Pickup]:
+    """The voucher's pickups, oldest first. None are asked for while its ``pickup_state`` is "none": the
+    first pickup moves it (:func:`hand_over`, in the same transaction)."""
+    if voucher.pickup_state == "none":
+        return []
     return list(session.scalars(select(Pickup).where(Pickup.voucher_id == voucher.id).order_by(Pickup.id)))
 
 

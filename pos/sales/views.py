@@ -403,8 +403,7 @@ def voucher(no: str):
 
     v = services.get_by_no(db.session, no)
     return render_template("sales/voucher.html", v=v, qr=qr_svg(v.no), problems=services.verify(v),
-                           # a voucher's pickup_state moves from "none" with its first pickup (sales.pickup)
-                           pickups=pickups_of(db.session, v) if v.pickup_state != "none" else [],
+                           pickups=pickups_of(db.session, v),
                            may_cancel=v.status == VoucherStatus.WRITTEN_UP and v.payment_state == PaymentState.UNPAID
                            and (v.clerk_id == current_user.id or "manager" in current_user.roles))
 

@@ -3,6 +3,7 @@ reaches past the screen's edge except inside a box that scrolls on its own (a wi
 ``.table-scroll``). The page hides its sideways overflow, so a column pushed past the edge would simply
 be cut off, not scrollable."""
 
+import functools
 import re
 import tempfile
 
@@ -26,17 +27,19 @@ PAST_THE_EDGE = """() => {
   return out.slice(0, 5); }"""
 
 
-def menu_paths() -> list[str]:
+@functools.cache
+def menu_paths() -> tuple[str, ...]:
     """The address of every screen in the menus (the endpoints that take no argument)."""
-    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "INSTANCE_PATH": tempfile.mkdtemp()})
-    paths = []
-    with app.test_request_context():
-        for item in nav.all_items():
-            try:
-                paths.append(url_for(item.endpoint))
-            except Exception:  # an endpoint that needs an id is reached from a list, not the menu
-                continue
-    return sorted(set(paths))
+    paths = set()
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "INSTANCE_PATH": folder})
+        with app.test_request_context():
+            for item in nav.all_items():
+                try:
+                    paths.add(url_for(item.endpoint))
+                except Exception:  # an endpoint that needs an id is reached from a list, not the menu
+                    continue
+    return tuple(sorted(paths))
 
 
 def screens_linked_from(page) -> list[str]:
