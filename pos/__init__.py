@@ -536,6 +536,9 @@ def _register_template_helpers(app: Flask) -> None:
 
         return {
             "pos_translations": _request_translations(),  # the templates' _() (_template_gettext)
+            # Flask-WTF's context processor (run before this one) puts its own generate_csrf here, over
+            # the global: every form of a page (≈ 80 a sale) would ask it again
+            "csrf_token": _template_csrf_token,
             "user_may": user_may,
             "header_nav": lambda roles: nav.header_items(roles, user_may),
             "header_slots": nav.HEADER_SLOTS,

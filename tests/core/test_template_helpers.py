@@ -61,3 +61,17 @@ def test_the_page_carries_the_requests_one_token(app):
         page = render_template_string("{{ csrf_token() }} {{ csrf_token() }}")
         first, second = page.split()
         assert first == second == generate_csrf()
+
+
+def test_a_rendered_page_asks_for_the_token_once(app, monkeypatch):
+    """Through render_template (context processors and all: Flask-WTF's puts its own csrf_token in
+    the page's context) the page's forms share one token, made once."""
+    import flask_wtf.csrf
+
+    made = []
+    real = flask_wtf.csrf.generate_csrf
+    monkeypatch.setattr(flask_wtf.csrf, "generate_csrf", lambda *a, **k: made.append(1) or real(*a, **k))
+    with app.test_request_context("/"):
+        page = render_template_string("{{ csrf_token() }} {{ csrf_token() }} {{ csrf_token() }}")
+        assert len(set(page.split())) == 1
+        assert made == [1]
