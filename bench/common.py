@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
@@ -60,6 +61,31 @@ def on_both_databases(run_on) -> bool:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
     return ok
+
+
+@contextlib.contextmanager
+def pg_database(prefix: str):
+    """A PostgreSQL database of its own (at POS_BENCH_PG_URL, default the local server) for the
+    ``with`` block: its URL, created before and dropped after (its connections cut first)."""
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    pg = make_url(os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield pg.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                         {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 def bench_app(url: str | None, folder):

@@ -14,13 +14,14 @@ sale and no duplicate, the invoice numbers no gap, and the printer no receipt tw
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
 import threading
 import time
-import uuid
 
+from bench.common import pg_database
 from bench.load import Printer, Refused, Shop, Tablet, children
 
 
@@ -237,37 +238,19 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     ok = True
     for label in ["sqlite", "pg"] if args.db == "both" else [args.db]:
-        url = None
-        admin = name = None
-        if label == "pg":
-            from sqlalchemy import create_engine, text
-            from sqlalchemy.engine import make_url
-
-            pg = make_url(os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-            name = f"pos_faults_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            url = pg.set(database=name).render_as_string(hide_password=False)
-        shop = Shop(label, url, args.products, args.tablets)
-        shop.use_cache = False
-        try:
-            shop.build()
-            result = run_rounds(shop, args.rounds, args.tablets)
-            print(f"{label}: {result}")
-            ok &= not result["problems"]
-            backup = backup_under_load(shop, args.tablets)
-            print(f"{label} backup while writing: {backup}")
-            ok &= not backup["problems"]
-        finally:
-            shop.close()
-            if admin is not None:
-                with admin.connect() as conn:
-                    conn.execute(
-                        text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
-                    )
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                admin.dispose()
+        with pg_database("pos_faults") if label == "pg" else contextlib.nullcontext() as url:
+            shop = Shop(label, url, args.products, args.tablets)
+            shop.use_cache = False
+            try:
+                shop.build()
+                result = run_rounds(shop, args.rounds, args.tablets)
+                print(f"{label}: {result}")
+                ok &= not result["problems"]
+                backup = backup_under_load(shop, args.tablets)
+                print(f"{label} backup while writing: {backup}")
+                ok &= not backup["problems"]
+            finally:
+                shop.close()
     return 0 if ok else 1
 
 
