@@ -152,6 +152,16 @@ def accessories(session: Session, product_ids, *, limit: int = 6) -> list[Produc
     return list(session.scalars(stmt))
 
 
+def has_accessories(session: Session, product_id: int, *, besides) -> bool:
+    """Has this product an active accessory that is neither itself nor one of ``besides``? A row id
+    read with LIMIT 1, not the products (:func:`accessories` reads up to six whole products)."""
+    ids = [product_id, *besides]
+    return session.scalar(
+        select(ProductRelation.id).join(Product, Product.id == ProductRelation.related_id)
+        .where(ProductRelation.product_id == product_id, ProductRelation.kind == "accessory",
+               Product.active.is_(True), Product.id.not_in(ids)).limit(1)) is not None
+
+
 def load_pictures(session: Session, products) -> None:
     """The pictures of these products (not yet read) in one statement, as if each had read its own."""
     waiting = {p.id: p for p in products if "pictures" in sa_inspect(p).unloaded}

@@ -152,8 +152,8 @@ def _line_added(voucher: Voucher, line: VoucherLine, before: tuple[int, set[int]
         suggestions = services.suggestions_for_voucher(db.session, voucher)
     elif line.product_id not in product_ids:  # a product new to the voucher: its accessories, the history,
         # and it leaves the suggestions that showed it (tapped on an accessory's or an alternative's card)
-        if voucher.customer_id is not None or any(
-                p.id not in product_ids for p in catalog.accessories(db.session, [line.product_id])) \
+        if voucher.customer_id is not None \
+                or catalog.has_accessories(db.session, line.product_id, besides=product_ids) \
                 or services.may_be_suggested(db.session, voucher, line.product_id, product_ids):
             suggestions = services.suggestions_for_voucher(db.session, voucher)
     response = make_response(render_template(

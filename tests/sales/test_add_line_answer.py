@@ -110,6 +110,33 @@ def test_a_product_with_accessories_brings_them_in(as_clerk, session):
     assert any(r.related.name in body.split('id="suggestions"', 1)[1] for r in accessories)
 
 
+def test_a_product_whose_accessories_are_on_the_voucher_already_leaves_the_suggestions(as_clerk, session):
+    """Its accessories would not be offered (they are on the voucher): the suggestions stay as they are,
+    and the check reads no product (catalog.has_accessories, a row id with LIMIT 1)."""
+    from sqlalchemy import event
+
+    from pos.extensions import db
+
+    relation = session.scalar(select(ProductRelation).join(Product, Product.id == ProductRelation.related_id)
+                              .where(ProductRelation.kind == "accessory", Product.active.is_(True))
+                              .order_by(ProductRelation.id))
+    main = session.get(Product, relation.product_id)
+    assert main.stock_on_hand > 2
+    related = [r.related for r in session.scalars(select(ProductRelation).where(
+        ProductRelation.product_id == main.id, ProductRelation.kind == "accessory"))]
+    for product in [p for p in related if p.active]:
+        assert add(as_clerk, product.id).status_code == 200
+    seen = []
+    listen = lambda *a: seen.append(a[2])  # noqa: E731 - (conn, cursor, statement, …)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        body = text(add(as_clerk, main.id))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert main.name in body and 'id="suggestions"' not in body and 'id="voucher-panel"' not in body
+    assert not [s for s in seen if "selling_points" in s]  # no product read whole
+
+
 def test_approve_and_add_clears_the_waiting_price(as_clerk, session):
     a, b = in_stock(session, 2)
     add(as_clerk, a.id)
