@@ -32,54 +32,47 @@ def report(name: str, times: list[float], target_ms: float) -> bool:
 
 def on_both_databases(run_on) -> bool:
     """Call ``run_on(label, database_url_or_None, folder)`` on SQLite, then on a PostgreSQL
-    database of its own (POS_BENCH_PG_URL, default the local server), dropped afterwards."""
-    import os
+    database of its own (:func:`pg_database`), dropped afterwards."""
     import tempfile
-    import uuid
     from pathlib import Path
 
-    from sqlalchemy import create_engine, text
+    ok = run_on("SQLite", None, Path(tempfile.mkdtemp()))
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(pg_database("pos_bench"))
+        except Exception as e:  # no server: say so, measure SQLite only
+            print(f"-- PostgreSQL not measured: {e.__class__.__name__}")
+            return ok
+        ok &= run_on("PostgreSQL", url, Path(tempfile.mkdtemp()))
+    return ok
+
+
+def pg_admin():
+    """An engine on the PostgreSQL server the benchmarks use (POS_BENCH_PG_URL, default the local
+    server), in autocommit: for creating and dropping databases. Dispose of it after use."""
+    import os
+
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    ok = run_on("SQLite", None, Path(tempfile.mkdtemp()))
-    pg = os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    name = f"pos_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(pg), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as e:  # no server: say so, measure SQLite only
-        print(f"-- PostgreSQL not measured: {e.__class__.__name__}")
-        return ok
-    try:
-        ok &= run_on("PostgreSQL", make_url(pg).set(database=name).render_as_string(hide_password=False),
-                     Path(tempfile.mkdtemp()))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-    return ok
+    url = make_url(os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    return create_engine(url, isolation_level="AUTOCOMMIT")
 
 
 @contextlib.contextmanager
 def pg_database(prefix: str):
-    """A PostgreSQL database of its own (at POS_BENCH_PG_URL, default the local server) for the
-    ``with`` block: its URL, created before and dropped after (its connections cut first)."""
-    import os
+    """A PostgreSQL database of its own (on :func:`pg_admin`'s server) for the ``with`` block: its
+    URL, created before and dropped after (its connections cut first)."""
     import uuid
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import text
 
-    pg = make_url(os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    admin = pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield pg.set(database=name).render_as_string(hide_password=False)
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),

@@ -1031,29 +1031,22 @@ def main(argv: list[str]) -> int:
     if args.db in ("sqlite", "both"):
         results.append(run_on("SQLite", None, args))
     if args.db in ("pg", "both"):
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
+        from bench.common import pg_database
 
-        pg = make_url(os.environ.get("POS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-        name = f"pos_load_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            results.append(run_on("PostgreSQL", pg.set(database=name).render_as_string(hide_password=False), args))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
-                )
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
+        with pg_database("pos_load") as url:
+            results.append(run_on("PostgreSQL", url, args))
     if args.drop_cache:
         shutil.rmtree(CACHE, ignore_errors=True)
         if args.db in ("pg", "both"):
+            from sqlalchemy import text
+
+            from bench.common import pg_admin
+
+            admin = pg_admin()
             with admin.connect() as conn:
                 for name in conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE 'pos_load_tpl_%'")):
                     conn.execute(text(f'DROP DATABASE "{name}"'))
+            admin.dispose()
     if args.json:
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
