@@ -12,7 +12,7 @@ from pos.catalog.models import Product, ProductRelation
 from pos.money import format_money
 from pos.sales.models import Voucher
 from tests.conftest import CLERK, MANAGER, staff_by_no
-from tests.helpers import text
+from tests.helpers import statements, text
 
 HX = {"HX-Request": "true"}
 
@@ -113,10 +113,6 @@ def test_a_product_with_accessories_brings_them_in(as_clerk, session):
 def test_a_product_whose_accessories_are_on_the_voucher_already_leaves_the_suggestions(as_clerk, session):
     """Its accessories would not be offered (they are on the voucher): the suggestions stay as they are,
     and the check reads no product (catalog.has_accessories, a row id with LIMIT 1)."""
-    from sqlalchemy import event
-
-    from pos.extensions import db
-
     relation = session.scalar(select(ProductRelation).join(Product, Product.id == ProductRelation.related_id)
                               .where(ProductRelation.kind == "accessory", Product.active.is_(True))
                               .order_by(ProductRelation.id))
@@ -126,15 +122,10 @@ def test_a_product_whose_accessories_are_on_the_voucher_already_leaves_the_sugge
         ProductRelation.product_id == main.id, ProductRelation.kind == "accessory"))]
     for product in [p for p in related if p.active]:
         assert add(as_clerk, product.id).status_code == 200
-    seen = []
-    listen = lambda *a: seen.append(a[2])  # noqa: E731 - (conn, cursor, statement, …)
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
+    with statements() as seen:
         body = text(add(as_clerk, main.id))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
     assert main.name in body and 'id="suggestions"' not in body and 'id="voucher-panel"' not in body
-    assert not [s for s in seen if "selling_points" in s]  # no product read whole
+    assert not [sql for sql, _params in seen if "selling_points" in sql]  # no product read whole
 
 
 def test_approve_and_add_clears_the_waiting_price(as_clerk, session):
