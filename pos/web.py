@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from flask import redirect, render_template
+from flask import Blueprint, redirect, render_template
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 
@@ -17,6 +17,14 @@ def go(url: str, *, status: int = 303):
     if htmx:
         return htmx_response("", redirect=url)
     return redirect(url, code=status)
+
+
+def template_globals(bp: Blueprint, **values) -> None:
+    """Names every template may use (a module's labels and helpers), put into the app's Jinja globals
+    once, when the blueprint is registered. A context processor would make its dictionary again for
+    every page rendered and merge it into the page's context (≈ 14 of them, ≈ 13 renders a sale).
+    What changes with the request (the reader's language, the user) stays in a context processor."""
+    bp.record_once(lambda state: state.app.jinja_env.globals.update(values))
 
 
 class ReadWhenShown(Sequence):

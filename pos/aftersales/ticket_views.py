@@ -12,7 +12,7 @@ from flask_login import current_user
 from .. import nav
 from ..extensions import db
 from ..staff.permissions import roles_required
-from ..web import go, refuse_to_page, transaction
+from ..web import go, refuse_to_page, template_globals, transaction
 from . import tickets
 from .models import KINDS, STATES
 
@@ -54,9 +54,7 @@ nav.register_home_lists("manager", _home_lists(True))
 nav.register_home_lists("clerk", _home_lists(False))
 
 
-@bp.app_context_processor
-def _labels():
-    return {"ticket_kinds": tickets.KIND_NAMES, "ticket_states": tickets.STATE_NAMES}
+template_globals(bp, ticket_kinds=tickets.KIND_NAMES, ticket_states=tickets.STATE_NAMES)
 
 
 # ------------------------------------------------------------------ the list

@@ -13,7 +13,7 @@ from .. import clock, nav
 from ..audit.services import record
 from ..extensions import db
 from ..staff.permissions import roles_required
-from ..web import day_arg, go, refuse_to_page, transaction
+from ..web import day_arg, go, refuse_to_page, template_globals, transaction
 from . import survey, visits
 from .visit_models import RATINGS
 
@@ -67,10 +67,8 @@ def ticket_url(ticket) -> str | None:
         return None
 
 
-@bp.app_context_processor
-def _labels():
-    return {"rating_labels": visits.RATING_LABELS, "visit_reasons": visits.REASON_LABELS,
-            "visit_states": visits.STATE_LABELS, "ticket_url": ticket_url}
+template_globals(bp, rating_labels=visits.RATING_LABELS, visit_reasons=visits.REASON_LABELS,
+                 visit_states=visits.STATE_LABELS, ticket_url=ticket_url)
 
 
 @bp.get("/visits")

@@ -22,7 +22,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import InvalidForm, go, pdf_response, transaction, valid
+from ..web import InvalidForm, go, pdf_response, template_globals, transaction, valid
 from . import services
 from .forms import CloseShiftForm, OpenShiftForm, RefundForm, TenderForm
 from .models import DENOMINATIONS, Payment
@@ -64,12 +64,9 @@ def _tell_the_printers(state):
                                                                         "station_id", None)
 
 
-@bp.app_context_processor
-def cashier_helpers():
-    return {
-        "payment_stamp": stamp_for, "denominations": DENOMINATIONS, "denomination_label": services.denomination_label,
-        "tender_labels": services.TENDER_LABELS, "reject_labels": REJECT_LABELS, "copies": COPIES,
-    }
+template_globals(bp, payment_stamp=stamp_for, denominations=DENOMINATIONS,
+                 denomination_label=services.denomination_label, tender_labels=services.TENDER_LABELS,
+                 reject_labels=REJECT_LABELS, copies=COPIES)
 
 
 # ------------------------------------------------------------------ the station and the shift
@@ -272,9 +269,7 @@ def _blind(shift) -> bool:
     return shift.is_open and "manager" not in current_user.roles
 
 
-@bp.app_context_processor
-def blind_helper():
-    return {"blind_count": _blind}
+template_globals(bp, blind_count=_blind)
 
 
 @bp.post("/cashier/shifts/<int:shift_id>/print")

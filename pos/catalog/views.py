@@ -16,7 +16,7 @@ from ..extensions import db, htmx
 from ..money import plain_number
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import go, refuse_with, transaction, xlsx_response
+from ..web import go, refuse_with, template_globals, transaction, xlsx_response
 from . import excel, services
 from .forms import ProductForm
 from .models import Product, ProductPicture
@@ -31,9 +31,7 @@ IMPORT_OUTCOMES = {"created": nav._l("added"), "updated": nav._l("updated"), "un
                    "error": nav._l("wrong")}
 
 
-@bp.app_context_processor
-def catalog_labels():
-    return {"import_outcomes": IMPORT_OUTCOMES}
+template_globals(bp, import_outcomes=IMPORT_OUTCOMES)
 
 
 def _filters():

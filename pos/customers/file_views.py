@@ -11,7 +11,7 @@ from .. import nav
 from ..errors import DomainError
 from ..extensions import db, htmx
 from ..staff.permissions import roles_required
-from ..web import go, refuse_to_page, transaction, xlsx_response
+from ..web import go, refuse_to_page, template_globals, transaction, xlsx_response
 from . import credit
 from . import file as files
 from .models import CHANNELS
@@ -25,9 +25,7 @@ def _me():
     return current_user._get_current_object()
 
 
-@bp.app_context_processor
-def _labels():
-    return {"grade_labels": files.GRADE_LABELS}
+template_globals(bp, grade_labels=files.GRADE_LABELS)
 
 
 def _search_page(status: int = 200, results=None, typed=None, **extra):

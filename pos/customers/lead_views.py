@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import nav
 from ..extensions import db
 from ..staff.permissions import roles_required
-from ..web import go, refuse_to_page, transaction
+from ..web import go, refuse_to_page, template_globals, transaction
 from . import file as files
 from . import leads
 from .models import CHANNELS
@@ -53,9 +53,7 @@ def _me():
     return current_user._get_current_object()
 
 
-@bp.app_context_processor
-def _labels():
-    return {"lead_kinds": leads.ACTIVITY_KINDS, "lead_status": leads.STATUS_LABELS}
+template_globals(bp, lead_kinds=leads.ACTIVITY_KINDS, lead_status=leads.STATUS_LABELS)
 
 
 def _index(status: int = 200, **extra):

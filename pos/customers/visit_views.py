@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import nav
 from ..extensions import db, htmx
 from ..staff.permissions import roles_required
-from ..web import go, refuse_to_page, transaction
+from ..web import go, refuse_to_page, template_globals, transaction
 from . import ownership as own
 from .models import CHANNELS
 
@@ -24,10 +24,8 @@ def _me():
     return current_user._get_current_object()
 
 
-@bp.app_context_processor
-def _labels():
-    return {"channel_labels": own.CHANNEL_LABELS, "follow_up_kinds": own.FOLLOW_UP_KINDS,
-            "ruling_labels": own.RULINGS, "mask_phone": own.mask_phone}
+template_globals(bp, channel_labels=own.CHANNEL_LABELS, follow_up_kinds=own.FOLLOW_UP_KINDS,
+                 ruling_labels=own.RULINGS, mask_phone=own.mask_phone)
 
 
 def _index(status: int = 200, q: str = "", **extra):

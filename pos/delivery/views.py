@@ -21,7 +21,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import go, pdf_response, refuse_with, transaction, valid
+from ..web import go, pdf_response, refuse_with, template_globals, transaction, valid
 from . import services
 from .forms import DispatchRequestForm
 from .models import SlipStatus
@@ -44,13 +44,12 @@ def me() -> Staff:
     return current_user._get_current_object()
 
 
-@bp.app_context_processor
-def delivery_helpers():
-    def delivery_history(voucher):
-        return services.slips_of(db.session, voucher.id) if voucher is not None and voucher.id else []
+def delivery_history(voucher):
+    return services.slips_of(db.session, voucher.id) if voucher is not None and voucher.id else []
 
-    return {"slip_status_labels": STATUS_LABELS, "delivery_event_labels": EVENT_LABELS,
-            "delivery_history": delivery_history}
+
+template_globals(bp, slip_status_labels=STATUS_LABELS, delivery_event_labels=EVENT_LABELS,
+                 delivery_history=delivery_history)
 
 
 def drivers() -> list[Staff]:

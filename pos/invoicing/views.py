@@ -13,7 +13,7 @@ from ..extensions import db
 from ..sales import services as sales
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import day_arg, go, pdf_response, transaction, valid, xlsx_response
+from ..web import day_arg, go, pdf_response, template_globals, transaction, valid, xlsx_response
 from . import services
 from .forms import InvoiceForm, numbers
 
@@ -26,12 +26,14 @@ def me():
     return current_user._get_current_object()
 
 
-@bp.app_context_processor
-def shift_invoice_helper():
-    """``shift_invoices(shift)`` for the shift report: the invoices issued and voided during it."""
+def shift_invoices(shift):
+    """For the shift report: the invoices issued and voided during the shift."""
     from .shift import invoices_of_shift
 
-    return {"shift_invoices": lambda shift: invoices_of_shift(db.session, shift)}
+    return invoices_of_shift(db.session, shift)
+
+
+template_globals(bp, shift_invoices=shift_invoices)
 
 
 def _shop_name() -> str:

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..qr import qr_svg
 from ..shop import services as shop
 from ..staff.permissions import background, roles_required
-from ..web import go, refuse_with, transaction
+from ..web import go, refuse_with, template_globals, transaction
 from . import STATION_OF, services
 
 bp = Blueprint("printers", __name__)
@@ -28,9 +28,7 @@ STATUS_LABELS = {"queued": nav._l("Waiting"), "printing": nav._l("Printing"), "d
                  "failed": nav._l("Failed")}
 
 
-@bp.app_context_processor
-def printer_labels():
-    return {"job_status_labels": STATUS_LABELS}
+template_globals(bp, job_status_labels=STATUS_LABELS)
 
 
 @bp.app_template_filter("receipt_cells")

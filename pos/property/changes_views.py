@@ -14,7 +14,7 @@ from ..money import amount_in_words
 from ..staff import services as staff_services
 from ..staff.permissions import roles_required
 from ..text import parse_id, plain
-from ..web import go, pdf_response, transaction
+from ..web import go, pdf_response, template_globals, transaction
 from . import agreements, changes, contracts, pricing
 from .agreement_views import _managers
 from .agreement_views import bp as agreements_bp
@@ -45,9 +45,7 @@ def agreement_change(agreement):
     return changes.change_of(db.session, agreement)
 
 
-@agreements_bp.app_context_processor
-def _change_kinds():
-    return {"change_kinds": changes.CHANGE_KIND_LABELS}
+template_globals(agreements_bp, change_kinds=changes.CHANGE_KIND_LABELS)
 
 
 # ------------------------------------------------------------------ an agreement: 换房 or a new price

@@ -19,7 +19,7 @@ from .. import nav
 from ..dbtypes import utcnow
 from ..extensions import db, htmx
 from ..staff.permissions import background, roles_required
-from ..web import transaction
+from ..web import template_globals, transaction
 from . import pricing, services
 from .models import SOLD_STATUSES, STATUSES
 
@@ -58,10 +58,8 @@ def _wan(amount) -> str:
     return f"{(amount / 10000).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}万"
 
 
-@bp.app_context_processor
-def _helpers():
-    return {"sc_style": STATUS_STYLE, "sc_labels": services.STATUS_LABELS, "sc_statuses": STATUSES,
-            "sc_wan": _wan, "sc_sold_statuses": SOLD_STATUSES, "basis_labels": services.BASIS_LABELS}
+template_globals(bp, sc_style=STATUS_STYLE, sc_labels=services.STATUS_LABELS, sc_statuses=STATUSES, sc_wan=_wan,
+                 sc_sold_statuses=SOLD_STATUSES, basis_labels=services.BASIS_LABELS)
 
 
 def _epoch(moment: datetime) -> int:

@@ -13,7 +13,7 @@ from ..errors import Conflict
 from ..extensions import db
 from ..qr import qr_svg
 from ..staff.permissions import roles_required
-from ..web import go, pdf_response, refuse_to_page, transaction
+from ..web import go, pdf_response, refuse_to_page, template_globals, transaction
 from . import quotations as quotes
 from .quotation_models import QuotationStatus
 
@@ -30,9 +30,7 @@ def _me():
     return current_user._get_current_object()
 
 
-@bp.app_context_processor
-def _labels():
-    return {"quotation_status": quotes.shown_status}
+template_globals(bp, quotation_status=quotes.shown_status)
 
 
 def _index(status: int = 200, **extra):

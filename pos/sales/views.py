@@ -20,7 +20,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import ReadWhenShown, go, pdf_response, refuse_with, transaction
+from ..web import ReadWhenShown, go, pdf_response, refuse_with, template_globals, transaction
 from . import services
 from .models import PaymentState, Voucher, VoucherLine, VoucherStatus
 
@@ -54,15 +54,6 @@ def status_label(voucher: Voucher) -> str:
     return str(STATUS_LABELS.get(voucher.status, voucher.status))
 
 
-@bp.app_context_processor
-def sales_labels():
-    return {"status_label": status_label, "PaymentState": PaymentState, "known_customer": services.known_customer,
-            # the catalogue's screens show the open voucher and sell from it: sales lends them these
-            "counter_voucher": counter_voucher, "approving_managers": managers,
-            "product_suggestions": lambda product, customer: services.suggestions_for_product(db.session, product,
-                                                                                               customer)}
-
-
 def me() -> Staff:
     return current_user._get_current_object()
 
@@ -94,6 +85,15 @@ def counter_voucher() -> Voucher | None:
     if not current_user.is_authenticated:
         return None
     return services.find_draft(db.session, me(), voucher_id=session.get(SESSION_KEY))
+
+
+def product_suggestions(product, customer):
+    return services.suggestions_for_product(db.session, product, customer)
+
+
+template_globals(bp, status_label=status_label, PaymentState=PaymentState, known_customer=services.known_customer,
+                 # the catalogue's screens show the open voucher and sell from it: sales lends them these
+                 counter_voucher=counter_voucher, approving_managers=managers, product_suggestions=product_suggestions)
 
 
 def _approval_from_form() -> services.Approval | None:

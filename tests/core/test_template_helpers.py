@@ -75,3 +75,18 @@ def test_a_rendered_page_asks_for_the_token_once(app, monkeypatch):
         page = render_template_string("{{ csrf_token() }} {{ csrf_token() }} {{ csrf_token() }}")
         assert len(set(page.split())) == 1
         assert made == [1]
+
+
+def test_every_modules_labels_and_helpers_are_in_every_template_without_a_context_processor(app):
+    """The labels and helpers each module lends the templates are Jinja globals, put there once at
+    start-up (pos.web.template_globals): no context processor makes them again for every page. Only
+    what depends on the request (the language, the user, the day's state) is made per page."""
+    page = ("{{ copies|length > 0 }}|{{ job_status_labels|length > 0 }}|{{ ticket_kinds|length > 0 }}|"
+            "{{ grade_labels|length > 0 }}|{{ sc_wan is callable }}|{{ shift_invoices is callable }}|"
+            "{{ blind_count is callable }}|{{ delivery_history(none) }}|{{ status_label is callable }}|"
+            "{{ change_kinds|length > 0 }}|{{ quotation_status is callable }}|{{ lead_status|length > 0 }}|"
+            "{{ import_outcomes|length > 0 }}|{{ mask_phone is callable }}|{{ rating_labels|length > 0 }}")
+    with app.test_request_context("/"):
+        assert render_template_string(page) == "|".join(["True"] * 7 + ["[]"] + ["True"] * 7)
+    own = [f for funcs in app.template_context_processors.values() for f in funcs if f.__module__.startswith("pos")]
+    assert sorted(f.__name__ for f in own) == ["day_state", "inject"]
