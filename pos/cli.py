@@ -193,6 +193,16 @@ def warm_before_fork(app) -> None:
     for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".txt", ".xml", ".svg", ".css"))):
         env.get_template(name)
     freeze_heap()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+#: the collector's thresholds in the server's processes: a collection of the youngest generation after
+#: 20,000 new container objects (CPython's default: 700). A request makes thousands (ORM states, rows,
+#: template contexts) and most go by reference counting; at 700 the collector ran ≈ 8 times a sale and
+#: walked the request's live objects each time, and their survivors again in the middle generation:
+#: 3.4 ms of CPU a sale, against 1.4 at 20,000 (one collection every ≈ 7 sales, ≈ 11 ms once, not in
+#: the way of a tap). What waits longer for a collection is only garbage in cycles: a few MB at most.
+GC_THRESHOLDS = (20_000, 10, 10)
 
 
 def freeze_heap() -> None:

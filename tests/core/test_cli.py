@@ -104,6 +104,8 @@ def test_demo_points_the_receipt_survey_at_this_machine(tmp_path, monkeypatch):
 def test_the_server_compiles_every_template_before_forking_its_workers(tmp_path):
     """`pos serve` warms gunicorn's master: every template compiled once there (the workers share
     them), and no database connection opened (it would cross the fork)."""
+    import gc
+
     from pos.cli import warm_before_fork
 
     app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"})
@@ -111,7 +113,12 @@ def test_the_server_compiles_every_template_before_forking_its_workers(tmp_path)
         engine = db.engine
     names = [n for n in app.jinja_env.list_templates() if n.endswith(".html")]
     assert len(names) > 100
-    warm_before_fork(app)
+    thresholds = gc.get_threshold()
+    try:
+        warm_before_fork(app)
+    finally:  # the rest of the suite runs with the interpreter's own collector settings
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
     cached = {key[1] for key in app.jinja_env.cache.keys()}
     assert set(names) <= cached
     assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 0
@@ -126,10 +133,12 @@ def test_what_lives_as_long_as_the_process_is_kept_from_the_garbage_collector(tm
     from pos import cli
 
     app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"})
+    thresholds = gc.get_threshold()
     try:
         gc.unfreeze()
         cli.warm_before_fork(app)
         assert gc.get_freeze_count() > 50_000
+        assert gc.get_threshold() == cli.GC_THRESHOLDS and cli.GC_THRESHOLDS[0] > 700  # CPython's default
         gc.unfreeze()
         monkeypatch.setattr(cli, "_served", itertools.count(1))
         for _ in range(cli.WARM_REQUESTS - 1):
@@ -140,6 +149,7 @@ def test_what_lives_as_long_as_the_process_is_kept_from_the_garbage_collector(tm
         cli._freeze_when_warm(None, None, {}, None)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def test_the_access_log_is_written_only_when_asked(monkeypatch):
