@@ -549,6 +549,7 @@ def _register_template_helpers(app: Flask) -> None:
             "locales": LOCALES,
             "shop_name": app.config["POS_SHOP_NAME"] or _shop_name(),
             "idle_minutes": app.config["POS_IDLE_LOGOUT_MINUTES"],
+            "shown_url": g.get("pos_shown_url"),  # a form answered with another page (pos.web.show)
             "today": local_today,
             "utcnow": utcnow,
         }

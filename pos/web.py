@@ -19,6 +19,24 @@ def go(url: str, *, status: int = 303):
     return redirect(url, code=status)
 
 
+class ShowAfterCommit:
+    """A form's answer that is the page of what it made (see :func:`show`)."""
+
+    def __init__(self, url: str, render: Callable) -> None:
+        self.url, self.render = url, render
+
+
+def show(url: str, render: Callable):
+    """Answer a form (a plain POST, not htmx) with the page at ``url`` — made by ``render()`` once the
+    request's transaction has committed (:func:`transaction`) — instead of a 303 that sends the browser
+    to fetch it: one round trip where there were two, and the page drawn from the objects the view has
+    just written instead of reading them again. The answer carries ``Content-Location: url``, and the
+    page puts ``url`` into the address bar (static/js/app.js, ``data-url``), so that reloading it asks
+    for the page (a GET), not the form again; the back button leads where it led after a redirect.
+    An htmx request is sent there as :func:`go` does."""
+    return go(url) if htmx else ShowAfterCommit(url, render)
+
+
 def template_globals(bp: Blueprint, **values) -> None:
     """Names every template may use (a module's labels and helpers), put into the app's Jinja globals
     once, when the blueprint is registered. A context processor would make its dictionary again for
@@ -170,13 +188,14 @@ def transaction(refused=None):
     the view chose, e.g. a form that did not validate) it rolls back. On a ``DomainError`` it
     rolls back and answers ``refused(error)`` — the same panel with the input kept and the
     message, at the error's status unless ``refused`` returns ``(body, status)`` itself; without
-    ``refused`` the app's error page answers. Any other exception rolls back and propagates.
+    ``refused`` the app's error page answers. Any other exception rolls back and propagates. A view
+    that answers with :func:`show` has its page drawn after the commit.
     After a rollback, facts a service kept with ``pos.tx.keep_after_rollback`` (a failed PIN
     attempt) are written in a transaction of their own. Views never commit or roll back.
     """
     import functools
 
-    from flask import current_app, request
+    from flask import current_app, g, request
 
     from . import tx
     from .errors import DomainError
@@ -200,6 +219,14 @@ def transaction(refused=None):
             except BaseException:
                 tx.rollback(db.session)
                 raise
+            if isinstance(rv, ShowAfterCommit):  # the page of what was made, drawn once it is committed
+                tx.commit(db.session)
+                g.pos_shown_url = rv.url  # base.html: the address bar shows the page's own address
+                response = current_app.make_response(rv.render())
+                response.headers["Content-Location"] = rv.url
+                if db.session().in_transaction():  # what the page read after the commit, as a GET ends
+                    tx.commit(db.session)
+                return response
             response = current_app.make_response(rv)
             if response.status_code < 400:
                 tx.commit(db.session)

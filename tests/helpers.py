@@ -15,6 +15,15 @@ def text(resp) -> str:
     return resp.get_data(as_text=True)
 
 
+def shown_at(resp) -> str:
+    """A form answered with the page of what it made (pos.web.show: a payment's announcement, an
+    issued invoice) instead of a redirect: that page's own address, which the answer names."""
+    assert resp.status_code == 200, (resp.status_code, text(resp)[:300])
+    assert resp.headers.get("Content-Location"), "no Content-Location: not answered with a page of its own"
+    assert f'data-url="{resp.headers["Content-Location"]}"' in resp.get_data(as_text=True)
+    return resp.headers["Content-Location"]
+
+
 def count(session, model) -> int:
     """How many rows of ``model`` there are (for "nothing was saved")."""
     return session.scalar(select(func.count()).select_from(model))

@@ -22,7 +22,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import InvalidForm, go, pdf_response, template_globals, transaction, valid
+from ..web import InvalidForm, go, pdf_response, show, template_globals, transaction, valid
 from . import services
 from .forms import CloseShiftForm, OpenShiftForm, RefundForm, TenderForm
 from .models import DENOMINATIONS, Payment
@@ -194,14 +194,18 @@ def _pay_refused(e: DomainError):
 def pay(no: str):
     form = valid(TenderForm())
     payment = services.take_payment(db.session, no, cashier=me(), once_key=form.once_key.data, **form.tenders())
-    return go(url_for("cashier.payment", payment_id=payment.id))
+    # the announcement at once, drawn from the payment just made (pos.web.show), not fetched again
+    return show(url_for("cashier.payment", payment_id=payment.id), lambda: _announcement(payment))
 
 
 @bp.get("/cashier/payments/<int:payment_id>")
 @roles_required("cashier")
 def payment(payment_id: int):
     """唱收唱找: the announcement, the change in notes and coins, the stamped voucher."""
-    p = services.get_payment(db.session, payment_id, shown=True)
+    return _announcement(services.get_payment(db.session, payment_id, shown=True))
+
+
+def _announcement(p: Payment):
     breakdown, fen_left = services.change_breakdown(p.change_given)
     language = shop.announce_language(db.session)
     text = services.announcement(p.received, p.amount_due, p.change_given, language=language)

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record
 from ..cashier import services as cashier_services
@@ -180,6 +181,8 @@ def issue(session: Session, numbers: list[str], buyer: Buyer, *, preparer: Staff
     invoice.vouchers.extend(vouchers)
     session.add(invoice)
     session.flush()
+    for name in ("void", "platform", "replaced_by"):  # none yet: known, not read (the invoice's page shows them)
+        set_committed_value(invoice, name, None)
     record(session, "invoicing.issued", actor=preparer, record=invoice,
            summary=f"{invoice.no} {format_money(total)} {', '.join(v.no for v in vouchers)}"
                    + (f" (reissue of {replaces.no})" if replaces else "") + (" 补开" if invoice.remark else ""))

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..sales import services as sales
 from ..shop import services as shop
 from ..staff.permissions import roles_required
-from ..web import day_arg, go, pdf_response, template_globals, transaction, valid, xlsx_response
+from ..web import day_arg, go, pdf_response, show, template_globals, transaction, valid, xlsx_response
 from . import services
 from .forms import InvoiceForm, numbers
 
@@ -101,7 +101,8 @@ def invoice_issue():
     form = valid(InvoiceForm())
     invoice = services.issue(db.session, numbers(raw), form.buyer(), preparer=me(), replaces=replaces)
     flash(_("Invoice %(no)s issued.", no=invoice.no), "success")
-    return go(url_for("invoicing.invoice", no=invoice.no))
+    # the invoice's page at once, drawn from the invoice just issued (pos.web.show), not fetched again
+    return show(url_for("invoicing.invoice", no=invoice.no), lambda: _invoice_page(invoice))
 
 
 def _invoice_page(invoice, **extra):

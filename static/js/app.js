@@ -10,6 +10,11 @@
     banner.hidden = false;
     setTimeout(function () { banner.hidden = true; }, 6000);
   };
+  // A form answered with the page of what it made (a payment's announcement, an issued invoice): the
+  // address bar shows that page's own address, so that reloading it asks for the page, not the form again.
+  var shownUrl = document.body.getAttribute("data-url");
+  if (shownUrl && window.history && history.replaceState) history.replaceState(history.state, "", shownUrl);
+
   // A failed htmx request (5xx, network): say so, keep the page as it is.
   // A refusal the page cannot swap (400: a NUL or a field far too long) carries its own message: show that.
   document.body.addEventListener("htmx:responseError", function (ev) {

@@ -8,13 +8,17 @@ from sqlalchemy import select
 
 from pos.printers.models import Printer, PrintJob
 from tests.conftest import CASHIER, login_as
-from tests.helpers import statements
+from tests.helpers import shown_at, statements
 
 #: statements of one cash payment (POST /cashier/pay/<no>) with the printer found in one statement:
 #: 26–27 (before: 31 with no printer yet, 29 with only the preview, 27 with a default printer); 17 after
 #: issue 19's rounds 2–4; 15 since the voucher is read once, under its lock, and a receipt printed as the
-#: payment is taken no longer looks for serials (goods leave only once paid, unless paid on delivery)
-BOUND = 15
+#: payment is taken no longer looks for serials (goods leave only once paid, unless paid on delivery);
+#: 17 since the answer is the announcement drawn from the payment just made (pos.web.show): after the
+#: commit only the cashier's roles are read again for the page's header (the shift's lock read the
+#: cashier's row afresh), and on SQLite the BEGIN of that read — the announcement fetched after a
+#: redirect sent 4 statements of its own
+BOUND = 17
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def pay(client, no, key):
     client.get(f"/cashier/pay?no={no}")
     with statements() as sent:
         resp = client.post(f"/cashier/pay/{no}", data={"once_key": key, "cash_amount": "200"})
-    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    shown_at(resp)  # the announcement, drawn from the payment just made
     return [" ".join(statement.split()) for statement, _ in sent]
 
 
@@ -70,14 +74,15 @@ def test_an_inactive_station_printer_gives_way_to_the_default(cashier, session, 
 
 def test_the_announcement_reads_what_it_shows(cashier, session, write_up):
     """唱收唱找 shows the tenders, the rejected notes and the voucher's lines: the notes counted and a
-    cheque's clearances are not read for it."""
+    cheque's clearances are not read for it — neither in the payment's answer nor when it is reloaded."""
     v = write_up("168.00")
     cashier.get(f"/cashier/pay?no={v.no}")
-    resp = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k-announce", "count_10000": "3",
-                                                      "rej_10000": "1", "rej_reason_10000": "counterfeit"})
-    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
-    with statements() as sent:
-        page = cashier.get(resp.headers["Location"]).get_data(as_text=True)
-    sent = [" ".join(statement.split()) for statement, _ in sent]
-    assert "￥168.00" in page and "找零" in page and "拒收" in page
-    assert not [s for s in sent if "payment_cash_count" in s or "cheque_clearance" in s], sent
+    with statements() as paying:
+        resp = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k-announce", "count_10000": "3",
+                                                          "rej_10000": "1", "rej_reason_10000": "counterfeit"})
+    with statements() as reloading:
+        again = cashier.get(shown_at(resp)).get_data(as_text=True)
+    paid_reads = [" ".join(sql.split()) for sql, _ in paying if sql.lstrip().startswith("SELECT")]
+    for page, sent in ((resp.get_data(as_text=True), paid_reads), (again, [sql for sql, _ in reloading])):
+        assert "￥168.00" in page and "找零" in page and "拒收" in page
+        assert not [s for s in sent if "payment_cash_count" in s or "cheque_clearance" in s], sent

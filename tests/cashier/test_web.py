@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pos.cashier.models import Payment, Refund, Shift
 from tests.conftest import CASHIER, MANAGER, login_as
-from tests.helpers import count, row_counts, text
+from tests.helpers import count, row_counts, shown_at, text
 
 
 @pytest.fixture
@@ -58,18 +58,19 @@ def test_pay_cash_with_a_rejected_note(cashier, session, write_up):
     assert "￥32.00" in text(tally) and "−￥100.00" in text(tally)
     resp = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": key, "count_10000": "3", "rej_10000": "1",
                                                       "rej_reason_10000": "damaged", "serials": "AB123"})
-    assert resp.status_code == 303
     payment = session.scalar(select(Payment))
-    page = text(cashier.get(resp.headers["Location"]))
-    assert "收您 200.00 元，应收 168.00 元，找您 32.00 元。" in page
-    assert "收款专用章" in page and "陈静" in page and v.no in page
+    address = shown_at(resp)  # the answer is the announcement itself, at the payment's own address
+    assert address == f"/cashier/payments/{payment.id}"
+    for page in (text(resp), text(cashier.get(address))):  # and the same page when reloaded
+        assert "收您 200.00 元，应收 168.00 元，找您 32.00 元。" in page
+        assert "收款专用章" in page and "陈静" in page and v.no in page
     for which, label in (("finance", "财务联"), ("stub", "存根联"), ("customer", "客户联")):
         copy = text(cashier.get(f"/cashier/payments/{payment.id}/copy/{which}"))
         assert label in copy and "收款专用章" in copy
     assert cashier.get(f"/cashier/payments/{payment.id}/copy/nope").status_code == 404
     # the double tap: same key again pays nothing more
     again = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": key, "count_10000": "3", "rej_10000": "1"})
-    assert again.status_code == 303 and count(session, Payment) == 1
+    assert shown_at(again) == address and count(session, Payment) == 1  # the one payment's announcement
 
 
 @pytest.mark.parametrize(("data", "status", "message"), [
@@ -101,22 +102,35 @@ def test_paying_a_paid_voucher_again(cashier, session, write_up):
     assert resp.status_code == 409 and count(session, Payment) == 1
 
 
+def test_the_payments_answer_is_its_announcement_and_htmx_is_sent_there(cashier, session, write_up):
+    """A plain form's payment is answered with the announcement (pos.web.show): the page names its own
+    address (the address bar shows it, the language switch comes back to it); htmx is sent there."""
+    v = write_up("168.00")
+    resp = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k-plain", "count_10000": "2"})
+    address = shown_at(resp)
+    assert f'name="back" value="{address}"' in text(resp)
+    w = write_up("68.00")
+    resp = cashier.post(f"/cashier/pay/{w.no}", data={"once_key": "k-htmx", "count_10000": "1"},
+                        headers={"HX-Request": "true"})
+    paid = session.scalar(select(Payment).where(Payment.once_key == "k-htmx"))
+    assert resp.headers["HX-Redirect"] == f"/cashier/payments/{paid.id}" and "Content-Location" not in resp.headers
+
+
 def test_split_card_and_cash(cashier, session, write_up):
     v = write_up("1000.00")
     resp = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k1", "count_10000": "3", "card_amount": "800",
                                                       "card_ref": "POS-7788"})
-    assert resp.status_code == 303
+    shown_at(resp)
     p = session.scalar(select(Payment))
     assert {t.kind: t.amount for t in p.tenders} == {"cash": Decimal("300.00"), "card": Decimal("800.00")}
-    assert "找您 100.00 元" in text(cashier.get(resp.headers["Location"]))
+    assert "找您 100.00 元" in text(resp) and "POS-7788" in text(resp)
 
 
 def test_cheque_is_held_until_the_manager_clears_it(cashier, client, session, write_up):
     v = write_up("5000.00")
     resp = cashier.post(f"/cashier/pay/{v.no}", data={"once_key": "k1", "cheque_amount": "5000", "cheque_ref": "778899",
                                                       "cheque_bank": "工商银行", "cheque_drawer": "上海某公司"})
-    assert resp.status_code == 303
-    assert "款项到账后方可提货" in text(cashier.get(resp.headers["Location"]))
+    assert "款项到账后方可提货" in text(cashier.get(shown_at(resp))) and "款项到账后方可提货" in text(resp)
     session.refresh(v)
     assert v.payment_state == "awaiting_clearance"
     assert cashier.get("/cashier/cheques").status_code == 403  # cashiers do not clear cheques

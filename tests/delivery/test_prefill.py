@@ -2,6 +2,7 @@
 and the ones given for the delivery in the invoice form."""
 
 from tests.conftest import login_as
+from tests.helpers import shown_at
 
 ADDRESS = "上海市长宁区天山路1号2号楼301室"
 
@@ -15,7 +16,7 @@ def test_what_the_invoice_asked_is_offered_for_the_delivery(client, session, pai
     login_as(client, "S001")
     resp = client.post("/invoices/new", data={"vouchers": v.no, "name": "冯国强", "phone": "13911112222",
                                               "address": ADDRESS})
-    assert resp.status_code == 303
+    shown_at(resp)  # issued: the invoice's page
     login_as(client, "C001")
     form = text(client.get(f"/pickup?no={v.no}")).split('data-testid="delivery-form"')[1]
     assert 'value="冯国强"' in form and 'value="13911112222"' in form and f'value="{ADDRESS}"' in form

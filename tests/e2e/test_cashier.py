@@ -109,9 +109,19 @@ def test_split_card_and_cash(page, live_server):
     for _ in range(6):  # ￥600 in cash
         row.locator("[data-count-step='1']").click()
     expect(page.get_by_test_id("change")).to_have_text("￥100.00")
-    page.get_by_test_id("confirm-payment").click()
+    with page.expect_request(lambda r: r.resource_type == "document") as sent:
+        page.get_by_test_id("confirm-payment").click()
     expect(page.get_by_test_id("announce-text")).to_contain_text("找您 100.00 元")
     expect(page.get_by_test_id("stamped-voucher")).to_contain_text("POS-000123")
+    # the payment's answer is the announcement itself (one round trip), at the payment's own address:
+    assert sent.value.method == "POST" and sent.value.redirected_to is None
+    expect(page).to_have_url(re.compile(r"/cashier/payments/\d+$"))
+    with page.expect_request(lambda r: r.resource_type == "document") as reloaded:
+        page.reload()  # reloading asks for the page, not for the payment again
+    assert reloaded.value.method == "GET" and re.search(r"/cashier/payments/\d+$", reloaded.value.url)
+    expect(page.get_by_test_id("announce-text")).to_contain_text("找您 100.00 元")
+    page.go_back()  # back: the payment screen, as after a redirect
+    expect(page).to_have_url(re.compile(r"/cashier/pay\?no="))
 
 
 def test_cheque_is_held_until_cleared(page, live_server):

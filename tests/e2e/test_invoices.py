@@ -27,6 +27,8 @@ def test_issue_void_and_reissue(page, live_server):
     page.get_by_role("button", name="开具发票").click()
     first = page.get_by_test_id("invoice-no").inner_text()
     assert re.fullmatch(r"FP\d{4}-\d{6}", first)
+    expect(page).to_have_url(re.compile(f"/invoices/{first}$"))  # the answer is the invoice's page, at its address
+    expect(page.locator(".flash")).to_contain_text(f"已开具发票 {first}")
     expect(page.get_by_test_id("invoice")).to_contain_text("人民币")
     pdf = page.request.get(live_server.url + f"/invoices/{first}.pdf")
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
