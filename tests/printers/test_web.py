@@ -123,7 +123,7 @@ def test_pdfs_carry_chinese_glyphs(cashier, session, write_up, tmp_path):
 
 def test_the_qr_codes_on_the_pdfs_scan_as_the_voucher_number(cashier, session, write_up, tmp_path):
     """The voucher's A5 copy and the PDF receipt carry a QR code a scanner reads as the voucher's number
-    (rendered at 150 dpi, read by zxing-cpp, an independent decoder)."""
+    (rendered at 150 dpi, read by zxing-cpp's reader — ZXing's decoder; the symbol is made by its writer, libzint)."""
     import zxingcpp
     from PIL import Image
 
