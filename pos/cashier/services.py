@@ -154,8 +154,11 @@ def require_shift(session: Session, cashier: Staff, *, lock: bool = False) -> Sh
     money moved into it and the closing count are ordered: a payment waits for a close in progress
     and is then refused (the shift is closed), a close waits for a payment in progress and counts it."""
     if lock:
+        # the cashier is the caller, in the session already: not read again with the shift (a row read
+        # afresh under populate_existing would also forget the roles the page's header shows)
         shift = session.scalar(
             select(Shift).where(Shift.cashier_id == cashier.id, Shift.closed_at.is_(None))
+            .options(lazyload(Shift.cashier))
             .with_for_update(of=Shift).execution_options(populate_existing=True))
     else:
         shift = current_shift(session, cashier)
