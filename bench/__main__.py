@@ -20,6 +20,10 @@ def main() -> int:
         from bench.instructions import main as instructions
 
         return instructions(sys.argv[2:])
+    if sys.argv[1:2] == ["ab"]:  # two checkouts of the code, interleaved sale by sale (bench/ab.py)
+        from bench.ab import main as ab
+
+        return ab(sys.argv[2:])
     names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
     selected = [n for n in names if not sys.argv[1:] or any(a in n for a in sys.argv[1:])]
     all_ok = True
