@@ -33,7 +33,11 @@ HERE = Path(__file__).resolve().parent.parent  # this checkout: the harness's ow
 
 
 def serve(code: Path, products: int) -> None:
-    """In the child process: build the shop with ``code``'s app, serve it, print ``READY port staff pin``."""
+    """In the child process: build the shop with ``code``'s app, serve it, print ``READY port staff pin``.
+    Stopped with SIGTERM, it drops the database it made."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds: the shop closed, its database dropped
     if code != HERE:
         os.environ["POS_LOAD_CODE"] = str(code)  # bench.load: a shop (and a cached template) of its own
     from bench import load
@@ -87,6 +91,8 @@ def serve(code: Path, products: int) -> None:
         try:
             server.serve_forever()
         finally:
+            server.server_close()
+            admin.close()
             shop.close()
 
 
