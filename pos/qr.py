@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import groupby
 
 import zxingcpp
 from markupsafe import Markup
@@ -28,14 +29,11 @@ def qr_svg(data: str) -> Markup:
     runs = []
     for y, row in enumerate(rows):
         x = 0
-        while x < len(row):
-            if row[x]:
-                x += 1
-                continue
-            start = x
-            while x < len(row) and not row[x]:
-                x += 1
-            runs.append(f"M{start + BORDER} {y + BORDER + 0.5}h{x - start}")
+        for light, modules in groupby(row, key=bool):
+            n = len(list(modules))
+            if not light:
+                runs.append(f"M{x + BORDER} {y + BORDER + 0.5}h{n}")
+            x += n
     size = len(rows) + 2 * BORDER
     return Markup(f'<svg role="img" aria-label="QR" viewBox="0 0 {size} {size}" class="qr" '
                   f'xmlns="http://www.w3.org/2000/svg"><path stroke="#000" d="{"".join(runs)}"/></svg>')
