@@ -22,7 +22,8 @@ created and dropped, at POS_BENCH_PG_URL, default the local server) it:
 * a yardstick of the machine's speed (:func:`machine_speed`), for comparing runs on other machines.
 
 A sale, as the browser sends it (templates of today): keypad page, PIN, counter, 3 searches as you
-type (quick results), 3 × "+", 开单 (write-up with the line boxes), the voucher page it goes to,
+type (quick results), 3 × "+", 开单 (write-up with the line boxes) answered with the voucher's page (before
+round 9: sent there, and the page fetched),
 pay page (查), the tallies the page posts while counting (only if the page still posts them),
 确认收款 (plain form, one-time key) answered with the announcement, invoice form, issue answered
 with the invoice's page (before round 8: a redirect each, then the page fetched), cash desk (and its
@@ -277,12 +278,18 @@ class Tablet:
             ("pending_quantity", ""),
             ("pending_unit_price", ""),
         ] + shown
-        resp, _, _ = self.request("write-up", "POST", "/counter/write-up", form, htmx=True)
-        target = resp.headers.get("HX-Redirect") or resp.headers.get("HX-Location") or ""
+        # before round 9 the panel posted 开单 with htmx and was sent to the voucher's page (HX-Redirect), which
+        # the browser then fetched; since, a plain form answered with that page (pos.web.show)
+        by_htmx = 'hx-post="/counter/write-up"' in page
+        resp, _, _ = self.request("write-up", "POST", "/counter/write-up", form, htmx=by_htmx,
+                                  expect=(200, 303, 302))
+        target = (resp.headers.get("HX-Redirect") or resp.headers.get("HX-Location")
+                  or resp.headers.get("Content-Location") or urlsplit(resp.headers.get("Location", "")).path)
         no = target.rstrip("/").rsplit("/", 1)[-1]
         if not re.match(r"V\d{8}-\d+", no):
             raise Refused(f"write-up went to {target!r}")
-        self.request("voucher page", "GET", target)
+        if not resp.headers.get("Content-Location"):
+            self.request("voucher page", "GET", target)
         _, page, _ = self.request("pay page", "GET", "/cashier/pay?" + urlencode({"no": no}))
         due = money(re.search(r'data-testid="due">([^<]+)<', page).group(1))
         notes = int(due // 100) + 1

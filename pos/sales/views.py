@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,7 +20,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import ReadWhenShown, go, pdf_response, refuse_with, template_globals, transaction
+from ..web import ReadWhenShown, go, pdf_response, refuse_with, show, template_globals, transaction
 from . import services
 from .models import PaymentState, Voucher, VoucherLine, VoucherStatus
 
@@ -167,11 +167,20 @@ def _line_added(voucher: Voucher, line: VoucherLine, before: tuple[int, set[int]
 @bp.get("/counter")
 @roles_required("clerk")
 def counter():
+    return _counter_page()
+
+
+def _counter_page(**extra):
+    """The counter: the search, the clerk's drafts, the open voucher's panel (with ``extra``: a refusal's
+    message and what waits). A refused plain form answers with it too; the address bar then shows the
+    counter's own address (base.html's ``data-url``), so that a reload asks for the counter, not the form."""
+    if request.method == "POST":
+        g.pos_shown_url = url_for("sales.counter")
     drafts = services.drafts_of(db.session, me())
     voucher = shown_voucher(drafts)
     results = catalog.search_products(db.session, request.args.get("q", ""), limit=8)
     return render_template("sales/counter.html", result=results, q=request.args.get("q", ""),
-                           drafts=drafts, **panel_context(voucher))
+                           drafts=drafts, **panel_context(voucher, **extra))
 
 
 @bp.post("/counter/switch/<int:voucher_id>")
@@ -359,9 +368,9 @@ def _write_up_refused(e: DomainError):
                            unit_price=request.form.get("pending_unit_price", ""))
         if htmx:
             return render_panel(shown_voucher(), error=e.message, needs_approval=e.needs_approval, pending=pending)
-    if not htmx:  # 开单 from the product page (a plain form): the counter shows the voucher and why
-        flash(e.message, "error")
-        return redirect(url_for("sales.counter")), 303
+        return _counter_page(error=e.message, needs_approval=e.needs_approval, pending=pending), e.status
+    if not htmx:  # 开单 (a plain form, from the counter or the product page): the counter, the voucher and why
+        return _counter_page(error=e.message), e.status
     return render_panel(shown_voucher(), error=e.message)
 
 
@@ -373,7 +382,9 @@ def write_up():
     services.write_up(db.session, voucher, actor=me(), shown=_shown_lines(),
                       pending_product_id=request.form.get("pending_product_id", type=parse_id))
     session.pop(SESSION_KEY, None)
-    return go(url_for("sales.voucher", no=voucher.no))
+    # the voucher's page at once, drawn from the voucher just written up (pos.web.show): a voucher
+    # written up this moment has no pickup yet
+    return show(url_for("sales.voucher", no=voucher.no), lambda: _voucher_page(voucher, pickups=[]))
 
 
 @bp.post("/counter/discard")
@@ -402,8 +413,12 @@ def voucher(no: str):
     from .pickup import pickups_of
 
     v = services.get_by_no(db.session, no)
+    return _voucher_page(v, pickups=pickups_of(db.session, v))
+
+
+def _voucher_page(v: Voucher, *, pickups):
     return render_template("sales/voucher.html", v=v, qr=qr_svg(v.no), problems=services.verify(v),
-                           pickups=pickups_of(db.session, v),
+                           pickups=pickups,
                            may_cancel=v.status == VoucherStatus.WRITTEN_UP and v.payment_state == PaymentState.UNPAID
                            and (v.clerk_id == current_user.id or "manager" in current_user.roles))
 

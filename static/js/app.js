@@ -37,6 +37,42 @@
     if (form && form.hasAttribute && form.hasAttribute("data-reset-on-success") && ev.detail.successful) form.reset();
   });
 
+  // A plain form marked data-include="<selector>" sends the values of those fields too (开单 sends the
+  // line boxes on screen, which sit in the lines' own forms), as hidden copies made when it is sent.
+  // One marked data-submit-once is sent once: its buttons are disabled until the answer replaces the page.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (ev.defaultPrevented || !form.hasAttribute || form.hasAttribute("hx-post")) return;
+    var selector = form.getAttribute("data-include");
+    if (selector) {
+      form.querySelectorAll("[data-included]").forEach(function (el) { el.remove(); });
+      document.querySelectorAll(selector).forEach(function (field) {
+        if (!field.name || field.form === form) return;
+        var copy = document.createElement("input");
+        copy.type = "hidden";
+        copy.name = field.name;
+        copy.value = field.value;
+        copy.setAttribute("data-included", "");
+        form.appendChild(copy);
+      });
+    }
+    if (form.hasAttribute("data-submit-once")) {
+      if (form.getAttribute("data-sent") === "1") { ev.preventDefault(); return; }
+      form.setAttribute("data-sent", "1");
+      setTimeout(function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      }, 0);
+    }
+  });
+  // Back to a page kept by the browser (bfcache): a form sent once may be sent again.
+  window.addEventListener("pageshow", function (ev) {
+    if (!ev.persisted) return;
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+    });
+  });
+
   // PIN keypad: buttons type into the PIN field of their form.
   document.addEventListener("click", function (ev) {
     var key = ev.target.closest("[data-key]");

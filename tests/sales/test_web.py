@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from pos.sales.models import Voucher, VoucherLine, VoucherStatus
 from tests.conftest import CLERK, MANAGER, login_as, staff_by_no
-from tests.helpers import statements, text
+from tests.helpers import shown_at, statements, text
 
 HX = {"HX-Request": "true"}
 
@@ -137,6 +137,29 @@ def write_up_one(client, session, products, staff_no="C001"):
     resp = client.post("/counter/write-up", headers=HX)
     assert resp.status_code == 200, text(resp)
     return resp.headers["HX-Redirect"].rsplit("/", 1)[1]
+
+
+def test_write_up_answers_with_the_voucher_page_drawn_from_what_it_wrote(as_clerk, session, products):
+    """开单 is a plain form (the panel's line boxes added by app.js): answered with the voucher's page at once
+    (pos.web.show), drawn from the voucher and lines the write-up has just read under the voucher's lock —
+    no second round trip, the lines not read again, and no pickups looked for on a voucher this new."""
+    as_clerk.get("/counter")
+    page = text(as_clerk.get("/counter"))
+    assert 'id="write-up-form"' in page and "hx-post=\"/counter/write-up\"" not in page
+    as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "2"}, headers=HX)
+    with statements() as seen:
+        resp = as_clerk.post("/counter/write-up")
+    no = shown_at(resp).rsplit("/", 1)[1]
+    body = text(resp)
+    assert f'data-testid="voucher-no">{no}<' in body and products[0].name in body
+    assert not [sql for sql, _p in seen if "FROM pickup" in sql]
+    assert len([sql for sql, _p in seen if sql.lstrip().startswith("SELECT") and "FROM voucher_line" in sql]) == 1
+    # a reload of the page the address bar now shows is a GET of the same page
+    assert f'data-testid="voucher-no">{no}<' in text(as_clerk.get(f"/vouchers/{no}"))
+    # htmx (any other caller) is still sent there
+    as_clerk.post("/counter/lines", data={"product_id": products[0].id, "quantity": "1"}, headers=HX)
+    resp = as_clerk.post("/counter/write-up", headers=HX)
+    assert resp.status_code == 200 and resp.headers["HX-Redirect"].startswith("/vouchers/V")
 
 
 def test_write_up_and_the_voucher_document(as_clerk, session, products):
