@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import and_, column, func, literal_column, or_, select, table
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record
@@ -58,6 +58,13 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+#: what the counter's quick results show of a product (catalog/_quick_results.html): a search as you type
+#: reads these columns of each row found, not its long texts, search columns, brand and category
+BRIEF = (Product.id, Product.name, Product.model, Product.colour, Product.list_price, Product.stock_on_hand,
+         Product.active)
+BRIEF_LOAD = (load_only(*BRIEF), lazyload(Product.brand), lazyload(Product.category))
+
+
 @dataclass
 class SearchResult:
     products: list[Product]
@@ -75,15 +82,17 @@ def search_products(
     include_inactive: bool = False,
     limit: int = 24,
     offset: int = 0,
+    brief: bool = False,
 ) -> SearchResult:
     """Search as you type: every word must appear (name, brand, model, spec, colour,
-    barcode or pinyin initials). A scanned barcode finds its product at once."""
+    barcode or pinyin initials). A scanned barcode finds its product at once. ``brief``: the products
+    carry only what the counter's quick list shows (:data:`BRIEF`), without their brand and category."""
     query = plain((query or "")[:MAX_QUERY * 2])[:MAX_QUERY].lower()  # a full-width barcode is the barcode
     if query and BARCODE_RE.match(query) and query.isdigit() and len(query) >= 8:
         product = session.scalar(select(Product).where(Product.barcode == query))
         if product is not None and (product.active or include_inactive):
             return SearchResult([product], False, exact_barcode=product)
-    stmt = select(Product)
+    stmt = select(Product).options(*BRIEF_LOAD) if brief else select(Product)
     conditions = []
     terms = query.split()[:8]
     for term in terms:

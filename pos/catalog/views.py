@@ -44,10 +44,10 @@ def _filters():
     }
 
 
-def _search(f, *, include_inactive=False, limit=PAGE):
+def _search(f, *, include_inactive=False, limit=PAGE, brief=False):
     return services.search_products(
         db.session, f["q"], category_id=f["category"], brand_id=f["brand"], in_stock=f["in_stock"],
-        include_inactive=include_inactive, limit=limit, offset=(f["page"] - 1) * limit,
+        include_inactive=include_inactive, limit=limit, offset=(f["page"] - 1) * limit, brief=brief,
     )
 
 
@@ -57,7 +57,7 @@ def _search(f, *, include_inactive=False, limit=PAGE):
 def browse():
     f = _filters()
     quick = request.args.get("view") == "quick"
-    result = _search(f, limit=8 if quick else PAGE)
+    result = _search(f, limit=8 if quick else PAGE, brief=quick)
     if result.exact_barcode is not None and not htmx and not quick:
         # a USB scanner typed the barcode and pressed Enter: open the product at once
         return redirect(url_for("catalog.product", product_id=result.exact_barcode.id))

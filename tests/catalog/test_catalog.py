@@ -14,7 +14,7 @@ from pos.catalog.models import Product
 from pos.customers import services as customers
 from pos.sales import services as sales
 from tests.conftest import CLERK, MANAGER, staff_by_no
-from tests.helpers import count, row_counts, text
+from tests.helpers import count, row_counts, statements, text
 
 
 # ------------------------------------------------------------------ search
@@ -54,6 +54,23 @@ def test_browse_screen_and_htmx_partial(as_clerk, session):
     resp = as_clerk.get(f"/catalog?q={product.barcode}")  # USB scanner + Enter
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/catalog/products/{product.id}")
     assert as_clerk.get("/catalog?q=" + "长" * 500).status_code == 200  # absurd input is cut, not an error
+
+
+def test_quick_results_read_only_what_they_show(as_clerk, session):
+    """The counter's search as you type (view=quick) reads the columns its list shows, not each product's
+    long texts, search columns, brand and category; what it shows is still all there."""
+    with statements() as seen:
+        resp = as_clerk.get("/catalog?view=quick&q=冰箱", headers={"HX-Request": "true"})
+    body = text(resp)
+    found = [sql for sql, _p in seen if "FROM product" in sql]
+    assert len(found) == 1, seen
+    assert "selling_points" not in found[0] and "search_grams" not in found[0].split("FROM")[0]
+    assert "JOIN brand" not in found[0] and "JOIN category" not in found[0]
+    expected = services.search_products(session, "冰箱", limit=8).products
+    assert len(expected) == 8
+    for p in expected:
+        assert p.name in body and p.model in body and f'name="product_id" value="{p.id}"' in body
+    assert "库存" in body and "￥" in body
 
 
 def test_product_page_shows_the_customer_everything(as_clerk, session):
