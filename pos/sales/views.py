@@ -383,8 +383,8 @@ def write_up():
                       pending_product_id=request.form.get("pending_product_id", type=parse_id))
     session.pop(SESSION_KEY, None)
     # the voucher's page at once, drawn from the voucher just written up (pos.web.show): a voucher
-    # written up this moment has no pickup yet
-    return show(url_for("sales.voucher", no=voucher.no), lambda: _voucher_page(voucher, pickups=[]))
+    # written up this moment has no pickup and no dispatch slip yet
+    return show(url_for("sales.voucher", no=voucher.no), lambda: _voucher_page(voucher, pickups=[], slips=[]))
 
 
 @bp.post("/counter/discard")
@@ -416,9 +416,11 @@ def voucher(no: str):
     return _voucher_page(v, pickups=pickups_of(db.session, v))
 
 
-def _voucher_page(v: Voucher, *, pickups):
+def _voucher_page(v: Voucher, *, pickups, slips=None):
+    """``slips``: its dispatch slips, when known without reading them (else the page reads them)."""
+    known = {} if slips is None else {"slips": slips}
     return render_template("sales/voucher.html", v=v, qr=qr_svg(v.no), problems=services.verify(v),
-                           pickups=pickups,
+                           pickups=pickups, **known,
                            may_cancel=v.status == VoucherStatus.WRITTEN_UP and v.payment_state == PaymentState.UNPAID
                            and (v.clerk_id == current_user.id or "manager" in current_user.roles))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import stamps
@@ -53,9 +53,18 @@ class Staff(UserMixin, db.Model):
 
     @property
     def roles(self) -> frozenset[str]:
-        return frozenset(r.role for r in self.role_rows)
+        known = self.__dict__.get("_roles_known")
+        return known if known is not None else frozenset(r.role for r in self.role_rows)
+
+    def know_roles(self) -> None:
+        """The logged-in person's roles, kept for the rest of the request (pos.staff.services.logged_in).
+        A row read again under a lock (``populate_existing``) — a voucher's clerk who is this person — is
+        read without its roles, which the page drawn after the commit would then read again: a statement
+        and a transaction of their own. Not a mapped attribute: the ORM neither saves nor resets it."""
+        self.__dict__["_roles_known"] = frozenset(r.role for r in self.role_rows)
 
     def set_roles(self, roles) -> None:
+        self.__dict__.pop("_roles_known", None)
         wanted = set(roles)
         for row in list(self.role_rows):
             if row.role not in wanted:
@@ -110,3 +119,10 @@ class StaffRole(db.Model):
 # person or their roles, committed by any worker, makes every worker read them again
 stamps.watch(Staff, "staff")
 stamps.watch(StaffRole, "staff")
+
+
+@event.listens_for(Staff, "expire")
+def _forget_known_roles(staff: Staff, attrs) -> None:
+    """Expired (``session.expire``, a rollback): the roles are read again when asked, not the kept ones."""
+    if staff is not None and (attrs is None or "role_rows" in attrs):  # None: an object already let go
+        staff.__dict__.pop("_roles_known", None)

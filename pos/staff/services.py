@@ -109,9 +109,13 @@ def logged_in(session: Session, staff_id: int) -> Staff | None:
         return present
     copy = stamps.kept(session, "staff", staff_id)
     if copy is not None:
-        return session.merge(copy, load=False)
+        staff = session.merge(copy, load=False)
+        staff.know_roles()
+        return staff
     under = stamps.token(session, "staff")
     staff = session.get(Staff, staff_id, options=[joinedload(Staff.role_rows)])  # one statement
+    if staff is not None:
+        staff.know_roles()
     if staff is not None and not stamps.changed_here(session, "staff"):
         copy = Staff(**{a.key: getattr(staff, a.key) for a in Staff.__mapper__.column_attrs})
         copy.role_rows = [StaffRole(**{a.key: getattr(r, a.key) for a in StaffRole.__mapper__.column_attrs})

@@ -87,3 +87,15 @@ def test_the_announcement_reads_what_it_shows(cashier, session, write_up):
     for page, sent in ((resp.get_data(as_text=True), paid_reads), (again, [sql for sql, _ in reloading])):
         assert "￥168.00" in page and "找零" in page and "拒收" in page
         assert not [s for s in sent if "payment_cash_count" in s or "cheque_clearance" in s], sent
+
+
+def test_the_clerk_who_takes_the_payment_too_keeps_their_roles(client, session, station, write_up):
+    """A small shop's one person writes up and takes the payment: the voucher, read afresh under its lock,
+    brings its clerk — the person logged in — read again without their roles. The page drawn after the
+    commit shows the roles known since the request began (Staff.know_roles), not read again."""
+    login_as(client, "M001")
+    resp = client.post("/cashier/shift/open", data={"station": station.id, "count_10000": "2", "count_1000": "5"})
+    assert resp.status_code == 303
+    v = write_up("168.00", clerk_no="M001")
+    sent = pay(client, v.no, "k-same-person")
+    assert not [s for s in sent if "FROM staff_role" in s], sent

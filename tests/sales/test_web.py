@@ -152,8 +152,11 @@ def test_write_up_answers_with_the_voucher_page_drawn_from_what_it_wrote(as_cler
     no = shown_at(resp).rsplit("/", 1)[1]
     body = text(resp)
     assert f'data-testid="voucher-no">{no}<' in body and products[0].name in body
-    assert not [sql for sql, _p in seen if "FROM pickup" in sql]
+    assert not [sql for sql, _p in seen if "FROM pickup" in sql or "FROM dispatch_slip" in sql]
     assert len([sql for sql, _p in seen if sql.lstrip().startswith("SELECT") and "FROM voucher_line" in sql]) == 1
+    # the voucher read under its lock brings its clerk — the clerk writing it up — read afresh without
+    # their roles; the page's header shows the roles known since the request began, not read again
+    assert not [sql for sql, _p in seen if "FROM staff_role" in sql], seen
     # a reload of the page the address bar now shows is a GET of the same page
     assert f'data-testid="voucher-no">{no}<' in text(as_clerk.get(f"/vouchers/{no}"))
     # htmx (any other caller) is still sent there

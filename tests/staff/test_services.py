@@ -9,7 +9,7 @@ from pos import tx
 from pos.audit.models import AuditEntry
 from pos.errors import DomainError
 from pos.staff import services
-from pos.staff.models import PinThrottle, Staff
+from pos.staff.models import PinThrottle, Staff, StaffRole
 from tests.conftest import staff_by_no
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -316,3 +316,28 @@ def test_a_remembered_right_pin_still_meets_the_lock_and_clears_the_count(sessio
     assert _failures(session, clerk, "10.0.0.9") == 0
     session.expire(clerk)
     assert clerk.locked_until is None
+
+
+def test_the_logged_in_persons_roles_are_kept_for_the_request_and_forgotten_when_expired_or_changed(session):
+    """Staff.know_roles (pos.staff.services.logged_in): the roles stay known when the row is read again
+    under a lock (populate_existing resets its unread relationships), and are read again once the person
+    is expired (a rollback, ``session.expire``) or their roles are set."""
+    from pos.sales.models import Voucher
+
+    staff = services.logged_in(session, staff_by_no("C001").id)
+    assert staff.roles == {"clerk"}
+    voucher = Voucher(clerk=staff, status="draft", channel="counter")
+    session.add(voucher)
+    session.flush()
+    session.get(Voucher, voucher.id, populate_existing=True, with_for_update={"of": Voucher})
+    assert "role_rows" not in staff.__dict__  # reset by the read under the lock …
+    assert staff.roles == {"clerk"} and "role_rows" not in staff.__dict__  # … and not read again
+    session.add(StaffRole(staff_id=staff.id, role="cashier"))
+    session.flush()
+    assert staff.roles == {"clerk"}
+    session.expire(staff)
+    assert staff.roles == {"cashier", "clerk"}  # read again
+    staff.know_roles()
+    staff.set_roles(["clerk"])
+    assert staff.roles == {"clerk"}
+    session.rollback()
