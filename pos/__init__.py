@@ -550,6 +550,7 @@ def _register_template_helpers(app: Flask) -> None:
             "shop_name": app.config["POS_SHOP_NAME"] or _shop_name(),
             "idle_minutes": app.config["POS_IDLE_LOGOUT_MINUTES"],
             "shown_url": g.get("pos_shown_url"),  # a form answered with another page (pos.web.show)
+            "shown_endpoint": g.get("pos_shown_endpoint"),  # … drawn by that page's own view
             "today": local_today,
             "utcnow": utcnow,
         }

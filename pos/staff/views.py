@@ -13,7 +13,7 @@ from .. import nav
 from ..audit.services import record
 from ..errors import DomainError
 from ..extensions import db, htmx
-from ..web import form_again, go, messages, transaction, valid
+from ..web import form_again, go, messages, show, transaction, valid
 from . import services
 from .forms import (
     DeactivateForm,
@@ -51,6 +51,11 @@ def _start_session(staff) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+    # the form token kept for this request was made from the session just cleared: the page this login
+    # answers with (pos.web.show) gets one of the new session
+    from flask import g
+
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(staff)
     session.permanent = False
 
@@ -80,6 +85,10 @@ def _keypad_refused(e: DomainError):
     was kept by the service; it survives the rollback)."""
     staff = services.get(db.session, request.view_args["staff_id"])
     template = "staff/_keypad.html" if htmx else "staff/keypad_page.html"
+    if not htmx:  # the keypad's own address in the address bar: a reload shows it, not the PIN sent again
+        from flask import g
+
+        g.pos_shown_url = url_for("staff.keypad", staff_id=staff.id, next=_safe_next(request.form.get("next")))
     form = form_again(e, lambda: PinLoginForm(formdata=None))
     return render_template(template, staff=staff, form=form, errors=messages(e),
                            next=_safe_next(request.form.get("next")))
@@ -93,7 +102,49 @@ def pin_login(staff_id: int):
     form = valid(PinLoginForm())
     staff = services.attempt_pin_login(db.session, staff_id, form.pin.data, client=request.remote_addr or "")
     _start_session(staff)
-    return go(_safe_next(request.form.get("next")) or url_for("staff.home"))
+    landing = _landing()
+    target = _safe_next(request.form.get("next")) or (url_for(landing) if landing else None)
+    screen = _screen(target) if target else None
+    if screen is None:
+        return go(target or url_for("staff.home"))
+    # the screen this person goes to (where the tablet was asked to go back to, else the one they start
+    # on: the counter, the cash desk, the delivery queue) at once, drawn by its own view once the login is
+    # committed (pos.web.show): the tablet was sent to the home, which sent it there — three round trips
+    return show(target, lambda: _as_page(*screen))
+
+
+def _landing() -> str | None:
+    """The screen the logged-in person starts on, if their main role has one they may open."""
+    landing = nav.ROLE_LANDING.get(nav.primary_role(current_user.roles))
+    return landing if landing and user_may(landing) else None
+
+
+def _screen(path: str) -> tuple[str, dict] | None:
+    """The screen at ``path`` (its endpoint and arguments) if its view can draw it in the login's request:
+    one of the screens people start on (``nav.ROLE_LANDING``: pages of their own, which read neither the
+    request's form nor its method), without a query string, that this person may open. Else None (the
+    tablet is sent there)."""
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import RequestRedirect
+
+    parts = urlsplit(path)
+    if parts.query or parts.fragment:
+        return None
+    try:
+        endpoint, args = current_app.create_url_adapter(request).match(parts.path, method="GET")
+    except (HTTPException, RequestRedirect):
+        return None
+    if endpoint not in nav.ROLE_LANDING.values() or not user_may(endpoint):
+        return None
+    return endpoint, args
+
+
+def _as_page(endpoint: str, args: dict):
+    """A GET screen's page, drawn by its view in this request (the header marks it as the screen shown)."""
+    from flask import g
+
+    g.pos_shown_endpoint = endpoint
+    return current_app.view_functions[endpoint](**args)
 
 
 def _password_refused(e: DomainError):
@@ -161,8 +212,8 @@ def home():
     role = nav.primary_role(current_user.roles)
     if role is None:
         abort(403)
-    landing = nav.ROLE_LANDING.get(role)  # a cashier lands on the cash desk, a driver on their queue
-    if landing and user_may(landing):
+    landing = _landing()  # a cashier lands on the cash desk, a driver on their queue
+    if landing:
         return redirect(url_for(landing))
     return redirect(url_for("staff.role_home", role=role))
 

@@ -6,9 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from pos.audit.models import AuditEntry
+from pos.catalog.models import Product
+from pos.extensions import db
 from pos.staff.models import Staff
 from tests.conftest import CASHIER, CLERK, MANAGER, login_as, make_app, staff_by_no
-from tests.helpers import count, text
+from tests.helpers import count, shown_at, text
 
 
 def test_login_page_shows_tiles_in_chinese(client):
@@ -23,16 +25,35 @@ def test_keypad_login_lands_on_the_role_home(client):
     clerk = staff_by_no(CLERK)
     assert "PIN" in text(client.get(f"/login/{clerk.id}"))
     resp = client.post(f"/login/{clerk.id}", data={"pin": "1001"})
-    assert resp.status_code == 303 and resp.headers["Location"] == "/"
+    # answered with the counter itself (pos.web.show), where a redirect to the home sent the tablet on to it;
+    # the header marks it as the screen shown
+    assert shown_at(resp) == "/counter" and 'data-testid="voucher-panel"' in text(resp)
+    assert 'href="/counter" aria-current="page"' in text(resp)
     resp = client.get("/")  # a clerk lands on the counter, not on a page of tiles
     assert resp.status_code == 302 and resp.headers["Location"] == "/counter"
     assert "营业员工作台" in text(client.get("/home/clerk"))
 
 
+def test_a_login_asked_to_go_back_to_a_first_screen_answers_with_it(client, session):
+    """The keypad's ``next`` (a hand-off, or a tablet that logs its clerks in onto the counter): one of the
+    screens people start on is drawn in the login's answer; any other address is where the tablet is sent."""
+    clerk = staff_by_no(CLERK)
+    page = text(client.get(f"/login/{clerk.id}?next=/counter"))
+    assert 'name="next" value="/counter"' in page and "hx-post" not in page.split('data-testid="keypad"')[0][-400:]
+    resp = client.post(f"/login/{clerk.id}", data={"pin": "1001", "next": "/counter"})
+    assert shown_at(resp) == "/counter" and 'data-testid="voucher-panel"' in text(resp)
+    resp = client.post(f"/login/{clerk.id}", data={"pin": "1001", "next": "/vouchers"})
+    assert resp.status_code == 303 and resp.headers["Location"] == "/vouchers"
+    resp = client.post(f"/login/{clerk.id}", data={"pin": "1001", "next": "/cashier"})  # not theirs: sent, refused
+    assert resp.status_code == 303 and resp.headers["Location"] == "/cashier"
+    assert client.get("/cashier").status_code == 403
+
+
 def test_htmx_login_answers_with_hx_redirect(client):
     cashier = staff_by_no(CASHIER)
     resp = client.post(f"/login/{cashier.id}", data={"pin": "2001"}, headers={"HX-Request": "true"})
-    assert resp.status_code == 200 and resp.headers["HX-Redirect"] == "/"
+    # htmx is sent to the screen the person starts on (their cash desk), not to the home that sends it on
+    assert resp.status_code == 200 and resp.headers["HX-Redirect"] == "/cashier"
     assert "收银台" in text(client.get("/", follow_redirects=True))
 
 
@@ -121,7 +142,15 @@ def test_csrf_is_required_on_posts(tmp_path, template_db, media_dir):
     page = client.get("/login").get_data(as_text=True)
     token = page.split('"X-CSRFToken": "')[1].split('"')[0]
     resp = client.post(f"/login/{clerk.id}", data={"pin": "1001"}, headers={"X-CSRFToken": token})
-    assert resp.status_code == 303
+    assert shown_at(resp) == "/counter"
+    # the counter it answers with carries a token of the new session (the login cleared the old one):
+    # its first tap works
+    token = text(resp).split('"X-CSRFToken": "')[1].split('"')[0]
+    with app.app_context():
+        product_id = db.session.scalar(select(Product.id).where(Product.stock_on_hand > 0).limit(1))
+    resp = client.post("/counter/lines", data={"product_id": product_id, "quantity": "1"},
+                       headers={"X-CSRFToken": token, "HX-Request": "true"})
+    assert resp.status_code == 200, text(resp)[:300]
 
 
 def test_language_switch(client):
