@@ -34,6 +34,21 @@ def test_keypad_login_lands_on_the_role_home(client):
     assert "营业员工作台" in text(client.get("/home/clerk"))
 
 
+@pytest.mark.parametrize(("staff_no", "pin", "screen", "shows"), [
+    ("C001", "1001", "/counter", 'data-testid="voucher-panel"'),
+    ("S001", "2001", "/cashier", "开班"),  # no shift open yet: the cash desk asks for the float
+    ("D001", "3001", "/delivery", 'data-testid="free-slips"'),
+    ("M001", "9001", None, None),  # a manager's home is a page of tiles: sent there
+])
+def test_each_person_is_answered_with_their_first_screen(client, staff_no, pin, screen, shows):
+    resp = client.post(f"/login/{staff_by_no(staff_no).id}", data={"pin": pin})
+    if screen is None:
+        assert resp.status_code == 303 and resp.headers["Location"] == "/"
+        return
+    assert shown_at(resp) == screen and shows in text(resp)
+    assert f'href="{screen}" aria-current="page"' in text(resp)  # the header marks the screen shown
+
+
 def test_a_login_asked_to_go_back_to_a_first_screen_answers_with_it(client, session):
     """The keypad's ``next`` (a hand-off, or a tablet that logs its clerks in onto the counter): one of the
     screens people start on is drawn in the login's answer; any other address is where the tablet is sent."""
