@@ -20,7 +20,7 @@ from printing.documents import (
 
 from ..clock import format_local
 from ..money import format_money, plain_number
-from ..sales.documents import serial_blocks, voucher_document
+from ..sales.documents import goods_blocks, serial_blocks, voucher_document
 from .models import Payment, Refund, Shift
 
 TENDER_NAMES = {"cash": "现金", "card": "银行卡", "wechat": "微信支付", "alipay": "支付宝", "cheque": "支票"}
@@ -61,6 +61,7 @@ def receipt_document(payment: Payment, shop_name: str, *, just_paid: bool = Fals
         blocks.append(DrawerPulse())
     blocks += [Title(shop_name), Text("收款收据", align="center", bold=True), KeyValue("单号", v.no),
                KeyValue("时间", format_local(payment.at)), KeyValue("收银员", payment.cashier.full_name), Separator(),
+               *goods_blocks(v), Separator(),  # what was paid for, as the voucher lists it (its serials below)
                KeyValue("应收", format_money(payment.amount_due), bold=True), *tender_lines(payment),
                KeyValue("实收", format_money(payment.received)),
                KeyValue("找零", format_money(payment.change_given), bold=True, double=True)]

@@ -21,16 +21,24 @@ def voucher_blocks(voucher: Voucher, shop_name: str) -> list:
     if voucher.delivery_address:
         blocks.append(Text(f"送货地址：{voucher.delivery_address}"))
     blocks.append(Separator())
-    sold = _serials(voucher)
+    blocks += goods_blocks(voucher, _serials(voucher))
+    blocks += [Separator(), KeyValue("合计", format_money(voucher.total), bold=True, double=True),
+               Text(f"大写：人民币{amount_in_words(voucher.total)}")]
+    return blocks
+
+
+def goods_blocks(voucher: Voucher, sold: dict[int, list[str]] | None = None) -> list:
+    """Each line: what it is (name, brand, model, spec, colour), then quantity × actual unit price and
+    its amount; ``sold``: the serial numbers handed over, by line (known once the pieces are; a reprint
+    shows them)."""
+    blocks: list = []
     for line in voucher.lines:
         spec = " ".join(p for p in (line.spec, line.colour) if p)
         blocks.append(Text(f"{line.position}. {line.product_name} {line.brand_name} {line.model} {spec}".strip()))
         blocks.append(KeyValue(f"   {plain_number(line.quantity)}{line.unit} × {format_money(line.unit_price)}",
                                format_money(line.amount)))
-        for serial in sold.get(line.id, []):  # known once the pieces are handed over (a reprint shows them)
+        for serial in (sold or {}).get(line.id, []):
             blocks.append(Text(f"   序列号 {serial}"))
-    blocks += [Separator(), KeyValue("合计", format_money(voucher.total), bold=True, double=True),
-               Text(f"大写：人民币{amount_in_words(voucher.total)}")]
     return blocks
 
 

@@ -11,7 +11,8 @@ from pos.cashier.models import Payment
 from pos.extensions import db
 from pos.printers import services
 from pos.printers.models import Printer, PrintJob
-from printing.escpos import decode_text
+from pos.sales.models import Voucher
+from printing.escpos import decode_text, printed_lines
 from tests.conftest import login_as
 from tests.helpers import shown_at
 from tests.printers.fake_printer import FakePrinter, free_port
@@ -53,6 +54,11 @@ def test_payment_prints_a_receipt_on_the_station_printer(cashier, session, stati
     assert len(fake.received) == 1
     printed = decode_text(fake.received[0])
     assert "收款收据" in printed and no in printed and "找零" in printed and "￥32.00" in printed
+    # what was paid for, as the voucher lists it: the line, its quantity × actual price and its amount
+    line = session.scalar(select(Voucher).where(Voucher.no == no)).lines[0]
+    assert f"1. {line.product_name}" in printed and "1台 × ￥168.00" in printed
+    assert printed.index(line.product_name) < printed.index("应收")
+    assert all(ln.columns <= 32 for ln in printed_lines(fake.received[0]))  # 58 mm paper
     assert fake.received[0].startswith(b"\x1b@\x1c&\x1bp")  # a cash payment opens the drawer first
     # the printer badge and the jobs list
     assert "正常" in text(cashier.get("/printers/status"))
