@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from flask import Blueprint, redirect, render_template
+from flask import Blueprint, g, redirect, render_template
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 
@@ -35,6 +35,13 @@ def show(url: str, render: Callable):
     for the page (a GET), not the form again; the back button leads where it led after a redirect.
     An htmx request is sent there as :func:`go` does."""
     return go(url) if htmx else ShowAfterCommit(url, render)
+
+
+def address_bar(url: str) -> None:
+    """The page answered to this POST puts ``url`` into the address bar (base.html's ``data-url``, app.js),
+    so that a reload asks for that page (a GET), not the form again: the page of what a form made
+    (:func:`show`), or the page a refused plain form answers with."""
+    g.pos_shown_url = url
 
 
 def template_globals(bp: Blueprint, **values) -> None:
@@ -195,7 +202,7 @@ def transaction(refused=None):
     """
     import functools
 
-    from flask import current_app, g, request
+    from flask import current_app, request
 
     from . import tx
     from .errors import DomainError
@@ -221,7 +228,7 @@ def transaction(refused=None):
                 raise
             if isinstance(rv, ShowAfterCommit):  # the page of what was made, drawn once it is committed
                 tx.commit(db.session)
-                g.pos_shown_url = rv.url  # base.html: the address bar shows the page's own address
+                address_bar(rv.url)
                 response = current_app.make_response(rv.render())
                 response.headers["Content-Location"] = rv.url
                 if db.session().in_transaction():  # what the page read after the commit, as a GET ends

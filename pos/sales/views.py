@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,7 +20,7 @@ from ..staff import services as staff_services
 from ..staff.models import Staff
 from ..staff.permissions import roles_required
 from ..text import parse_id
-from ..web import ReadWhenShown, go, pdf_response, refuse_with, show, template_globals, transaction
+from ..web import ReadWhenShown, address_bar, go, pdf_response, refuse_with, show, template_globals, transaction
 from . import services
 from .models import PaymentState, Voucher, VoucherLine, VoucherStatus
 
@@ -175,7 +175,7 @@ def _counter_page(**extra):
     message and what waits). A refused plain form answers with it too; the address bar then shows the
     counter's own address (base.html's ``data-url``), so that a reload asks for the counter, not the form."""
     if request.method == "POST":
-        g.pos_shown_url = url_for("sales.counter")
+        address_bar(url_for("sales.counter"))
     drafts = services.drafts_of(db.session, me())
     voucher = shown_voucher(drafts)
     results = catalog.search_products(db.session, request.args.get("q", ""), limit=8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -13,7 +13,7 @@ from .. import nav
 from ..audit.services import record
 from ..errors import DomainError
 from ..extensions import db, htmx
-from ..web import form_again, go, messages, show, transaction, valid
+from ..web import address_bar, form_again, go, messages, show, transaction, valid
 from . import services
 from .forms import (
     DeactivateForm,
@@ -53,8 +53,6 @@ def _start_session(staff) -> None:
         session["lang"] = lang
     # the form token kept for this request was made from the session just cleared: the page this login
     # answers with (pos.web.show) gets one of the new session
-    from flask import g
-
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(staff)
     session.permanent = False
@@ -85,13 +83,11 @@ def _keypad_refused(e: DomainError):
     was kept by the service; it survives the rollback)."""
     staff = services.get(db.session, request.view_args["staff_id"])
     template = "staff/_keypad.html" if htmx else "staff/keypad_page.html"
+    then = _safe_next(request.form.get("next"))
     if not htmx:  # the keypad's own address in the address bar: a reload shows it, not the PIN sent again
-        from flask import g
-
-        g.pos_shown_url = url_for("staff.keypad", staff_id=staff.id, next=_safe_next(request.form.get("next")))
+        address_bar(url_for("staff.keypad", staff_id=staff.id, next=then))
     form = form_again(e, lambda: PinLoginForm(formdata=None))
-    return render_template(template, staff=staff, form=form, errors=messages(e),
-                           next=_safe_next(request.form.get("next")))
+    return render_template(template, staff=staff, form=form, errors=messages(e), next=then)
 
 
 @bp.post("/login/<int:staff_id>")
@@ -141,8 +137,6 @@ def _screen(path: str) -> tuple[str, dict] | None:
 
 def _as_page(endpoint: str, args: dict):
     """A GET screen's page, drawn by its view in this request (the header marks it as the screen shown)."""
-    from flask import g
-
     g.pos_shown_endpoint = endpoint
     return current_app.view_functions[endpoint](**args)
 
